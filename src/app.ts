@@ -1,0 +1,114 @@
+/**
+ * buildApp(config) → the whole service as a Fastify instance: platform first, then the domain
+ * modules. It never listens; tests build exactly this and talk to it with `inject`.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import cors from '@fastify/cors'
+import formbody from '@fastify/formbody'
+import helmet from '@fastify/helmet'
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
+import { Ajv } from 'ajv'
+import addFormats from 'ajv-formats'
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify'
+import type { Redis } from 'ioredis'
+import type { Config } from './config.js'
+import { registerAuth } from './platform/auth/index.js'
+import { createDb, type Db } from './platform/db/index.js'
+import { migrateToLatest } from './platform/db/migrate.js'
+import { registerDocs } from './platform/docs.js'
+import { ProblemSchema, registerErrorHandling } from './platform/errors.js'
+import { type HealthCheck, HealthProbe, registerHealthRoutes } from './platform/health.js'
+import { genRequestId, loggerOptions, registerObservability } from './platform/observability.js'
+import { PACKAGE_ROOT } from './platform/paths.js'
+import { registerRateLimit } from './platform/rate-limit.js'
+import { createRedis } from './platform/redis.js'
+import { stateRoutes } from './modules/state/routes.js'
+import { StateService } from './modules/state/service.js'
+
+export interface BuildOptions {
+  /** Replace the logger (tests capture lines with a stream). */
+  logger?: FastifyServerOptions['logger']
+  /** Skip migrations (when `statehouse migrate` already ran). */
+  migrate?: boolean
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config
+    db: Db
+    redis: Redis | undefined
+    health: HealthProbe
+  }
+}
+
+// Bodies are strict (no coercion: "5" is not an integer) and every bad field is named; query strings,
+// path params and headers arrive as text, so those are coerced.
+const bodyAjv = addFormats.default(new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: true, strict: false }))
+const textAjv = addFormats.default(new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: true, strict: false }))
+
+export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
+  // A hop count, a boolean, or a comma list of trusted addresses (Fastify takes all three).
+  const trustProxy = (
+    typeof config.TRUST_PROXY === 'string' && /^\d+$/.test(config.TRUST_PROXY) ? Number(config.TRUST_PROXY) : config.TRUST_PROXY
+  ) as boolean
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config.LOG_LEVEL),
+    logController: new LogController({ disableRequestLogging: true }), // one access line per request, written in onResponse
+    genReqId: genRequestId,
+    bodyLimit: config.BODY_LIMIT,
+    trustProxy,
+    routerOptions: { ignoreTrailingSlash: true },
+  }).withTypeProvider<TypeBoxTypeProvider>()
+  app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema))
+
+  const db = createDb(config.database, { poolSize: config.DB_POOL_SIZE, sqliteSynchronous: config.SQLITE_SYNCHRONOUS })
+  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL) : undefined
+  app.decorate('config', config)
+  app.decorate('db', db)
+  app.decorate('redis', redis)
+  const checks: HealthCheck[] = [{ name: 'database', check: () => db.ping() }]
+  if (redis) checks.push({ name: 'redis', check: async () => void (await redis.ping()) })
+  const health = new HealthProbe(checks, config.HEALTH_PROBE_INTERVAL_MS)
+  app.decorate('health', health)
+
+  try {
+    if (options.migrate !== false) await migrateToLatest(db)
+  } catch (err) {
+    await db.close()
+    redis?.disconnect()
+    throw err
+  }
+
+  const endpoints = new Map<string, string>()
+  app.addHook('onRoute', (route) => {
+    if (route.schema?.hide || route.method === 'HEAD' || route.url.startsWith('/docs')) return
+    for (const method of [route.method].flat()) endpoints.set(`${method} ${route.url}`, route.schema?.summary ?? '')
+  })
+
+  registerErrorHandling(app)
+  app.addSchema(ProblemSchema)
+  registerObservability(app, { requestLog: config.REQUEST_LOG })
+  await app.register(helmet, { global: true })
+  if (config.CORS_ORIGINS) {
+    await app.register(cors, { origin: config.CORS_ORIGINS.split(',').map((o) => o.trim()) })
+  }
+  await app.register(formbody)
+  await registerRateLimit(app, { perMinute: config.RATE_LIMIT_PER_MINUTE, redis })
+  registerAuth(app, config.apiKeys)
+  await registerDocs(app)
+  registerHealthRoutes(app, health, !!redis)
+
+  const state = new StateService(db)
+  const hasUi = fs.existsSync(path.join(PACKAGE_ROOT, 'ui', 'dist', 'index.html'))
+  await app.register(stateRoutes, { state, health, endpoints, hasUi })
+
+  app.addHook('onReady', async () => health.start())
+  app.addHook('onClose', async () => {
+    health.stop()
+    await state.flushed()
+    await db.close()
+    if (redis) await redis.quit().catch(() => redis.disconnect())
+  })
+  return app
+}

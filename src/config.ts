@@ -1,0 +1,143 @@
+/**
+ * Every environment variable statehouse reads, in one TypeBox schema. `loadConfig()` runs once at
+ * start-up, applies defaults, coerces strings, and throws a `ConfigError` naming each bad key; the
+ * resulting object is passed down explicitly (nothing else reads `process.env`).
+ */
+import { Type, type Static } from 'typebox'
+import Value from 'typebox/value'
+
+const Bool = Type.Boolean()
+
+export const ConfigSchema = Type.Object({
+  ENVIRONMENT: Type.Union([Type.Literal('development'), Type.Literal('production'), Type.Literal('test')], {
+    default: 'development',
+    description: 'development loads demo data and generates missing secrets; production requires them',
+  }),
+  HOST: Type.String({ default: '0.0.0.0', description: 'address to listen on' }),
+  PORT: Type.Integer({ default: 5000, minimum: 0, maximum: 65535, description: 'port to listen on' }),
+  LOG_LEVEL: Type.Union(
+    ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
+    { default: 'info', description: 'pino log level' },
+  ),
+  DATA_DIR: Type.String({ default: './data', description: 'folder for the SQLite file and generated secrets' }),
+  DATABASE_URL: Type.Optional(Type.String({ description: 'postgres://…, sqlite:path, sqlite:///abs, sqlite::memory: or a bare path' })),
+  DATABASE_TYPE: Type.Union([Type.Literal('auto'), Type.Literal('sqlite'), Type.Literal('postgresql')], {
+    default: 'auto',
+    description: 'force the engine instead of inferring it from DATABASE_URL',
+  }),
+  DB_HOST: Type.Optional(Type.String({ description: 'PostgreSQL host, used when DATABASE_URL is unset' })),
+  DB_PORT: Type.Integer({ default: 5432, minimum: 1, maximum: 65535 }),
+  DB_USER: Type.String({ default: 'postgres' }),
+  DB_PASSWORD: Type.Optional(Type.String()),
+  DB_NAME: Type.String({ default: 'statehouse' }),
+  DB_POOL_SIZE: Type.Integer({ default: 10, minimum: 1, maximum: 200, description: 'PostgreSQL pool size' }),
+  SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('FULL'), Type.Literal('NORMAL')], {
+    default: 'FULL',
+    description: 'FULL: an acknowledged write survives power loss; NORMAL: survives a process crash only',
+  }),
+  REDIS_URL: Type.Optional(Type.String({ description: 'redis://… shares rate limits, cache and events across replicas' })),
+  API_KEY: Type.Optional(Type.String({ minLength: 1, description: 'static API key with every scope' })),
+  API_KEYS: Type.Optional(Type.String({ description: 'comma-separated static API keys' })),
+  BODY_LIMIT: Type.Integer({ default: 65536, minimum: 1024, description: 'largest request body in bytes' }),
+  RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 1000, minimum: 0, description: 'global per-client limit; 0 disables' }),
+  TRUST_PROXY: Type.Union([Bool, Type.String()], {
+    default: false,
+    description: 'true, false, a hop count, or a comma list of trusted proxy addresses (X-Forwarded-For)',
+  }),
+  CORS_ORIGINS: Type.Optional(Type.String({ description: 'comma-separated allowed origins; CORS is off when unset' })),
+  REQUEST_LOG: Type.Boolean({ default: true, description: 'one access-log line per request' }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10000, minimum: 0, description: 'how long in-flight requests may finish' }),
+  HEALTH_PROBE_INTERVAL_MS: Type.Integer({ default: 2000, minimum: 100, maximum: 5000 }),
+})
+
+export type Config = Static<typeof ConfigSchema> & {
+  /** Resolved engine and connection string (derived from DATABASE_URL / DB_*). */
+  database: DatabaseTarget
+  /** Static API keys from API_KEY and API_KEYS. */
+  apiKeys: string[]
+}
+
+export type DatabaseTarget =
+  | { engine: 'sqlite'; filename: string }
+  | { engine: 'postgresql'; url: string }
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+const BOOLEAN_WORDS: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false }
+
+/** Reads, defaults, coerces and validates the environment. Throws ConfigError listing every bad key. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, unknown> = {}
+  for (const key of Object.keys(ConfigSchema.properties)) {
+    const value = env[key]
+    if (value !== undefined && value !== '') raw[key] = value
+  }
+  // Aliases the reference services used.
+  for (const [alias, key] of [['DB_URL', 'DATABASE_URL']] as const) {
+    if (raw[key] === undefined && env[alias]) raw[key] = env[alias]
+  }
+  if (typeof raw.TRUST_PROXY === 'string' && raw.TRUST_PROXY.toLowerCase() in BOOLEAN_WORDS) {
+    raw.TRUST_PROXY = BOOLEAN_WORDS[raw.TRUST_PROXY.toLowerCase()]
+  }
+  if (typeof raw.REQUEST_LOG === 'string' && raw.REQUEST_LOG.toLowerCase() in BOOLEAN_WORDS) {
+    raw.REQUEST_LOG = BOOLEAN_WORDS[raw.REQUEST_LOG.toLowerCase()]
+  }
+  if (typeof raw.SQLITE_SYNCHRONOUS === 'string') raw.SQLITE_SYNCHRONOUS = raw.SQLITE_SYNCHRONOUS.toUpperCase()
+  const withDefaults = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw))
+  const problems = [...Value.Errors(ConfigSchema, withDefaults)].map(
+    (e) => `${e.instancePath.slice(1) || '(root)'}: ${e.message} (got ${JSON.stringify(raw[e.instancePath.slice(1)])})`,
+  )
+  if (problems.length > 0) throw new ConfigError(problems)
+  const base = withDefaults as Static<typeof ConfigSchema>
+
+  const apiKeys = [base.API_KEY, ...(base.API_KEYS ?? '').split(',')]
+    .map((k) => k?.trim())
+    .filter((k): k is string => !!k)
+  let database: DatabaseTarget
+  try {
+    database = resolveDatabase(base)
+  } catch (err) {
+    throw new ConfigError([(err as Error).message])
+  }
+  if (base.ENVIRONMENT === 'production' && apiKeys.length === 0) {
+    problems.push('API_KEY: required when ENVIRONMENT=production (or set API_KEYS)')
+  }
+  if (problems.length > 0) throw new ConfigError(problems)
+  return { ...base, database, apiKeys }
+}
+
+/** Applies the SPEC's DATABASE_URL / DATABASE_TYPE / DB_* rules. */
+export function resolveDatabase(c: Static<typeof ConfigSchema>): DatabaseTarget {
+  let url = c.DATABASE_URL
+  if (!url && c.DB_HOST) {
+    const auth = encodeURIComponent(c.DB_USER) + (c.DB_PASSWORD ? `:${encodeURIComponent(c.DB_PASSWORD)}` : '')
+    url = `postgresql://${auth}@${c.DB_HOST}:${c.DB_PORT}/${encodeURIComponent(c.DB_NAME)}`
+  }
+  url ??= `sqlite:${c.DATA_DIR.replace(/\/$/, '')}/statehouse.db`
+  const isPostgresUrl = /^postgres(ql)?:\/\//i.test(url)
+  const engine = c.DATABASE_TYPE === 'auto' ? (isPostgresUrl ? 'postgresql' : 'sqlite') : c.DATABASE_TYPE
+  if (engine === 'postgresql') {
+    if (!isPostgresUrl) throw new Error(`DATABASE_URL: DATABASE_TYPE=postgresql needs a postgres:// URL (got ${redactUrl(url)})`)
+    return { engine, url }
+  }
+  if (isPostgresUrl) throw new Error('DATABASE_URL: DATABASE_TYPE=sqlite does not take a postgres:// URL')
+  return { engine: 'sqlite', filename: sqliteFilename(url) }
+}
+
+/** `sqlite:///abs/path` → /abs/path, `sqlite:rel/path` → rel/path, `sqlite::memory:` → :memory:, a bare path as is. */
+export function sqliteFilename(url: string): string {
+  if (/^sqlite:\/\/\//i.test(url)) return url.slice('sqlite://'.length)
+  if (/^sqlite:\/\//i.test(url)) return url.slice('sqlite://'.length) // sqlite://rel/path (SQLAlchemy users write this)
+  if (/^sqlite:/i.test(url)) return url.slice('sqlite:'.length)
+  return url
+}
+
+/** Hides the password of a connection URL for logs and errors. */
+export function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
+}

@@ -1,0 +1,60 @@
+/** SQL of the shared-state module. Functions take the Kysely they run on (a transaction or the pool). */
+import type { Kysely } from 'kysely'
+import type { Engine } from '../../platform/db/index.js'
+import type { Database } from '../../platform/db/schema.js'
+import type { IdempotencyKeyTable, StateLogTable, StateRow } from './tables.js'
+
+type Db = Kysely<Database>
+
+export async function readState(db: Db): Promise<StateRow> {
+  return db.selectFrom('state').selectAll().where('id', '=', 1).executeTakeFirstOrThrow()
+}
+
+/** Reads the state row inside a write transaction; on PostgreSQL it also locks it, which serialises
+ * every writer on every replica (SQLite's BEGIN IMMEDIATE already did). */
+export async function readStateForUpdate(trx: Db, engine: Engine): Promise<StateRow> {
+  const query = trx.selectFrom('state').selectAll().where('id', '=', 1)
+  return (engine === 'postgresql' ? query.forUpdate() : query).executeTakeFirstOrThrow()
+}
+
+export async function writeState(trx: Db, row: StateRow): Promise<void> {
+  await trx
+    .updateTable('state')
+    .set({ counter: row.counter, message: row.message, version: row.version, updated_at: row.updated_at })
+    .where('id', '=', 1)
+    .execute()
+}
+
+// Stays far below SQLite's 32,766 bound parameters and PostgreSQL's 65,535 per statement.
+const INSERT_CHUNK = 500
+
+export async function insertLogs(trx: Db, rows: StateLogTable[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    await trx.insertInto('state_log').values(rows.slice(i, i + INSERT_CHUNK)).execute()
+  }
+}
+
+/** Newest first: ids are dense (1..version), so any page is a primary-key range, whatever its depth. */
+export async function listLogs(db: Db, maxId: number, limit: number) {
+  return db.selectFrom('state_log').selectAll().where('id', '<=', maxId).orderBy('id', 'desc').limit(limit).execute()
+}
+
+export async function findIdempotencyRecords(trx: Db, keys: string[], now: string) {
+  if (keys.length === 0) return []
+  return trx.selectFrom('idempotency_keys').selectAll().where('key', 'in', keys).where('expires_at', '>', now).execute()
+}
+
+export async function saveIdempotencyRecords(trx: Db, rows: IdempotencyKeyTable[]): Promise<void> {
+  if (rows.length === 0) return
+  const keys = rows.map((r) => r.key)
+  // An expired record with the same key may still be there: the new one replaces it.
+  await trx.deleteFrom('idempotency_keys').where('key', 'in', keys).execute()
+  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
+    await trx.insertInto('idempotency_keys').values(rows.slice(i, i + INSERT_CHUNK)).execute()
+  }
+}
+
+export async function deleteExpiredIdempotencyRecords(db: Db, now: string): Promise<number> {
+  const result = await db.deleteFrom('idempotency_keys').where('expires_at', '<=', now).executeTakeFirst()
+  return Number(result.numDeletedRows)
+}

@@ -1,0 +1,121 @@
+/** HTTP surface of the shared-state API (SPEC §2.1–2.3, §2.5). */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import { problems, sendProblem } from '../../platform/errors.js'
+import type { HealthProbe } from '../../platform/health.js'
+import { PACKAGE_VERSION } from '../../platform/paths.js'
+import { LogsQuery, LogsResponse, RootResponse, StatusResponse, UpdateBody, UpdateHeaders, UpdateResponse } from './schemas.js'
+import { parseIfMatch, type StateService } from './service.js'
+
+export interface StateRoutesOptions {
+  state: StateService
+  health: HealthProbe
+  /** Route → summary, filled as routes register (for GET /). */
+  endpoints: Map<string, string>
+  /** Whether /ui/ exists, so a browser on / is sent there. */
+  hasUi: boolean
+}
+
+const problemRef = Type.Unsafe<unknown>({ $ref: 'Problem#' })
+const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, problemRef]))
+
+export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async (app, { state, health, endpoints, hasUi }) => {
+  const startedAt = performance.now()
+
+  app.get(
+    '/',
+    { schema: { summary: 'Service index: every route and where the docs are', tags: ['state'], response: { 200: RootResponse } } },
+    async (request, reply) => {
+      if (hasUi && /\btext\/html\b/.test(request.headers.accept ?? '')) return reply.redirect('/ui/', 302)
+      return {
+        message: 'Shared State API',
+        service: 'statehouse',
+        status: 'healthy',
+        version: PACKAGE_VERSION,
+        endpoints: Object.fromEntries(endpoints),
+        docs: '/docs',
+      }
+    },
+  )
+
+  app.get(
+    '/status',
+    {
+      schema: {
+        summary: 'Current counter and message, with health (ETag: the version)',
+        tags: ['state'],
+        headers: Type.Object({ 'if-none-match': Type.Optional(Type.String()) }),
+        response: { 200: StatusResponse, 304: Type.Null() },
+      },
+    },
+    async (request, reply) => {
+      const row = await state.read()
+      const etag = `"${row.version}"`
+      reply.header('etag', etag).header('cache-control', 'no-cache')
+      const ifNoneMatch = request.headers['if-none-match']
+      if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) {
+        return reply.code(304).send(null)
+      }
+      const snapshot = health.snapshot()
+      const value = { counter: row.counter, message: row.message }
+      return {
+        counter: row.counter,
+        message: row.message,
+        state: value,
+        version: row.version,
+        timestamp: new Date().toISOString(),
+        uptime_seconds: Math.round(performance.now() - startedAt) / 1000,
+        overall_status: snapshot.overall,
+        components: snapshot.components,
+      }
+    },
+  )
+
+  app.post(
+    '/update',
+    {
+      config: { auth: { schemes: ['apiKey'], scope: 'write' } },
+      schema: {
+        summary: 'Change the counter and/or message (API key with the write scope)',
+        description:
+          'Send at least one of `counter`, `message`, `increment` (not `counter` with `increment`). ' +
+          'Optional `If-Match: "<version>"` (412 if the state moved on) and `Idempotency-Key` (24 h replay).',
+        tags: ['state'],
+        headers: UpdateHeaders,
+        body: UpdateBody,
+        response: { 200: UpdateResponse, ...errors(400, 401, 403, 412, 413, 415, 422, 429) },
+      },
+    },
+    async (request, reply) => {
+      const { body } = request
+      if (body.counter === undefined && body.message === undefined && body.increment === undefined) {
+        throw problems.validation([{ path: 'body', message: 'send at least one of counter, message, increment' }])
+      }
+      if (body.counter !== undefined && body.increment !== undefined) {
+        throw problems.validation([{ path: 'body.increment', message: 'cannot be sent together with counter' }])
+      }
+      const outcome = await state.update({
+        body,
+        ifMatch: parseIfMatch(request.headers['if-match']),
+        idempotencyKey: request.headers['idempotency-key'],
+      })
+      if (!outcome.ok) return sendProblem(request, reply, outcome.problem)
+      if (outcome.replayed) reply.header('idempotent-replayed', 'true')
+      return reply.code(200).header('etag', `"${outcome.body.version}"`).send(outcome.body)
+    },
+  )
+
+  app.get(
+    '/logs',
+    {
+      schema: {
+        summary: 'Audit log of changes, newest first (page/limit or cursor)',
+        tags: ['state'],
+        querystring: LogsQuery,
+        response: { 200: LogsResponse, ...errors(422) },
+      },
+    },
+    async (request) => state.logs(request.query),
+  )
+
+}

@@ -1,0 +1,126 @@
+/** Rules of the shared-state API (SPEC §2): reads, batched updates and the audit log. */
+import type { Db } from '../../platform/db/index.js'
+import { problems } from '../../platform/errors.js'
+import { type UpdateCommand, type UpdateOutcome, planBatch } from './apply-updates.js'
+import * as repo from './repository.js'
+import type { LogEntry, LogsQuery, LogsResponse, StateValue } from './schemas.js'
+import type { StateLogRow, StateRow } from './tables.js'
+import { WriteBatcher } from './write-batcher.js'
+
+export interface StateChange {
+  version: number
+  old_state: StateValue
+  new_state: StateValue
+}
+
+export class StateService {
+  private readonly batcher: WriteBatcher<UpdateCommand, UpdateOutcome>
+  private batches = 0
+
+  constructor(
+    private readonly db: Db,
+    /** Called after each commit with the changes it made (events fan-out hooks in here). */
+    private readonly onCommitted: (changes: StateChange[]) => void = () => {},
+  ) {
+    this.batcher = new WriteBatcher((commands) => this.commitBatch(commands))
+  }
+
+  read(): Promise<StateRow> {
+    return repo.readState(this.db.kysely)
+  }
+
+  /** Applies one update; resolves once its transaction has committed (or it was rejected). */
+  update(command: UpdateCommand): Promise<UpdateOutcome> {
+    return this.batcher.submit(command)
+  }
+
+  async logs(query: LogsQuery): Promise<LogsResponse> {
+    const { limit } = query
+    const { version: total } = await this.read()
+    let page = query.page
+    let maxId = total - (page - 1) * limit
+    if (query.cursor !== undefined) {
+      const before = decodeCursor(query.cursor)
+      maxId = Math.min(before - 1, total)
+      page = Math.floor((total - maxId) / limit) + 1
+    }
+    const rows = maxId > 0 ? await repo.listLogs(this.db.kysely, maxId, limit) : []
+    const last = rows.at(-1)
+    return {
+      logs: rows.map(toLogEntry),
+      page,
+      limit,
+      total,
+      total_pages: Math.max(1, Math.ceil(total / limit)),
+      next_cursor: last && last.id > 1 ? encodeCursor(last.id) : null,
+    }
+  }
+
+  /** Waits for queued updates to commit (graceful shutdown). */
+  flushed(): Promise<void> {
+    return this.batcher.flushed()
+  }
+
+  private async commitBatch(commands: UpdateCommand[]): Promise<UpdateOutcome[]> {
+    const now = new Date()
+    const plan = await this.db.writeTransaction(async (trx) => {
+      const current = await repo.readStateForUpdate(trx, this.db.engine)
+      const keys = commands.flatMap((c) => (c.idempotencyKey === undefined ? [] : [c.idempotencyKey]))
+      const stored = await repo.findIdempotencyRecords(trx, [...new Set(keys)], now.toISOString())
+      const plan = planBatch(current, commands, stored, now)
+      if (plan.logs.length > 0) {
+        await repo.writeState(trx, plan.state)
+        await repo.insertLogs(trx, plan.logs)
+        await repo.saveIdempotencyRecords(trx, plan.idempotency)
+      }
+      return plan
+    })
+    if (plan.logs.length > 0) {
+      this.onCommitted(
+        plan.logs.map((l) => ({
+          version: l.id,
+          old_state: { counter: l.old_counter, message: l.old_message },
+          new_state: { counter: l.new_counter, message: l.new_message },
+        })),
+      )
+    }
+    if (++this.batches % 1000 === 0) {
+      // Housekeeping off the request path: expired replay records go in the background.
+      repo.deleteExpiredIdempotencyRecords(this.db.kysely, now.toISOString()).catch(() => {})
+    }
+    return plan.outcomes
+  }
+}
+
+function toLogEntry(row: StateLogRow): LogEntry {
+  return {
+    ...row,
+    old_value: { counter: row.old_counter, message: row.old_message },
+    new_value: { counter: row.new_counter, message: row.new_message },
+  }
+}
+
+function encodeCursor(lastId: number): string {
+  return Buffer.from(`before:${lastId}`).toString('base64url')
+}
+
+function decodeCursor(cursor: string): number {
+  const match = /^before:(\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString())
+  const before = match ? Number(match[1]) : Number.NaN
+  if (!Number.isSafeInteger(before) || before < 1) {
+    throw problems.validation([{ path: 'querystring.cursor', message: 'is not a cursor this API returned' }])
+  }
+  return before
+}
+
+/** Parses `If-Match: "<version>"` (also W/"…", a bare number, or *). */
+export function parseIfMatch(header: string | undefined): number | '*' | undefined {
+  if (header === undefined) return undefined
+  const value = header.trim()
+  if (value === '*') return '*'
+  const match = /^(?:W\/)?"?(\d{1,16})"?$/.exec(value)
+  if (!match) {
+    throw problems.validation([{ path: 'headers.if-match', message: 'must be a version in quotes, e.g. "42"' }])
+  }
+  return Number(match[1])
+}

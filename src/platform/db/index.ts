@@ -1,0 +1,97 @@
+/**
+ * One Kysely instance over either engine. SQLite (better-sqlite3) is the embedded default; PostgreSQL
+ * (pg) is for scale-out. Repositories only see `Kysely<Database>`; the few places where the SQL must
+ * differ ask `engine`.
+ */
+import fs from 'node:fs'
+import path from 'node:path'
+import SQLite from 'better-sqlite3'
+import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
+import pg from 'pg'
+import type { DatabaseTarget } from '../../config.js'
+import type { Database } from './schema.js'
+
+export type Engine = DatabaseTarget['engine']
+
+export interface Db {
+  kysely: Kysely<Database>
+  engine: Engine
+  /** The raw better-sqlite3 handle (SQLite only), for the few hot statements that skip the builder. */
+  sqlite?: SQLite.Database
+  /** Runs `fn` in a write transaction: BEGIN IMMEDIATE on SQLite (takes the write lock up front, so the
+   * busy timeout applies instead of a mid-transaction SQLITE_BUSY), a normal transaction on PostgreSQL. */
+  writeTransaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>
+  ping(): Promise<void>
+  close(): Promise<void>
+}
+
+export interface DbOptions {
+  poolSize?: number
+  sqliteSynchronous?: 'FULL' | 'NORMAL'
+  /** Milliseconds a PostgreSQL connection attempt may take (the readiness probe relies on it). */
+  connectTimeoutMs?: number
+}
+
+// int8 and numeric come back from pg as strings by default; every such column here is a counter
+// kept within ±2^53, which a JS number holds exactly.
+const pgTypes = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    if (oid === 20) return (v: string) => Number(v)
+    if (oid === 1700) return (v: string) => Number(v)
+    return pg.types.getTypeParser(oid, format as 'text')
+  },
+}
+
+export function createDb(target: DatabaseTarget, opts: DbOptions = {}): Db {
+  if (target.engine === 'sqlite') return createSqlite(target.filename, opts)
+  const pool = new pg.Pool({
+    connectionString: target.url,
+    max: opts.poolSize ?? 10,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+    idleTimeoutMillis: 30_000,
+    types: pgTypes,
+  })
+  // A pooled client that dies (server restart, cut connection) must not crash the process.
+  pool.on('error', () => {})
+  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  return {
+    kysely,
+    engine: 'postgresql',
+    writeTransaction: (fn) => kysely.transaction().execute(fn),
+    async ping() {
+      await sql`select 1`.execute(kysely)
+    },
+    close: () => kysely.destroy(),
+  }
+}
+
+function createSqlite(filename: string, opts: DbOptions): Db {
+  if (filename !== ':memory:') fs.mkdirSync(path.dirname(path.resolve(filename)), { recursive: true })
+  const handle = new SQLite(filename)
+  handle.pragma('journal_mode = WAL')
+  handle.pragma(`synchronous = ${opts.sqliteSynchronous ?? 'FULL'}`)
+  handle.pragma('foreign_keys = ON')
+  handle.pragma('busy_timeout = 5000')
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) })
+  return {
+    kysely,
+    engine: 'sqlite',
+    sqlite: handle,
+    writeTransaction: (fn) =>
+      kysely.connection().execute(async (conn) => {
+        await sql`begin immediate`.execute(conn)
+        try {
+          const result = await fn(conn)
+          await sql`commit`.execute(conn)
+          return result
+        } catch (err) {
+          if (handle.inTransaction) await sql`rollback`.execute(conn)
+          throw err
+        }
+      }),
+    async ping() {
+      handle.prepare('select 1').get()
+    },
+    close: () => kysely.destroy(),
+  }
+}

@@ -1,0 +1,32 @@
+/**
+ * Applies the one migration set to either engine. On PostgreSQL a session advisory lock wraps the
+ * whole run, so replicas that start together migrate once and the others wait, then find nothing to do.
+ */
+import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } from 'kysely'
+import type { Db } from './index.js'
+import * as m0001 from './migrations/0001_state.js'
+
+/** Ordered by name; append only. */
+export const migrations: Record<string, Migration> = {
+  '0001_state': m0001,
+}
+
+const MIGRATION_LOCK_KEY = 7_462_001 // arbitrary, fixed: "statehouse migrations"
+
+export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
+  const run = (kysely: Kysely<any>) =>
+    new Migrator({ db: kysely, provider: { getMigrations: async () => migrations } }).migrateToLatest()
+  const result =
+    db.engine === 'postgresql'
+      ? await db.kysely.connection().execute(async (conn) => {
+          await sql`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`.execute(conn)
+          try {
+            return await run(conn)
+          } finally {
+            await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.execute(conn)
+          }
+        })
+      : await run(db.kysely)
+  if (result.error) throw result.error
+  return result
+}

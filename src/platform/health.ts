@@ -1,0 +1,133 @@
+/**
+ * Health in three speeds: `/health` (liveness, checks nothing), `/ready` (readiness, checks the
+ * database and Redis now, 503 when either is down) and a background probe whose last snapshot
+ * (≤ 5 s old) feeds `/status` so that route never waits on a dependency.
+ */
+import type { FastifyInstance } from 'fastify'
+import { Type } from 'typebox'
+
+export type ComponentStatus = 'healthy' | 'degraded' | 'unhealthy'
+export interface ComponentHealth {
+  name: string
+  status: ComponentStatus
+  details: Record<string, unknown>
+}
+export interface HealthSnapshot {
+  overall: ComponentStatus
+  components: ComponentHealth[]
+  checkedAt: number
+}
+
+export interface HealthCheck {
+  name: string
+  check: () => Promise<void>
+}
+
+const CHECK_TIMEOUT_MS = 1500
+
+async function runCheck({ name, check }: HealthCheck): Promise<ComponentHealth> {
+  const started = performance.now()
+  let timer: NodeJS.Timeout | undefined
+  try {
+    await Promise.race([
+      check(),
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer within ${CHECK_TIMEOUT_MS} ms`)), CHECK_TIMEOUT_MS)
+      }),
+    ])
+    return { name, status: 'healthy', details: { latency_ms: Math.round((performance.now() - started) * 10) / 10 } }
+  } catch (err) {
+    return { name, status: 'unhealthy', details: { error: (err as Error).message || 'unreachable' } }
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+export class HealthProbe {
+  private current: HealthSnapshot
+  private timer: NodeJS.Timeout | undefined
+  private running: Promise<void> | undefined
+
+  constructor(
+    private readonly checks: HealthCheck[],
+    private readonly intervalMs: number,
+  ) {
+    this.current = {
+      overall: 'healthy',
+      components: [...checks.map((c) => ({ name: c.name, status: 'healthy' as const, details: { pending: true } })), api()],
+      checkedAt: Date.now(),
+    }
+  }
+
+  snapshot(): HealthSnapshot {
+    return this.current
+  }
+
+  async refresh(): Promise<HealthSnapshot> {
+    this.running ??= (async () => {
+      const results = await Promise.all(this.checks.map(runCheck))
+      const components = [...results, api()]
+      const database = results.find((r) => r.name === 'database')
+      const overall: ComponentStatus =
+        database?.status === 'unhealthy' ? 'unhealthy' : results.some((r) => r.status !== 'healthy') ? 'degraded' : 'healthy'
+      this.current = { overall, components, checkedAt: Date.now() }
+    })().finally(() => (this.running = undefined))
+    await this.running
+    return this.current
+  }
+
+  start() {
+    void this.refresh()
+    this.timer = setInterval(() => void this.refresh(), this.intervalMs)
+    this.timer.unref()
+  }
+
+  stop() {
+    clearInterval(this.timer)
+  }
+}
+
+function api(): ComponentHealth {
+  const mem = process.memoryUsage()
+  return { name: 'api', status: 'healthy', details: { pid: process.pid, rss_bytes: mem.rss } }
+}
+
+const ReadyResponse = Type.Object({
+  database: Type.Boolean(),
+  redis: Type.Union([Type.Boolean(), Type.Null()]),
+  overall: Type.Boolean(),
+})
+
+export function registerHealthRoutes(app: FastifyInstance, probe: HealthProbe, hasRedis: boolean) {
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'Liveness: the process answers (checks no dependency)',
+        tags: ['health'],
+        response: { 200: Type.Object({ status: Type.Literal('healthy') }) },
+      },
+      config: { rateLimit: false },
+    },
+    async () => ({ status: 'healthy' as const }),
+  )
+  app.get(
+    '/ready',
+    {
+      schema: {
+        summary: 'Readiness: database (and Redis, if configured) reachable now',
+        tags: ['health'],
+        response: { 200: ReadyResponse, 503: ReadyResponse },
+      },
+      config: { rateLimit: false },
+    },
+    async (_request, reply) => {
+      const snapshot = await probe.refresh()
+      const ok = (name: string) => snapshot.components.find((c) => c.name === name)?.status === 'healthy'
+      const database = ok('database')
+      const redis = hasRedis ? ok('redis') : null
+      const overall = database && redis !== false
+      return reply.code(overall ? 200 : 503).send({ database, redis, overall })
+    },
+  )
+}

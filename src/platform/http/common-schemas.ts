@@ -1,0 +1,15 @@
+/** Shared TypeBox primitives that resource schemas build on. */
+import { Type } from 'typebox'
+
+/** The range every JSON client represents exactly (IEEE-754 doubles): ±(2^53 − 1). */
+export const SAFE_INTEGER = { minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER } as const
+
+export const SafeInteger = (opts: { description?: string } = {}) => Type.Integer({ ...SAFE_INTEGER, ...opts })
+
+export const IsoTimestamp = (description = 'ISO 8601 UTC timestamp ending in Z') =>
+  Type.String({ format: 'date-time', description })
+
+export const PageQuery = {
+  page: Type.Integer({ minimum: 1, default: 1, description: 'page number, from 1' }),
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'entries per page (1–100)' }),
+}
