@@ -5,12 +5,11 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import cors from '@fastify/cors'
-import formbody from '@fastify/formbody'
 import helmet from '@fastify/helmet'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
-import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from 'fastify'
+import Fastify, { type FastifyInstance, LogController } from 'fastify'
 import type { Redis } from 'ioredis'
 import type { Config } from './config.js'
 import { registerAuth } from './platform/auth/index.js'
@@ -27,8 +26,8 @@ import { stateRoutes } from './modules/state/routes.js'
 import { StateService } from './modules/state/service.js'
 
 export interface BuildOptions {
-  /** Replace the logger (tests capture lines with a stream). */
-  logger?: FastifyServerOptions['logger']
+  /** Where log lines go instead of stdout (tests capture them; redaction rules still apply). */
+  logStream?: NodeJS.WritableStream
   /** Skip migrations (when `statehouse migrate` already ran). */
   migrate?: boolean
 }
@@ -53,13 +52,15 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     typeof config.TRUST_PROXY === 'string' && /^\d+$/.test(config.TRUST_PROXY) ? Number(config.TRUST_PROXY) : config.TRUST_PROXY
   ) as boolean
   const app = Fastify({
-    logger: options.logger ?? loggerOptions(config.LOG_LEVEL),
+    logger: { ...loggerOptions(config.LOG_LEVEL), ...(options.logStream ? { stream: options.logStream } : {}) },
     logController: new LogController({ disableRequestLogging: true }), // one access line per request, written in onResponse
     genReqId: genRequestId,
     bodyLimit: config.BODY_LIMIT,
     trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
   }).withTypeProvider<TypeBoxTypeProvider>()
+  // JSON only (plus forms where a module registers them): text/plain is 415, not a string body.
+  app.removeContentTypeParser('text/plain')
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema))
 
   const db = createDb(config.database, { poolSize: config.DB_POOL_SIZE, sqliteSynchronous: config.SQLITE_SYNCHRONOUS })
@@ -93,7 +94,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   if (config.CORS_ORIGINS) {
     await app.register(cors, { origin: config.CORS_ORIGINS.split(',').map((o) => o.trim()) })
   }
-  await app.register(formbody)
   await registerRateLimit(app, { perMinute: config.RATE_LIMIT_PER_MINUTE, redis })
   registerAuth(app, config.apiKeys)
   await registerDocs(app)

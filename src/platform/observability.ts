@@ -3,12 +3,12 @@
  * hot path, so it is one onRequest and one onResponse hook doing little work each.
  */
 import { randomUUID } from 'node:crypto'
-import type { FastifyInstance, FastifyServerOptions } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import { Counter, Histogram, Registry, collectDefaultMetrics, Gauge } from 'prom-client'
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 
-export function loggerOptions(level: string): FastifyServerOptions['logger'] {
+export function loggerOptions(level: string) {
   return {
     level,
     // Credentials never reach a log line, whatever a handler logs.
