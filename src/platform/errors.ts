@@ -7,6 +7,7 @@
 import { STATUS_CODES } from 'node:http'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import { Type } from 'typebox'
+import { STORED_TEXT_PATTERN } from './http/common-schemas.js'
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8'
 
@@ -97,6 +98,8 @@ export function fieldErrors(context: string, errors: AjvError[]): FieldError[] {
     if (e.keyword === 'additionalProperties') {
       path += `.${String(e.params.additionalProperty)}`
       message = 'is not a known field'
+    } else if (e.keyword === 'pattern' && e.params.pattern === STORED_TEXT_PATTERN) {
+      message = 'must not contain NUL characters or unpaired UTF-16 surrogates'
     } else if (e.keyword === 'required') {
       path += `.${String(e.params.missingProperty)}`
       message = 'is required'

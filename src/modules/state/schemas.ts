@@ -1,6 +1,6 @@
 /** Wire shapes of the shared-state API (SPEC §2), declared once; types derive from them. */
 import { type Static, Type } from 'typebox'
-import { IsoTimestamp, PageQuery, SafeInteger } from '../../platform/http/common-schemas.js'
+import { IsoTimestamp, PageQuery, SafeInteger, StoredText } from '../../platform/http/common-schemas.js'
 
 export const MESSAGE_MAX_LENGTH = 10_000
 
@@ -30,7 +30,7 @@ export const StatusResponse = Type.Object({
 export const UpdateBody = Type.Object(
   {
     counter: Type.Optional(SafeInteger({ description: 'new counter value' })),
-    message: Type.Optional(Type.String({ maxLength: MESSAGE_MAX_LENGTH, description: 'new message' })),
+    message: Type.Optional(StoredText({ maxLength: MESSAGE_MAX_LENGTH, description: 'new message' })),
     increment: Type.Optional(SafeInteger({ description: 'added atomically to the counter; not with `counter`' })),
   },
   { additionalProperties: false, description: 'at least one of counter, message, increment' },

@@ -13,3 +13,11 @@ export const PageQuery = {
   page: Type.Integer({ minimum: 1, default: 1, description: 'page number, from 1' }),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'entries per page (1–100)' }),
 }
+
+/**
+ * Text that both engines store as sent: no NUL (PostgreSQL text cannot hold it) and no lone UTF-16
+ * surrogate (it would come back as U+FFFD, not as what was acknowledged).
+ */
+export const STORED_TEXT_PATTERN = '^[^\\u0000\\uD800-\\uDFFF]*$'
+export const StoredText = (opts: { maxLength?: number; minLength?: number; description?: string } = {}) =>
+  Type.String({ ...opts, pattern: STORED_TEXT_PATTERN })

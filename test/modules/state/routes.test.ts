@@ -123,6 +123,7 @@ for (const dialect of DIALECTS) {
         [{ counter: 1, increment: 1 }, 'body.increment'],
         [{ message: 'x'.repeat(10_001) }, 'body.message'],
         [[1, 2], 'body'],
+        [{ message: 'nul \u0000 byte' }, 'body.message'],
       ]
       for (const [body, path] of cases) {
         const res = await update(app, body)
