@@ -89,6 +89,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   registerErrorHandling(app)
   app.addSchema(ProblemSchema)
+  await registerDocs(app) // before any route, so every route is in the OpenAPI document
   registerObservability(app, { requestLog: config.REQUEST_LOG })
   await app.register(helmet, { global: true })
   if (config.CORS_ORIGINS) {
@@ -96,7 +97,6 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }
   await registerRateLimit(app, { perMinute: config.RATE_LIMIT_PER_MINUTE, redis })
   registerAuth(app, config.apiKeys)
-  await registerDocs(app)
   registerHealthRoutes(app, health, !!redis)
 
   const state = new StateService(db)

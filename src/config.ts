@@ -89,9 +89,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (typeof raw.SQLITE_SYNCHRONOUS === 'string') raw.SQLITE_SYNCHRONOUS = raw.SQLITE_SYNCHRONOUS.toUpperCase()
   const withDefaults = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw))
-  const problems = [...Value.Errors(ConfigSchema, withDefaults)].map(
-    (e) => `${e.instancePath.slice(1) || '(root)'}: ${e.message} (got ${JSON.stringify(raw[e.instancePath.slice(1)])})`,
-  )
+  // Checked key by key so every bad key is named once, with the values it may take.
+  const problems: string[] = []
+  for (const [key, schema] of Object.entries(ConfigSchema.properties)) {
+    const value = (withDefaults as Record<string, unknown>)[key]
+    if (value === undefined || Value.Check(schema, value)) continue
+    const choices = 'anyOf' in schema ? (schema.anyOf as { const?: unknown }[]).map((s) => s.const).filter((c) => c !== undefined) : []
+    const first = [...Value.Errors(schema, value)][0]
+    const message = choices.length > 0 ? `must be one of ${choices.join(', ')}` : (first?.message ?? 'is invalid')
+    problems.push(`${key}: ${message} (got ${JSON.stringify(raw[key])})`)
+  }
   if (problems.length > 0) throw new ConfigError(problems)
   const base = withDefaults as Static<typeof ConfigSchema>
 

@@ -49,7 +49,7 @@ export const problems = {
       title: 'Unprocessable Content',
       errors,
     }),
-  unavailable: (detail: string) => new Problem(503, detail, { type: typeUri('unavailable') }),
+  unavailable: (detail: string) => new Problem(503, detail, { type: typeUri('unavailable'), headers: { 'retry-after': '1' } }),
 }
 
 /** Response schema for every error, referenced from each route's OpenAPI entry. */
@@ -148,6 +148,10 @@ export function registerErrorHandling(app: FastifyInstance) {
     if (status >= 400 && status < 500) {
       return sendProblem(request, reply, new Problem(status, fe.message, fe.headers ? { headers: fe.headers } : {}))
     }
+    if (isUnavailable(error)) {
+      request.log.warn({ err: error }, 'dependency unavailable')
+      return sendProblem(request, reply, problems.unavailable('the database is unavailable; retry shortly'))
+    }
     // A surprise: log it with the request context, answer without internals.
     request.log.error({ err: error }, 'unhandled error')
     return sendProblem(request, reply, new Problem(status >= 500 ? status : 500, 'internal error; see the server log for this request id'))
@@ -162,4 +166,14 @@ export function registerErrorHandling(app: FastifyInstance) {
     }
     return sendProblem(request, reply, problems.notFound(`no route ${request.method} ${path}`))
   })
+}
+
+// Connection-level failures of PostgreSQL (class 08, admin shutdown 57P0x), the socket, or a busy
+// SQLite file: the request was fine, the dependency was not, so 503 (retry) rather than 500.
+const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'SQLITE_BUSY', '57P01', '57P02', '57P03'])
+
+function isUnavailable(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown }
+  if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true
+  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Connection ended/i.test(message)
 }

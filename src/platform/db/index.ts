@@ -51,8 +51,10 @@ export function createDb(target: DatabaseTarget, opts: DbOptions = {}): Db {
     idleTimeoutMillis: 30_000,
     types: pgTypes,
   })
-  // A pooled client that dies (server restart, cut connection) must not crash the process.
+  // A client that dies (server restart, cut connection) must not crash the process: idle ones are
+  // reported on the pool, checked-out ones on the client itself (the query then fails normally).
   pool.on('error', () => {})
+  pool.on('connect', (client) => client.on('error', () => {}))
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
   return {
     kysely,
