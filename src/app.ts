@@ -5,12 +5,12 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import cors from '@fastify/cors'
-import helmet from '@fastify/helmet'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
 import Fastify, { type FastifyInstance, LogController } from 'fastify'
 import type { Redis } from 'ioredis'
+import { pino } from 'pino'
 import type { Config } from './config.js'
 import { registerAuth } from './platform/auth/index.js'
 import { createDb, type Db } from './platform/db/index.js'
@@ -18,9 +18,10 @@ import { migrateToLatest } from './platform/db/migrate.js'
 import { registerDocs } from './platform/docs.js'
 import { ProblemSchema, registerErrorHandling } from './platform/errors.js'
 import { type HealthCheck, HealthProbe, registerHealthRoutes } from './platform/health.js'
-import { genRequestId, loggerOptions, registerObservability } from './platform/observability.js'
+import { genRequestId, lazyChildLoggerFactory, loggerOptions, registerObservability } from './platform/observability.js'
 import { PACKAGE_ROOT } from './platform/paths.js'
 import { registerRateLimit } from './platform/rate-limit.js'
+import { registerSecurityHeaders } from './platform/security-headers.js'
 import { createRedis } from './platform/redis.js'
 import { stateRoutes } from './modules/state/routes.js'
 import { StateService } from './modules/state/service.js'
@@ -46,13 +47,18 @@ declare module 'fastify' {
 const bodyAjv = addFormats.default(new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: true, strict: false }))
 const textAjv = addFormats.default(new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: true, strict: false }))
 
+// Log lines go to stdout asynchronously: while one write is in flight the next lines are gathered
+// into one write (a synchronous write per access line cost ~10 % of a GET /status). Flushed on close.
+const stdoutLog = pino.destination({ dest: 1, sync: false })
+
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   // A hop count, a boolean, or a comma list of trusted addresses (Fastify takes all three).
   const trustProxy = (
     typeof config.TRUST_PROXY === 'string' && /^\d+$/.test(config.TRUST_PROXY) ? Number(config.TRUST_PROXY) : config.TRUST_PROXY
   ) as boolean
   const app = Fastify({
-    logger: { ...loggerOptions(config.LOG_LEVEL), ...(options.logStream ? { stream: options.logStream } : {}) },
+    logger: { ...loggerOptions(config.LOG_LEVEL), stream: options.logStream ?? stdoutLog },
+    childLoggerFactory: lazyChildLoggerFactory,
     logController: new LogController({ disableRequestLogging: true }), // one access line per request, written in onResponse
     genReqId: genRequestId,
     bodyLimit: config.BODY_LIMIT,
@@ -89,9 +95,11 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   registerErrorHandling(app)
   app.addSchema(ProblemSchema)
+  registerSecurityHeaders(app) // its onRoute hook must see every route, docs included
   await registerDocs(app) // before any route, so every route is in the OpenAPI document
-  registerObservability(app, { requestLog: config.REQUEST_LOG })
-  await app.register(helmet, { global: true })
+  const logStream = options.logStream ?? stdoutLog
+  const logsInfo = ['trace', 'debug', 'info'].includes(config.LOG_LEVEL)
+  registerObservability(app, { accessLog: config.REQUEST_LOG && logsInfo ? { write: (line) => logStream.write(line) } : undefined })
   if (config.CORS_ORIGINS) {
     await app.register(cors, { origin: config.CORS_ORIGINS.split(',').map((o) => o.trim()) })
   }
@@ -109,6 +117,13 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     await state.flushed()
     await db.close()
     if (redis) await redis.quit().catch(() => redis.disconnect())
+    if (!options.logStream) {
+      try {
+        stdoutLog.flushSync()
+      } catch {
+        // a write still in flight finishes on its own before exit
+      }
+    }
   })
   return app
 }

@@ -51,10 +51,9 @@ export async function registerDocs(app: FastifyInstance) {
     {
       ...hidden,
       // ReDoc styles itself inline and runs its search in a blob: worker.
-      helmet: {
-        contentSecurityPolicy: {
-          directives: { 'style-src': ["'self'", "'unsafe-inline'"], 'worker-src': ["'self'", 'blob:'], 'img-src': ["'self'", 'data:'] },
-        },
+      config: {
+        rateLimit: false,
+        csp: { 'style-src': ["'self'", "'unsafe-inline'"], 'worker-src': ["'self'", 'blob:'], 'img-src': ["'self'", 'data:'] },
       },
     },
     (_request, reply) =>

@@ -5,6 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
+import { Nullable } from './http/common-schemas.js'
 
 export type ComponentStatus = 'healthy' | 'degraded' | 'unhealthy'
 export interface ComponentHealth {
@@ -94,7 +95,7 @@ function api(): ComponentHealth {
 
 const ReadyResponse = Type.Object({
   database: Type.Boolean(),
-  redis: Type.Union([Type.Boolean(), Type.Null()]),
+  redis: Nullable(Type.Boolean({ description: 'null when Redis is not configured' })),
   overall: Type.Boolean(),
 })
 

@@ -6,8 +6,9 @@ import type { IdempotencyKeyTable, StateLogTable, StateRow } from './tables.js'
 
 type Db = Kysely<Database>
 
-export async function readState(db: Db): Promise<StateRow> {
-  return db.selectFrom('state').selectAll().where('id', '=', 1).executeTakeFirstOrThrow()
+/** The state row (run through `Db.prepared` on the hot path). */
+export function stateQuery(db: Db) {
+  return db.selectFrom('state').selectAll().where('id', '=', 1)
 }
 
 /** Reads the state row inside a write transaction; on PostgreSQL it also locks it, which serialises
@@ -34,9 +35,10 @@ export async function insertLogs(trx: Db, rows: StateLogTable[]): Promise<void> 
   }
 }
 
-/** Newest first: ids are dense (1..version), so any page is a primary-key range, whatever its depth. */
-export async function listLogs(db: Db, maxId: number, limit: number) {
-  return db.selectFrom('state_log').selectAll().where('id', '<=', maxId).orderBy('id', 'desc').limit(limit).execute()
+/** Newest first: ids are dense (1..version), so any page is a primary-key range, whatever its depth.
+ * Parameters in order: maxId, limit. */
+export function logsQuery(db: Db, maxId: number, limit: number) {
+  return db.selectFrom('state_log').selectAll().where('id', '<=', maxId).orderBy('id', 'desc').limit(limit)
 }
 
 export async function findIdempotencyRecords(trx: Db, keys: string[], now: string) {

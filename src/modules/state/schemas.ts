@@ -1,6 +1,6 @@
 /** Wire shapes of the shared-state API (SPEC §2), declared once; types derive from them. */
 import { type Static, Type } from 'typebox'
-import { IsoTimestamp, PageQuery, SafeInteger, StoredText } from '../../platform/http/common-schemas.js'
+import { FreeObject, IsoTimestamp, Nullable, PageQuery, SafeInteger, StoredText, StringEnum } from '../../platform/http/common-schemas.js'
 
 export const MESSAGE_MAX_LENGTH = 10_000
 
@@ -10,10 +10,12 @@ export const StateValue = Type.Object({
 })
 export type StateValue = Static<typeof StateValue>
 
+const HEALTH = ['healthy', 'degraded', 'unhealthy'] as const
+
 export const Component = Type.Object({
   name: Type.String(),
-  status: Type.Union([Type.Literal('healthy'), Type.Literal('degraded'), Type.Literal('unhealthy')]),
-  details: Type.Record(Type.String(), Type.Unknown()),
+  status: StringEnum(HEALTH),
+  details: FreeObject(),
 })
 
 export const StatusResponse = Type.Object({
@@ -23,7 +25,7 @@ export const StatusResponse = Type.Object({
   version: Type.Integer({ minimum: 0 }),
   timestamp: IsoTimestamp('now'),
   uptime_seconds: Type.Number(),
-  overall_status: Type.Union([Type.Literal('healthy'), Type.Literal('degraded'), Type.Literal('unhealthy')]),
+  overall_status: StringEnum(HEALTH),
   components: Type.Array(Component),
 })
 
@@ -81,7 +83,7 @@ export const LogsResponse = Type.Object({
   limit: Type.Integer(),
   total: Type.Integer(),
   total_pages: Type.Integer(),
-  next_cursor: Type.Union([Type.String(), Type.Null()]),
+  next_cursor: Nullable(Type.String({ description: 'pass as ?cursor= for the next older entries; null on the last page' })),
 })
 export type LogsResponse = Static<typeof LogsResponse>
 

@@ -7,6 +7,9 @@ import type { LogEntry, LogsQuery, LogsResponse, StateValue } from './schemas.js
 import type { StateLogRow, StateRow } from './tables.js'
 import { WriteBatcher } from './write-batcher.js'
 
+/** How many of the newest log entries the single-writer cache keeps (the largest page). */
+const RECENT_LOGS = 100
+
 export interface StateChange {
   version: number
   old_state: StateValue
@@ -16,6 +19,16 @@ export interface StateChange {
 export class StateService {
   private readonly batcher: WriteBatcher<UpdateCommand, UpdateOutcome>
   private batches = 0
+  // The two hot reads, compiled (and on SQLite prepared) once.
+  private readonly readRow: () => Promise<StateRow[]>
+  private readonly readLogs: (params: [maxId: number, limit: number]) => Promise<StateLogRow[]>
+  /**
+   * On SQLite this process is the only writer of the state (several replicas need PostgreSQL), so the
+   * row and the newest log entries are also kept here, replaced after each commit: the hot reads then
+   * touch no file. The database stays the source of truth; on PostgreSQL every read goes to it.
+   */
+  private readonly singleWriter: boolean
+  private cache: { state: StateRow; recent: LogEntry[] } | undefined
 
   constructor(
     private readonly db: Db,
@@ -23,10 +36,22 @@ export class StateService {
     private readonly onCommitted: (changes: StateChange[]) => void = () => {},
   ) {
     this.batcher = new WriteBatcher((commands) => this.commitBatch(commands))
+    this.readRow = db.prepared(repo.stateQuery(db.kysely))
+    this.readLogs = db.prepared(repo.logsQuery(db.kysely, 0, 0))
+    this.singleWriter = db.engine === 'sqlite'
   }
 
-  read(): Promise<StateRow> {
-    return repo.readState(this.db.kysely)
+  async read(): Promise<StateRow> {
+    if (this.cache) return this.cache.state
+    const commitsBefore = this.batches
+    const [row] = await this.readRow()
+    if (!row) throw new Error('the state row is missing; were migrations applied?')
+    if (this.singleWriter) {
+      const recent = (await this.readLogs([row.version, RECENT_LOGS])).map(toLogEntry)
+      // Only if no commit slipped in between the two reads (it would not be in either).
+      if (this.batches === commitsBefore) this.cache ??= { state: row, recent }
+    }
+    return row
   }
 
   /** Applies one update; resolves once its transaction has committed (or it was rejected). */
@@ -44,10 +69,18 @@ export class StateService {
       maxId = Math.min(before - 1, total)
       page = Math.floor((total - maxId) / limit) + 1
     }
-    const rows = maxId > 0 ? await repo.listLogs(this.db.kysely, maxId, limit) : []
-    const last = rows.at(-1)
+    let logs: LogEntry[] = []
+    if (maxId > 0) {
+      const recent = this.cache?.recent
+      const oldestCached = total - (recent?.length ?? 0) + 1
+      logs =
+        recent && maxId <= total && Math.max(1, maxId - limit + 1) >= oldestCached
+          ? recent.slice(total - maxId, total - maxId + limit)
+          : (await this.readLogs([maxId, limit])).map(toLogEntry)
+    }
+    const last = logs.at(-1)
     return {
-      logs: rows.map(toLogEntry),
+      logs,
       page,
       limit,
       total,
@@ -75,6 +108,11 @@ export class StateService {
       }
       return plan
     })
+    this.batches++
+    if (plan.logs.length > 0 && this.cache) {
+      const added = plan.logs.map(toLogEntry).reverse()
+      this.cache = { state: plan.state, recent: added.concat(this.cache.recent).slice(0, RECENT_LOGS) }
+    }
     if (plan.logs.length > 0) {
       this.onCommitted(
         plan.logs.map((l) => ({
@@ -84,7 +122,7 @@ export class StateService {
         })),
       )
     }
-    if (++this.batches % 1000 === 0) {
+    if (this.batches % 1000 === 0) {
       // Housekeeping off the request path: expired replay records go in the background.
       repo.deleteExpiredIdempotencyRecords(this.db.kysely, now.toISOString()).catch(() => {})
     }
@@ -94,7 +132,13 @@ export class StateService {
 
 function toLogEntry(row: StateLogRow): LogEntry {
   return {
-    ...row,
+    id: row.id,
+    timestamp: row.timestamp,
+    old_counter: row.old_counter,
+    new_counter: row.new_counter,
+    old_message: row.old_message,
+    new_message: row.new_message,
+    update_type: row.update_type,
     old_value: { counter: row.old_counter, message: row.old_message },
     new_value: { counter: row.new_counter, message: row.new_message },
   }

@@ -1,4 +1,7 @@
-import type { Kysely } from 'kysely'
+import { type Kysely, SqliteAdapter } from 'kysely'
+
+/** SQLite's rowid alias must be spelled INTEGER PRIMARY KEY (it is 64-bit); PostgreSQL needs bigint. */
+const bigId = (db: Kysely<any>) => (db.getExecutor().adapter instanceof SqliteAdapter ? 'integer' : 'bigint')
 
 /** Shared state (SPEC §2): the one state row, its audit log and idempotency records. */
 export async function up(db: Kysely<any>): Promise<void> {
@@ -16,7 +19,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .execute()
   await db.schema
     .createTable('state_log')
-    .addColumn('id', 'bigint', (c) => c.primaryKey())
+    .addColumn('id', bigId(db), (c) => c.primaryKey())
     .addColumn('timestamp', 'text', (c) => c.notNull())
     .addColumn('old_counter', 'bigint', (c) => c.notNull())
     .addColumn('new_counter', 'bigint', (c) => c.notNull())
