@@ -15,21 +15,21 @@ describe('server process', () => {
     const dir = tempDir()
     const server = await startServer({ DATABASE_URL: `sqlite:${path.join(dir, 'e2e.db')}`, API_KEY: KEY, ENVIRONMENT: 'test', LOG_LEVEL: 'warn' })
     t.after(() => server.stop('SIGKILL'))
-    assert.deepEqual(await (await fetch(`${server.url}/health`)).json(), { status: 'healthy' })
+    assert.deepEqual((await (await fetch(`${server.url}/health`)).json()) as object, { status: 'healthy' })
     const ready = await fetch(`${server.url}/ready`)
     assert.equal(ready.status, 200)
-    assert.equal((await ready.json()).overall, true)
+    assert.equal(((await ready.json()) as { overall: boolean }).overall, true)
     const docs = await fetch(`${server.url}/docs`)
     assert.equal(docs.status, 200)
     assert.match(await docs.text(), /swagger/i)
     const redoc = await fetch(`${server.url}/redoc`)
     assert.equal(redoc.status, 200)
     assert.match(await redoc.text(), /redoc/)
-    const spec = await (await fetch(`${server.url}/openapi.json`)).json()
-    const validation = await new Validator().validate(spec)
+    const spec = (await (await fetch(`${server.url}/openapi.json`)).json()) as { paths: Record<string, object> }
+    const validation = await new Validator().validate(spec as never)
     assert.equal(validation.valid, true, JSON.stringify(validation.errors))
     // Every route the service itself lists on GET / is documented.
-    const index = await (await fetch(`${server.url}/`)).json()
+    const index = (await (await fetch(`${server.url}/`)).json()) as { endpoints: Record<string, string> }
     const documented = new Set(
       Object.entries(spec.paths).flatMap(([p, ops]) =>
         Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${p.replace(/\{(\w+)\}/g, ':$1')}`),
