@@ -16,6 +16,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import SQLite from 'better-sqlite3'
+import { writeResultsSection } from './results-file.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10)
@@ -223,11 +224,7 @@ async function main() {
   )
   const text = results.join('\n')
   console.log(text)
-  if (process.argv.includes('--write')) {
-    const file = path.join(ROOT, 'bench/RESULTS.md')
-    const header = (fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n## Latest run')[0] : undefined) ?? '# Benchmarks\n'
-    fs.writeFileSync(file, `${header.trimEnd()}\n\n## Latest run\n\n${text}\n`)
-  }
+  if (process.argv.includes('--write')) writeResultsSection('HTTP load (npm run bench)', text)
   fs.rmSync(dir, { recursive: true, force: true })
 }
 
