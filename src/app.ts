@@ -23,6 +23,12 @@ import { PACKAGE_ROOT } from './platform/paths.js'
 import { registerRateLimit } from './platform/rate-limit.js'
 import { registerSecurityHeaders } from './platform/security-headers.js'
 import { createRedis } from './platform/redis.js'
+import { IngestService } from './modules/aircraft/ingest.js'
+import { aircraftRoutes } from './modules/aircraft/routes.js'
+import { openSource, sourceUrl } from './modules/aircraft/sources.js'
+import { loadDevelopmentBuilds } from './modules/builds/dev-data.js'
+import { buildRoutes } from './modules/builds/routes.js'
+import { createBuildService } from './modules/builds/service.js'
 import { stateRoutes } from './modules/state/routes.js'
 import { StateService } from './modules/state/service.js'
 
@@ -111,9 +117,27 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const hasUi = fs.existsSync(path.join(PACKAGE_ROOT, 'ui', 'dist', 'index.html'))
   await app.register(stateRoutes, { state, health, endpoints, hasUi })
 
+  if (config.ENVIRONMENT === 'development') await loadDevelopmentBuilds(db)
+  const builds = await createBuildService(db, {
+    ...(redis ? { redis } : {}),
+    ttlSeconds: config.CACHE_TTL,
+    onCacheError: (err, operation) => app.log.warn({ err, operation }, 'dashboard cache: Redis unavailable, serving from the database'),
+  })
+  await app.register(buildRoutes, { builds })
+
+  const ingest = new IngestService(db, openSource(sourceUrl(config), config), {
+    leaseMs: config.INGEST_LEASE_SECONDS * 1000,
+    workers: config.INGEST_WORKERS,
+  })
+  await app.register(aircraftRoutes, { db, ingest })
+  // Before the server stops waiting for requests: a running job (and a ?wait=true request on it)
+  // ends after its current file and releases the lease; onClose then finds it done.
+  app.addHook('preClose', async () => ingest.stop())
+
   app.addHook('onReady', async () => health.start())
   app.addHook('onClose', async () => {
     health.stop()
+    await ingest.stop()
     await state.flushed()
     await db.close()
     if (redis) await redis.quit().catch(() => redis.disconnect())

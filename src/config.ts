@@ -48,6 +48,23 @@ export const ConfigSchema = Type.Object({
   REQUEST_LOG: Type.Boolean({ default: true, description: 'one access-log line per request' }),
   SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10000, minimum: 0, description: 'how long in-flight requests may finish' }),
   HEALTH_PROBE_INTERVAL_MS: Type.Integer({ default: 2000, minimum: 100, maximum: 5000 }),
+  CACHE_TTL: Type.Integer({ default: 300, minimum: 0, description: 'seconds a dashboard view stays cached (Redis when configured); 0 disables' }),
+  JWT_SECRET: Type.Optional(Type.String({ minLength: 32, description: 'HS256 key of issued JWTs (aliases JWT_SECRET_KEY, SECRET_KEY); required in production' })),
+  JWT_ACCESS_TOKEN_EXPIRE_MINUTES: Type.Integer({ default: 30, minimum: 1, description: 'lifetime of an issued JWT' }),
+  ADMIN_USERNAME: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'bootstrap superuser, created at start if absent' })),
+  ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'password of ADMIN_USERNAME' })),
+  IDM_JWKS_URL: Type.Optional(Type.String({ description: 'JWKS of the OIDC identity provider behind POST /auth/idm' })),
+  IDM_ISSUER: Type.Optional(Type.String({ description: 'expected iss of IDM tokens' })),
+  IDM_AUDIENCE: Type.Optional(Type.String({ description: 'expected aud of IDM tokens' })),
+  ITEMS_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 60, minimum: 0, description: 'per-client limit on /items*; 0 disables' }),
+  LOGIN_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 5, minimum: 0, description: 'per-client limit on each login route; 0 disables' }),
+  AIRCRAFT_SOURCE: Type.Optional(Type.String({ description: 'file:./path or s3://bucket/prefix (default: S3_BUCKET, else the sample folder)' })),
+  S3_BUCKET: Type.Optional(Type.String({ description: 'bucket of aircraft files when AIRCRAFT_SOURCE is unset' })),
+  S3_PREFIX: Type.String({ default: '', description: 'prefix inside S3_BUCKET' }),
+  S3_ENDPOINT: Type.Optional(Type.String({ description: 'endpoint of an S3-compatible server (path-style addressing)' })),
+  AWS_REGION: Type.String({ default: 'us-east-1', description: 'region of the bucket' }),
+  INGEST_LEASE_SECONDS: Type.Number({ default: 30, minimum: 0.2, description: 'how long a dead ingest process blocks the next job' }),
+  INGEST_WORKERS: Type.Integer({ default: 0, minimum: 0, maximum: 64, description: 'parser threads; 0 = one per core but one' }),
 })
 
 export type Config = Static<typeof ConfigSchema> & {
@@ -78,7 +95,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (value !== undefined && value !== '') raw[key] = value
   }
   // Aliases the reference services used.
-  for (const [alias, key] of [['DB_URL', 'DATABASE_URL']] as const) {
+  for (const [alias, key] of [
+    ['DB_URL', 'DATABASE_URL'],
+    ['JWT_SECRET_KEY', 'JWT_SECRET'],
+    ['SECRET_KEY', 'JWT_SECRET'],
+  ] as const) {
     if (raw[key] === undefined && env[alias]) raw[key] = env[alias]
   }
   if (typeof raw.TRUST_PROXY === 'string' && raw.TRUST_PROXY.toLowerCase() in BOOLEAN_WORDS) {

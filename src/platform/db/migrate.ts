@@ -5,17 +5,27 @@
 import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } from 'kysely'
 import type { Db } from './index.js'
 import * as m0001 from './migrations/0001_state.js'
+import * as m0002 from './migrations/0002_identity.js'
+import * as m0003 from './migrations/0003_items.js'
+import * as m0004 from './migrations/0004_builds.js'
+import * as m0005 from './migrations/0005_aircraft.js'
 
 /** Ordered by name; append only. */
 export const migrations: Record<string, Migration> = {
   '0001_state': m0001,
+  '0002_identity': m0002,
+  '0003_items': m0003,
+  '0004_builds': m0004,
+  '0005_aircraft': m0005,
 }
 
 const MIGRATION_LOCK_KEY = 7_462_001 // arbitrary, fixed: "statehouse migrations"
 
 export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
   const run = (kysely: Kysely<any>) =>
-    new Migrator({ db: kysely, provider: { getMigrations: async () => migrations } }).migrateToLatest()
+    // Unordered: modules were given their numbers up front and land in any order, so a database
+    // that already ran 0005 must still accept 0002 later.
+    new Migrator({ db: kysely, provider: { getMigrations: async () => migrations }, allowUnorderedMigrations: true }).migrateToLatest()
   const result =
     db.engine === 'postgresql'
       ? await db.kysely.connection().execute(async (conn) => {

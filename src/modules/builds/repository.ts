@@ -1,0 +1,128 @@
+/** SQL of the build-state module. Functions take the Kysely they run on (a transaction or the pool). */
+import { type Kysely, sql } from 'kysely'
+import type { Database } from '../../platform/db/schema.js'
+import type { BuildStatus } from './schemas.js'
+import type { BuildFailureTable, BuildRow, ImageTypeTable, OsVersionTable, PlatformTable } from './tables.js'
+
+type Db = Kysely<Database>
+type CatalogTable = 'platforms' | 'os_versions' | 'image_types'
+
+export function listCatalog(db: Db, table: 'platforms'): Promise<PlatformTable[]>
+export function listCatalog(db: Db, table: 'os_versions'): Promise<OsVersionTable[]>
+export function listCatalog(db: Db, table: 'image_types'): Promise<ImageTypeTable[]>
+export function listCatalog(db: Db, table: CatalogTable) {
+  return db.selectFrom(table).selectAll().orderBy('id').execute()
+}
+
+/** Inserts a catalog entry; false when the id exists already. */
+export async function insertCatalog(
+  db: Db,
+  table: CatalogTable,
+  row: PlatformTable | OsVersionTable | ImageTypeTable,
+): Promise<boolean> {
+  const result = await db
+    .insertInto(table)
+    .values(row as never)
+    .onConflict((oc) => oc.column('id').doNothing())
+    .executeTakeFirst()
+  return Number(result.numInsertedOrUpdatedRows ?? 0) > 0
+}
+
+export async function catalogIdExists(db: Db, table: CatalogTable, id: string): Promise<boolean> {
+  return (await db.selectFrom(table).select('id').where('id', '=', id).executeTakeFirst()) !== undefined
+}
+
+/** Inserts a build; undefined when its build_id is taken (no exception, so a transaction stays usable). */
+export async function insertBuild(
+  trx: Db,
+  row: Omit<BuildRow, 'id' | 'failure_count'>,
+): Promise<number | undefined> {
+  const inserted = await trx
+    .insertInto('builds')
+    .values(row)
+    .onConflict((oc) => oc.column('build_id').doNothing())
+    .returning('id')
+    .executeTakeFirst()
+  return inserted?.id
+}
+
+export async function insertState(trx: Db, buildPk: number, stateCode: number, message: string | null, at: string): Promise<void> {
+  await trx.insertInto('build_states').values({ build_pk: buildPk, state_code: stateCode, message, transitioned_at: at }).execute()
+}
+
+/**
+ * Moves a build to `stateCode` in one atomic statement, unless it is unknown or already at 100 (the
+ * WHERE clause makes "nothing after 100" hold under concurrent writers on every replica). Returns the
+ * build's primary key, or undefined when no row qualified.
+ */
+export async function advanceBuild(trx: Db, buildId: string, stateCode: number, at: string): Promise<number | undefined> {
+  const row = await trx
+    .updateTable('builds')
+    .set({
+      current_state: stateCode,
+      status: sql<BuildStatus>`case when ${stateCode} = 100 then 'completed' when failure_count > 0 then 'failed' else 'in_progress' end`,
+      updated_at: at,
+    })
+    .where('build_id', '=', buildId)
+    .where('current_state', '<>', 100)
+    .returning('id')
+    .executeTakeFirst()
+  return row?.id
+}
+
+/** Counts a failure on a build (a completed build stays completed). Returns its key and state. */
+export async function markFailed(trx: Db, buildId: string, at: string): Promise<{ id: number; current_state: number } | undefined> {
+  return trx
+    .updateTable('builds')
+    .set({
+      failure_count: sql<number>`failure_count + 1`,
+      status: sql<BuildStatus>`case when current_state = 100 then 'completed' else 'failed' end`,
+      updated_at: at,
+    })
+    .where('build_id', '=', buildId)
+    .returning(['id', 'current_state'])
+    .executeTakeFirst()
+}
+
+export async function insertFailure(trx: Db, row: Omit<BuildFailureTable, 'id'>): Promise<void> {
+  await trx.insertInto('build_failures').values(row).execute()
+}
+
+export function findBuild(db: Db, buildId: string): Promise<BuildRow | undefined> {
+  return db.selectFrom('builds').selectAll().where('build_id', '=', buildId).executeTakeFirst()
+}
+
+export function latestState(db: Db, buildPk: number) {
+  return db.selectFrom('build_states').selectAll().where('build_pk', '=', buildPk).orderBy('id', 'desc').limit(1).executeTakeFirst()
+}
+
+export function statesOf(db: Db, buildPk: number) {
+  return db.selectFrom('build_states').selectAll().where('build_pk', '=', buildPk).orderBy('id').execute()
+}
+
+export function failuresOf(db: Db, buildPk: number) {
+  return db.selectFrom('build_failures').selectAll().where('build_pk', '=', buildPk).orderBy('id').execute()
+}
+
+/** Newest first (by id), optionally filtered; `beforeId` continues after a cursor. */
+export function listBuilds(db: Db, filter: { platform?: string; status?: BuildStatus; beforeId?: number; limit: number }) {
+  let query = db.selectFrom('builds').selectAll()
+  if (filter.platform !== undefined) query = query.where('platform', '=', filter.platform)
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status)
+  if (filter.beforeId !== undefined) query = query.where('id', '<', filter.beforeId)
+  return query.orderBy('id', 'desc').limit(filter.limit).execute()
+}
+
+/** Build counts per (platform, status), computed by the database. */
+export function countsByPlatformAndStatus(db: Db) {
+  return db
+    .selectFrom('builds')
+    .select(['platform', 'status', (eb) => eb.fn.countAll<number>().as('count')])
+    .groupBy(['platform', 'status'])
+    .execute()
+}
+
+export async function cacheScope(db: Db): Promise<string> {
+  const row = await db.selectFrom('build_cache_scope').select('scope').where('id', '=', 1).executeTakeFirstOrThrow()
+  return row.scope
+}

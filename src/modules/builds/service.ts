@@ -1,0 +1,289 @@
+/** Rules of the build-state API (SPEC §5): catalog, builds through numbered states, failures, dashboards. */
+import type { Redis } from 'ioredis'
+import { Cache, type CacheOutcome } from '../../platform/cache.js'
+import type { Db } from '../../platform/db/index.js'
+import { problems } from '../../platform/errors.js'
+import * as repo from './repository.js'
+import type {
+  BuildDetail,
+  BuildList,
+  BuildListQuery,
+  BuildStatus,
+  BuildSummary,
+  CurrentState,
+  DashboardSummary,
+  NewBuild,
+  NewFailure,
+  NewImageType,
+  NewOsVersion,
+  NewPlatform,
+  NewState,
+  PlatformBuilds,
+  StatusCounts,
+} from './schemas.js'
+import { FINAL_STATE, stateName } from './state-codes.js'
+import type { BuildRow } from './tables.js'
+
+const RECENT_ON_SUMMARY = 10
+
+/** A value with where it came from (the routes expose it as `X-Cache`). */
+export interface Cached<T> {
+  value: T
+  cache: CacheOutcome
+}
+
+export class BuildService {
+  constructor(
+    private readonly db: Db,
+    private readonly dashboards: Cache,
+  ) {}
+
+  // Catalog ----------------------------------------------------------------------------------------
+
+  listPlatforms() {
+    return repo.listCatalog(this.db.kysely, 'platforms')
+  }
+  listOsVersions() {
+    return repo.listCatalog(this.db.kysely, 'os_versions')
+  }
+  listImageTypes() {
+    return repo.listCatalog(this.db.kysely, 'image_types')
+  }
+
+  async createPlatform(body: NewPlatform) {
+    const row = { id: body.id, name: body.name, cloud_provider: body.cloud_provider, region: body.region ?? null }
+    return this.createCatalog('platforms', 'platform', row)
+  }
+  async createOsVersion(body: NewOsVersion) {
+    return this.createCatalog('os_versions', 'OS version', { id: body.id, name: body.name, version: body.version })
+  }
+  async createImageType(body: NewImageType) {
+    return this.createCatalog('image_types', 'image type', { id: body.id, name: body.name, description: body.description ?? null })
+  }
+
+  private async createCatalog(table: 'platforms' | 'os_versions' | 'image_types', what: string, row: Parameters<typeof repo.insertCatalog>[2]) {
+    if (!(await repo.insertCatalog(this.db.kysely, table, row))) throw problems.conflict(`${what} "${row.id}" exists already`)
+    // The summary lists every catalog platform.
+    if (table === 'platforms') await this.dashboards.invalidate()
+    return { id: row.id, status: 'created' as const }
+  }
+
+  // Builds -----------------------------------------------------------------------------------------
+
+  async createBuild(body: NewBuild): Promise<{ id: number; build_id: string; status: 'created' }> {
+    const now = new Date().toISOString()
+    const id = await this.db.writeTransaction(async (trx) => {
+      const missing = []
+      for (const [field, table, what] of [
+        ['platform', 'platforms', 'platform'],
+        ['os_version', 'os_versions', 'OS version'],
+        ['image_type', 'image_types', 'image type'],
+      ] as const) {
+        if (!(await repo.catalogIdExists(trx, table, body[field]))) {
+          missing.push({ path: `body.${field}`, message: `unknown ${what} "${body[field]}"` })
+        }
+      }
+      if (missing.length > 0) throw problems.validation(missing)
+      const pk = await repo.insertBuild(trx, {
+        build_id: body.build_id,
+        platform: body.platform,
+        os_version: body.os_version,
+        image_type: body.image_type,
+        pipeline_url: body.pipeline_url ?? null,
+        commit_hash: body.commit_hash ?? null,
+        current_state: 0,
+        status: 'in_progress',
+        created_at: now,
+        updated_at: now,
+      })
+      if (pk === undefined) throw problems.conflict(`build "${body.build_id}" exists already`)
+      await repo.insertState(trx, pk, 0, 'Build initialized', now)
+      return pk
+    })
+    await this.dashboards.invalidate() // after the commit: a read that follows sees the new build
+    return { id, build_id: body.build_id, status: 'created' }
+  }
+
+  async recordState(buildId: string, body: NewState): Promise<{ status: 'updated'; build_id: string; new_state: number }> {
+    if (body.state_code % 5 !== 0) throw problems.badRequest(`state_code ${body.state_code} is not a multiple of 5 (see GET /state-codes)`)
+    const now = new Date().toISOString()
+    await this.db.writeTransaction(async (trx) => {
+      const pk = await repo.advanceBuild(trx, buildId, body.state_code, now)
+      if (pk === undefined) {
+        const build = await repo.findBuild(trx, buildId)
+        if (!build) throw problems.notFound(`build "${buildId}" does not exist`)
+        throw problems.conflict(`build "${buildId}" reached state ${FINAL_STATE} (${stateName(FINAL_STATE)}); it takes no further states`)
+      }
+      await repo.insertState(trx, pk, body.state_code, body.message ?? null, now)
+    })
+    await this.dashboards.invalidate()
+    return { status: 'updated', build_id: buildId, new_state: body.state_code }
+  }
+
+  async recordFailure(buildId: string, body: NewFailure): Promise<{ status: 'recorded'; build_id: string }> {
+    const now = new Date().toISOString()
+    await this.db.writeTransaction(async (trx) => {
+      const build = await repo.markFailed(trx, buildId, now)
+      if (!build) throw problems.notFound(`build "${buildId}" does not exist`)
+      await repo.insertFailure(trx, {
+        build_pk: build.id,
+        state_code: build.current_state,
+        error_message: body.error_message,
+        error_code: body.error_code ?? null,
+        component: body.component ?? null,
+        details: body.details == null ? null : JSON.stringify(body.details),
+        recorded_at: now,
+      })
+    })
+    await this.dashboards.invalidate()
+    return { status: 'recorded', build_id: buildId }
+  }
+
+  async currentState(buildId: string): Promise<CurrentState> {
+    const build = await this.mustFind(buildId)
+    const latest = await repo.latestState(this.db.kysely, build.id)
+    if (!latest) throw new Error(`build ${build.build_id} has no state rows`)
+    return {
+      build_id: build.build_id,
+      current_state: latest.state_code,
+      state_name: stateName(latest.state_code),
+      message: latest.message,
+      transitioned_at: latest.transitioned_at,
+    }
+  }
+
+  async detail(buildId: string): Promise<BuildDetail> {
+    const build = await this.mustFind(buildId)
+    const [states, failures] = await Promise.all([repo.statesOf(this.db.kysely, build.id), repo.failuresOf(this.db.kysely, build.id)])
+    return {
+      ...toSummary(build),
+      states: states.map((s) => ({
+        state_code: s.state_code,
+        state_name: stateName(s.state_code),
+        message: s.message,
+        transitioned_at: s.transitioned_at,
+      })),
+      failures: failures.map((f) => ({
+        id: Number(f.id),
+        state_code: f.state_code,
+        error_message: f.error_message,
+        error_code: f.error_code,
+        component: f.component,
+        details: f.details === null ? null : (JSON.parse(f.details) as Record<string, unknown>),
+        recorded_at: f.recorded_at,
+      })),
+    }
+  }
+
+  async list(query: BuildListQuery): Promise<BuildList> {
+    const beforeId = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
+    // One extra row tells whether another page follows, so the last page says next_cursor: null.
+    const rows = await repo.listBuilds(this.db.kysely, {
+      ...(query.platform !== undefined ? { platform: query.platform } : {}),
+      ...(query.status !== undefined ? { status: query.status } : {}),
+      ...(beforeId !== undefined ? { beforeId } : {}),
+      limit: query.limit + 1,
+    })
+    const page = rows.slice(0, query.limit)
+    const last = page.at(-1)
+    return { builds: page.map(toSummary), next_cursor: rows.length > query.limit && last ? encodeCursor(Number(last.id)) : null }
+  }
+
+  private async mustFind(buildId: string): Promise<BuildRow> {
+    const build = await repo.findBuild(this.db.kysely, buildId)
+    if (!build) throw problems.notFound(`build "${buildId}" does not exist`)
+    return build
+  }
+
+  // Dashboards (cached per view; every write above invalidates after it commits) ------------------
+
+  summary(): Promise<Cached<DashboardSummary>> {
+    return this.cached('summary', async () => {
+      const [counts, platforms, recent] = await Promise.all([
+        repo.countsByPlatformAndStatus(this.db.kysely),
+        repo.listCatalog(this.db.kysely, 'platforms'),
+        repo.listBuilds(this.db.kysely, { limit: RECENT_ON_SUMMARY }),
+      ])
+      const statusCounts: StatusCounts = { completed: 0, failed: 0, in_progress: 0 }
+      const byPlatform: DashboardSummary['by_platform'] = {}
+      for (const p of platforms) byPlatform[p.id] = { total: 0, completed: 0, failed: 0, in_progress: 0 }
+      let total = 0
+      for (const { platform, status, count } of counts) {
+        const n = Number(count)
+        total += n
+        statusCounts[status as BuildStatus] += n
+        const entry = (byPlatform[platform] ??= { total: 0, completed: 0, failed: 0, in_progress: 0 })
+        entry.total += n
+        entry[status as BuildStatus] += n
+      }
+      return {
+        total_builds: total,
+        status_counts: statusCounts,
+        by_platform: byPlatform,
+        success_rate: total === 0 ? 0 : Math.round((statusCounts.completed / total) * 10_000) / 100,
+        recent_builds: recent.map(toSummary),
+      }
+    })
+  }
+
+  recent(limit: number): Promise<Cached<{ recent_builds: BuildSummary[] }>> {
+    return this.cached(`recent:${limit}`, async () => ({
+      recent_builds: (await repo.listBuilds(this.db.kysely, { limit })).map(toSummary),
+    }))
+  }
+
+  async platform(platform: string, limit: number): Promise<Cached<PlatformBuilds>> {
+    return this.cached(`platform:${limit}:${platform}`, async () => {
+      if (!(await repo.catalogIdExists(this.db.kysely, 'platforms', platform))) {
+        throw problems.notFound(`platform "${platform}" does not exist (see GET /platforms)`)
+      }
+      return { platform, builds: (await repo.listBuilds(this.db.kysely, { platform, limit })).map(toSummary) }
+    })
+  }
+
+  private async cached<T>(view: string, compute: () => Promise<T>): Promise<Cached<T>> {
+    const { value, outcome } = await this.dashboards.getOrCompute(view, compute)
+    return { value, cache: outcome }
+  }
+}
+
+function toSummary(row: BuildRow): BuildSummary {
+  return {
+    id: Number(row.id),
+    build_id: row.build_id,
+    platform: row.platform,
+    os_version: row.os_version,
+    image_type: row.image_type,
+    pipeline_url: row.pipeline_url,
+    commit_hash: row.commit_hash,
+    current_state: row.current_state,
+    status: row.status,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+  }
+}
+
+function encodeCursor(lastId: number): string {
+  return Buffer.from(`before:${lastId}`).toString('base64url')
+}
+
+function decodeCursor(cursor: string): number {
+  const match = /^before:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString())
+  if (!match) throw problems.validation([{ path: 'querystring.cursor', message: 'is not a cursor this API issued' }])
+  return Number(match[1])
+}
+
+/** The service with its dashboard cache, namespaced in Redis by this database's cache scope. */
+export async function createBuildService(
+  db: Db,
+  options: { redis?: Redis; ttlSeconds: number; onCacheError?: (err: unknown, operation: string) => void },
+): Promise<BuildService> {
+  const scope = await repo.cacheScope(db.kysely)
+  const dashboards = new Cache({
+    ...(options.redis ? { redis: options.redis } : {}),
+    ttlSeconds: options.ttlSeconds,
+    prefix: `statehouse:cache:builds:${scope}:`,
+    ...(options.onCacheError ? { onError: options.onCacheError } : {}),
+  })
+  return new BuildService(db, dashboards)
+}
