@@ -502,7 +502,7 @@ let isoBase = NaN
 let isoPrefixes: (string | undefined)[] = []
 
 /** ISO 8601 UTC to the millisecond (`2023-11-01T00:00:00.300Z`) of an integer epoch-ms time. */
-function toIso(ms: number): string {
+export function toIso(ms: number): string {
   const sec = Math.floor(ms / 1000)
   const milli = ms - sec * 1000
   let d = sec - isoBase

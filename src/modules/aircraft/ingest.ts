@@ -1,0 +1,332 @@
+/**
+ * Ingest jobs (SPEC §6): one at a time across every replica, held by a lease row in the database that
+ * the running process renews; if the process dies, the lease runs out and the next job may start.
+ * Files are read and parsed ahead on worker threads ({@link ParserPool}) while the main thread folds
+ * each finished file into the stats in one transaction, in listing order. That transaction also
+ * records the file as processed, advances the job's counters and checks that this job still holds
+ * the lease (a fencing check: a job that stalled past its lease cannot write after another took
+ * over). A file already folded in with the same ETag and size is skipped, so running again changes
+ * nothing; a malformed file becomes a job error and changes nothing.
+ */
+import { randomUUID } from 'node:crypto'
+import os from 'node:os'
+import type { Db } from '../../platform/db/index.js'
+import { problems } from '../../platform/errors.js'
+import { type CompactFile, MalformedFileError } from './formats.js'
+import { ParserPool } from './parser-pool.js'
+import * as repo from './repository.js'
+import type { AircraftSource, SourceObject } from './sources.js'
+import type { IngestJobRow, IngestJobsTable } from './tables.js'
+
+/** A file the job could not use, and why. `file` is empty for a job-level error. */
+export interface JobError {
+  file: string
+  reason: string
+}
+
+/** The API shape of a job (`GET /jobs/{id}`). */
+export interface JobView {
+  id: string
+  status: IngestJobRow['status']
+  files_total: number
+  files_done: number
+  files_skipped: number
+  records: number
+  bytes: number
+  errors: JobError[]
+  started_at: string | null
+  finished_at: string | null
+}
+
+/** The summary of a finished job (`POST /process-s3-data?wait=true`, the CLI). */
+export interface JobSummary {
+  message: string
+  job_id: string
+  status: JobView['status']
+  records_processed: number
+  files_processed: number
+  files_skipped: number
+  errors: JobError[]
+}
+
+/** Options of {@link IngestService}. */
+export interface IngestOptions {
+  /** How long a job's lease lasts without renewal (it is renewed every third of that). */
+  leaseMs: number
+  /** Parser threads; 0 or unset: one per core but one. */
+  workers?: number
+  /** Called after every file (and at the start and end), with the job as it stands. */
+  onProgress?: (job: JobView) => void
+}
+
+/** Errors listed per job at most; past that, one last entry counts the rest (the row stays small). */
+const MAX_LISTED_ERRORS = 1000
+
+/** Rows → API shape. */
+export function toJobView(row: IngestJobRow): JobView {
+  return {
+    id: row.id,
+    status: row.status,
+    files_total: row.files_total,
+    files_done: row.files_done,
+    files_skipped: row.files_skipped,
+    records: row.records,
+    bytes: row.bytes,
+    errors: JSON.parse(row.errors) as JobError[],
+    started_at: row.started_at,
+    finished_at: row.finished_at,
+  }
+}
+
+/** The finished job as `?wait=true` and the CLI report it. */
+export function summarize(job: JobView): JobSummary {
+  const fileErrors = job.errors.filter((e) => e.file !== '').length
+  return {
+    message: job.status === 'succeeded' ? 'Data processed successfully' : 'Processing failed',
+    job_id: job.id,
+    status: job.status,
+    records_processed: job.records,
+    files_processed: Math.max(0, job.files_done - job.files_skipped - fileErrors),
+    files_skipped: job.files_skipped,
+    errors: job.errors,
+  }
+}
+
+/** The job lost its lease (another process took it over): it must stop writing at once. */
+class LeaseLost extends Error {}
+/** The service is shutting down: the job stops between files and releases its lease. */
+class Interrupted extends Error {}
+
+/** What the read-ahead stage hands to the writer for one file. */
+type Prepared = { kind: 'parsed'; file: CompactFile } | { kind: 'skipped' } | { kind: 'error'; reason: string }
+
+/** Runs ingest jobs over one source. One instance per process; the lease makes it one per cluster. */
+export class IngestService {
+  /** Who holds the lease, for operators reading the lease row. */
+  private readonly owner = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
+  private readonly writeFile: ReturnType<typeof repo.fileWriter>
+  private pool: ParserPool | undefined
+  private running: { id: string; done: Promise<JobView>; stop: () => void } | undefined
+
+  constructor(
+    private readonly db: Db,
+    private readonly source: AircraftSource,
+    private readonly options: IngestOptions,
+  ) {
+    this.writeFile = repo.fileWriter(db)
+  }
+
+  /** The source's name (`file:/abs/path` or `s3://bucket/prefix`). */
+  get sourceName(): string {
+    return this.source.name
+  }
+
+  /**
+   * Claims the lease and starts a job in the background over `prefix` (already checked to be a safe
+   * sub-prefix). Throws a 409 Problem naming the running job when another one, on any replica,
+   * holds the lease.
+   */
+  async start(prefix = ''): Promise<{ job: JobView; done: Promise<JobView> }> {
+    const id = randomUUID()
+    const now = new Date()
+    const claim = await this.db.writeTransaction(async (trx) => {
+      const result = await repo.claimLease(trx, this.db.engine, id, this.owner, now, this.options.leaseMs)
+      if (!result.claimed) return result
+      if (result.expired) {
+        // Its process died (or stalled past its lease) without finishing: say so on that job.
+        const dead = await repo.findJob(trx, result.expired)
+        if (dead && (dead.status === 'queued' || dead.status === 'running')) {
+          const errors = [...(JSON.parse(dead.errors) as JobError[]), { file: '', reason: 'its process stopped renewing the lease (crashed or killed); run again to resume' }]
+          await repo.updateJob(trx, result.expired, { status: 'failed', finished_at: now.toISOString(), errors: JSON.stringify(errors) })
+        }
+      }
+      await repo.insertJob(trx, {
+        id,
+        status: 'queued',
+        source: this.source.name,
+        prefix,
+        files_total: 0,
+        files_done: 0,
+        files_skipped: 0,
+        records: 0,
+        bytes: 0,
+        errors: '[]',
+        started_at: null,
+        finished_at: null,
+        created_at: now.toISOString(),
+      })
+      return result
+    })
+    if (!claim.claimed) throw problems.conflict(`ingest job ${claim.holder} is already running; one job runs at a time`)
+    let stopped = false
+    const done = this.run(id, prefix, () => stopped)
+    this.running = { id, done, stop: () => (stopped = true) }
+    void done.finally(() => {
+      if (this.running?.id === id) this.running = undefined
+    })
+    return { job: (await this.job(id)) as JobView, done }
+  }
+
+  /** A job by id, or undefined. */
+  async job(id: string): Promise<JobView | undefined> {
+    const row = await repo.findJob(this.db.kysely, id)
+    return row ? toJobView(row) : undefined
+  }
+
+  /**
+   * Shutdown: the running job stops after the file it is writing, is marked failed ("interrupted")
+   * and releases the lease, so another replica can run the rest at once; the parser threads stop.
+   */
+  async stop(): Promise<void> {
+    const running = this.running
+    if (running) {
+      running.stop()
+      await running.done.catch(() => {})
+    }
+    await this.pool?.close()
+    this.pool = undefined
+  }
+
+  private parser(): ParserPool {
+    this.pool ??= new ParserPool(this.options.workers ? { size: this.options.workers } : {})
+    return this.pool
+  }
+
+  private async run(id: string, prefix: string, stopped: () => boolean): Promise<JobView> {
+    const leaseMs = this.options.leaseMs
+    let leaseLost = false
+    const heartbeat = setInterval(() => {
+      repo.renewLease(this.db.kysely, id, new Date(Date.now() + leaseMs)).then(
+        (held) => {
+          if (!held) leaseLost = true
+        },
+        () => {}, // the database is briefly away: the next beat (or the lease) decides
+      )
+    }, Math.max(50, Math.floor(leaseMs / 3)))
+    heartbeat.unref()
+
+    const progress = { files_total: 0, files_done: 0, files_skipped: 0, records: 0, bytes: 0 }
+    const errors: JobError[] = []
+    let unlisted = 0
+    const addError = (error: JobError) => {
+      if (errors.length < MAX_LISTED_ERRORS) errors.push(error)
+      else unlisted++
+    }
+    const listedErrors = () => (unlisted ? [...errors, { file: '', reason: `${unlisted} more file errors not listed` }] : errors)
+    let startedAt: string | null = null
+    const view = (status: JobView['status'], finishedAt: string | null = null): JobView => ({
+      id,
+      status,
+      ...progress,
+      errors: listedErrors(),
+      started_at: startedAt,
+      finished_at: finishedAt,
+    })
+    const row = (extra: Partial<IngestJobsTable> = {}): Partial<IngestJobsTable> => ({ ...progress, errors: JSON.stringify(listedErrors()), ...extra })
+    // Skipped and failed files change no data, so their counters are saved at most every 200 ms (or
+    // with the next stored file), not with one commit each.
+    let savedAt = 0
+    const saveProgress = async (force = false) => {
+      if (!force && Date.now() - savedAt < 200) return
+      savedAt = Date.now()
+      await repo.updateJob(this.db.kysely, id, row())
+    }
+    const report = (status: JobView['status'], finishedAt: string | null = null) => this.options.onProgress?.(view(status, finishedAt))
+
+    let status: JobView['status'] = 'failed'
+    try {
+      const files: SourceObject[] = []
+      for await (const object of this.source.list(prefix)) files.push(object)
+      progress.files_total = files.length
+      startedAt = new Date().toISOString()
+      await repo.updateJob(this.db.kysely, id, row({ status: 'running', started_at: startedAt }))
+      report('running')
+
+      // Read and parse ahead (every worker busy, one more queued each); write strictly in order.
+      const pool = this.parser()
+      const readAhead = pool.size * 2 + 1
+      const pending = new Map<number, Promise<Prepared>>()
+      const begin = (i: number) => {
+        const file = files[i]
+        if (file && !pending.has(i)) pending.set(i, this.prepare(pool, file))
+      }
+      for (let i = 0; i < files.length; i++) {
+        if (stopped()) throw new Interrupted()
+        if (leaseLost) throw new LeaseLost()
+        for (let j = i; j <= i + readAhead; j++) begin(j)
+        const file = files[i] as SourceObject
+        const result = await (pending.get(i) as Promise<Prepared>)
+        pending.delete(i)
+        progress.files_done++
+        if (result.kind === 'skipped') {
+          progress.files_skipped++
+          await saveProgress()
+        } else if (result.kind === 'error') {
+          progress.bytes += file.size
+          addError({ file: file.key, reason: result.reason })
+          await saveProgress()
+        } else {
+          progress.records += result.file.records
+          progress.bytes += file.size
+          try {
+            await this.commitFile(id, file, result.file, row())
+            savedAt = Date.now()
+          } catch (err) {
+            if (err instanceof LeaseLost) throw err
+            progress.records -= result.file.records
+            addError({ file: file.key, reason: `could not be stored: ${reason(err)}` })
+            await saveProgress(true)
+          }
+        }
+        report('running')
+      }
+      status = 'succeeded'
+    } catch (err) {
+      const why =
+        err instanceof Interrupted
+          ? 'interrupted: the service shut down; run again to resume (finished files are kept and skipped)'
+          : err instanceof LeaseLost
+            ? 'lost the lease to another job (this process stalled past INGEST_LEASE_SECONDS); stopped writing'
+            : `stopped: ${reason(err)}`
+      errors.push({ file: '', reason: why })
+    } finally {
+      clearInterval(heartbeat)
+    }
+    const finishedAt = new Date().toISOString()
+    try {
+      await repo.updateJob(this.db.kysely, id, row({ status, finished_at: finishedAt }))
+    } finally {
+      await repo.releaseLease(this.db.kysely, id).catch(() => {})
+    }
+    report(status, finishedAt)
+    return view(status, finishedAt)
+  }
+
+  /** Reads and parses one file, unless it was already folded in with the same ETag and size. */
+  private async prepare(pool: ParserPool, file: SourceObject): Promise<Prepared> {
+    try {
+      const seen = await repo.processedFile(this.db.kysely, this.source.name, file.key)
+      if (seen && seen.etag === file.etag && Number(seen.size) === file.size) return { kind: 'skipped' }
+      // A folder's files are read by the worker itself; an object store's bytes come through here.
+      const input = this.source.localPath?.(file.key) ?? (await this.source.read(file.key))
+      return { kind: 'parsed', file: (await pool.parseCompact(input, file.key)).file }
+    } catch (err) {
+      return { kind: 'error', reason: err instanceof MalformedFileError ? err.reason : reason(err) }
+    }
+  }
+
+  /** One file, one transaction: the stats, the positions, the file as processed, the job's counters. */
+  private async commitFile(id: string, file: SourceObject, parsed: CompactFile, progress: Partial<IngestJobsTable>) {
+    const now = new Date()
+    await this.db.writeTransaction(async (trx) => {
+      if (!(await repo.renewLease(trx, id, new Date(now.getTime() + this.options.leaseMs)))) throw new LeaseLost()
+      await this.writeFile(trx, parsed, now.toISOString())
+      await repo.recordProcessedFile(trx, { source: this.source.name, key: file.key, etag: file.etag, size: file.size, records: parsed.records })
+      await repo.updateJob(trx, id, progress)
+    })
+  }
+}
+
+function reason(err: unknown): string {
+  return err instanceof Error ? err.message : String(err)
+}

@@ -1,0 +1,245 @@
+/** SQL of the aircraft module: stats folded in per file, positions, processed files, jobs, the lease. */
+import { CompiledQuery, type Kysely } from 'kysely'
+import type { Db } from '../../platform/db/index.js'
+import type { Database } from '../../platform/db/schema.js'
+import { type CompactFile, STATS_STRIDE, toIso } from './formats.js'
+import type { AircraftStatsTable, IngestJobsTable } from './tables.js'
+
+type K = Kysely<Database>
+
+const STATS_COLUMNS = [
+  'icao',
+  'registration',
+  'type',
+  'observations',
+  'max_altitude_baro',
+  'max_ground_speed',
+  'sum_altitude',
+  'altitude_count',
+  'sum_speed',
+  'speed_count',
+  'had_emergency',
+  'first_seen',
+  'last_seen',
+  'updated_at',
+] as const satisfies readonly (keyof AircraftStatsTable)[]
+
+// Folding a file's aggregate into the stored row happens in the upsert itself: one statement per
+// aircraft (or per file on PostgreSQL) and no read. CASE instead of GREATEST/max(): PostgreSQL's
+// GREATEST skips NULLs, SQLite's two-argument max() returns NULL; this spelling means the same on both.
+const larger = (c: string) =>
+  `${c} = CASE WHEN excluded.${c} IS NULL THEN aircraft_stats.${c} WHEN aircraft_stats.${c} IS NULL OR excluded.${c} > aircraft_stats.${c} THEN excluded.${c} ELSE aircraft_stats.${c} END`
+const smaller = (c: string) =>
+  `${c} = CASE WHEN excluded.${c} IS NULL THEN aircraft_stats.${c} WHEN aircraft_stats.${c} IS NULL OR excluded.${c} < aircraft_stats.${c} THEN excluded.${c} ELSE aircraft_stats.${c} END`
+const added = (c: string) => `${c} = aircraft_stats.${c} + excluded.${c}`
+const latest = (c: string) => `${c} = COALESCE(excluded.${c}, aircraft_stats.${c})`
+const FOLD = `ON CONFLICT (icao) DO UPDATE SET ${[
+  latest('registration'),
+  latest('type'),
+  added('observations'),
+  larger('max_altitude_baro'),
+  larger('max_ground_speed'),
+  added('sum_altitude'),
+  added('altitude_count'),
+  added('sum_speed'),
+  added('speed_count'),
+  larger('had_emergency'),
+  smaller('first_seen'),
+  larger('last_seen'),
+  'updated_at = excluded.updated_at',
+].join(', ')}`
+const STATS_INSERT = `INSERT INTO aircraft_stats (${STATS_COLUMNS.join(', ')})`
+const POSITIONS_INSERT = 'INSERT INTO aircraft_positions (icao, "timestamp", lat, lon)'
+const POSITIONS_CONFLICT = 'ON CONFLICT (icao, "timestamp") DO NOTHING'
+
+/** Rows per multi-row statement on SQLite (14 × 64 parameters, far below its limit of 32,766). */
+const SQLITE_CHUNK = 64
+
+const orNull = (v: number) => (v === v ? v : null)
+
+/**
+ * Writes one parsed file (its columns, see {@link CompactFile}) inside the caller's write
+ * transaction: stats folded in by upsert, positions inserted unless already stored.
+ * SQLite: multi-row prepared statements on the raw handle (synchronous; the caller's transaction
+ * holds the only connection). PostgreSQL: one statement per table over `unnest` of column arrays,
+ * so a file of 9,000 aircraft is two round trips and no 65,535-parameter limit.
+ */
+export function fileWriter(db: Db): (trx: K, file: CompactFile, updatedAt: string) => Promise<void> {
+  const handle = db.sqlite
+  if (handle) {
+    const statsRow = `(${STATS_COLUMNS.map(() => '?').join(', ')})`
+    const statement = (rows: number, head: string, row: string, tail: string) =>
+      handle.prepare(`${head} VALUES ${Array.from({ length: rows }, () => row).join(', ')} ${tail}`)
+    const stats = { one: statement(1, STATS_INSERT, statsRow, FOLD), many: statement(SQLITE_CHUNK, STATS_INSERT, statsRow, FOLD) }
+    const positions = {
+      one: statement(1, POSITIONS_INSERT, '(?, ?, ?, ?)', POSITIONS_CONFLICT),
+      many: statement(SQLITE_CHUNK, POSITIONS_INSERT, '(?, ?, ?, ?)', POSITIONS_CONFLICT),
+    }
+    const statsParams: unknown[] = []
+    const positionParams: unknown[] = []
+    return async (_trx, file, updatedAt) => {
+      const n = file.icaos.length
+      const st = file.stats
+      for (let i = 0; i < n; i++) {
+        const o = i * STATS_STRIDE
+        const first = st[o + 7] as number
+        const last = st[o + 8] as number
+        statsParams.push(
+          file.icaos[i],
+          file.registrations[i] ?? null,
+          file.types[i] ?? null,
+          st[o],
+          orNull(st[o + 1] as number),
+          orNull(st[o + 4] as number),
+          st[o + 2],
+          st[o + 3],
+          st[o + 5],
+          st[o + 6],
+          file.emergency[i],
+          first === first ? toIso(first) : null,
+          last === last ? toIso(last) : null,
+          updatedAt,
+        )
+        if (statsParams.length === SQLITE_CHUNK * STATS_COLUMNS.length) {
+          stats.many.run(statsParams)
+          statsParams.length = 0
+        }
+      }
+      for (let k = 0; k < statsParams.length; k += STATS_COLUMNS.length) stats.one.run(statsParams.slice(k, k + STATS_COLUMNS.length))
+      statsParams.length = 0
+      const pd = file.positionData
+      const m = file.positionAircraft.length
+      for (let k = 0; k < m; k++) {
+        positionParams.push(file.icaos[file.positionAircraft[k] as number], toIso(pd[3 * k] as number), pd[3 * k + 1], pd[3 * k + 2])
+        if (positionParams.length === SQLITE_CHUNK * 4) {
+          positions.many.run(positionParams)
+          positionParams.length = 0
+        }
+      }
+      for (let k = 0; k < positionParams.length; k += 4) positions.one.run(positionParams.slice(k, k + 4))
+      positionParams.length = 0
+    }
+  }
+  const statsSql = `${STATS_INSERT} SELECT *, $14::text FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::float8[], $6::float8[], $7::float8[], $8::bigint[], $9::float8[], $10::bigint[], $11::int[], $12::text[], $13::text[]) ${FOLD}`
+  const positionsSql = `${POSITIONS_INSERT} SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[]) ${POSITIONS_CONFLICT}`
+  return async (trx, file, updatedAt) => {
+    const n = file.icaos.length
+    if (n > 0) {
+      const st = file.stats
+      const cols: unknown[][] = Array.from({ length: 13 }, () => new Array(n))
+      for (let i = 0; i < n; i++) {
+        const o = i * STATS_STRIDE
+        const first = st[o + 7] as number
+        const last = st[o + 8] as number
+        cols[0]![i] = file.icaos[i]
+        cols[1]![i] = file.registrations[i] ?? null
+        cols[2]![i] = file.types[i] ?? null
+        cols[3]![i] = st[o]
+        cols[4]![i] = orNull(st[o + 1] as number)
+        cols[5]![i] = orNull(st[o + 4] as number)
+        cols[6]![i] = st[o + 2]
+        cols[7]![i] = st[o + 3]
+        cols[8]![i] = st[o + 5]
+        cols[9]![i] = st[o + 6]
+        cols[10]![i] = file.emergency[i]
+        cols[11]![i] = first === first ? toIso(first) : null
+        cols[12]![i] = last === last ? toIso(last) : null
+      }
+      await trx.executeQuery(CompiledQuery.raw(statsSql, [...cols, updatedAt]))
+    }
+    const m = file.positionAircraft.length
+    if (m > 0) {
+      const pd = file.positionData
+      const icaos = new Array(m)
+      const times = new Array(m)
+      const lats = new Array(m)
+      const lons = new Array(m)
+      for (let k = 0; k < m; k++) {
+        icaos[k] = file.icaos[file.positionAircraft[k] as number]
+        times[k] = toIso(pd[3 * k] as number)
+        lats[k] = pd[3 * k + 1]
+        lons[k] = pd[3 * k + 2]
+      }
+      await trx.executeQuery(CompiledQuery.raw(positionsSql, [icaos, times, lats, lons]))
+    }
+  }
+}
+
+export async function processedFile(db: K, source: string, key: string) {
+  return db.selectFrom('ingest_files').select(['etag', 'size']).where('source', '=', source).where('key', '=', key).executeTakeFirst()
+}
+
+export async function recordProcessedFile(trx: K, row: { source: string; key: string; etag: string; size: number; records: number }) {
+  await trx
+    .insertInto('ingest_files')
+    .values({ ...row, processed_at: new Date().toISOString() })
+    .onConflict((oc) =>
+      oc.columns(['source', 'key']).doUpdateSet({
+        etag: row.etag,
+        size: row.size,
+        records: row.records,
+        processed_at: new Date().toISOString(),
+      }),
+    )
+    .execute()
+}
+
+export async function insertJob(trx: K, job: IngestJobsTable) {
+  await trx.insertInto('ingest_jobs').values(job).execute()
+}
+
+export async function updateJob(db: K, id: string, changes: Partial<IngestJobsTable>) {
+  await db.updateTable('ingest_jobs').set(changes).where('id', '=', id).execute()
+}
+
+export async function findJob(db: K, id: string) {
+  return db.selectFrom('ingest_jobs').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+/** Takes the lease if it is free or its holder stopped renewing it. Returns the previous holder. */
+export async function claimLease(trx: K, engine: Db['engine'], jobId: string, owner: string, now: Date, leaseMs: number) {
+  // In a write transaction: FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already excludes writers.
+  const query = trx.selectFrom('ingest_lease').selectAll().where('id', '=', 1)
+  const lease = await (engine === 'postgresql' ? query.forUpdate() : query).executeTakeFirstOrThrow()
+  const free = lease.job_id === null || (lease.expires_at !== null && lease.expires_at < now.toISOString())
+  if (!free) return { claimed: false as const, holder: lease.job_id as string }
+  await trx
+    .updateTable('ingest_lease')
+    .set({ job_id: jobId, owner, expires_at: new Date(now.getTime() + leaseMs).toISOString() })
+    .where('id', '=', 1)
+    .execute()
+  return { claimed: true as const, expired: lease.job_id }
+}
+
+export async function renewLease(db: K, jobId: string, until: Date): Promise<boolean> {
+  const result = await db
+    .updateTable('ingest_lease')
+    .set({ expires_at: until.toISOString() })
+    .where('id', '=', 1)
+    .where('job_id', '=', jobId)
+    .executeTakeFirst()
+  return Number(result.numUpdatedRows) === 1
+}
+
+export async function releaseLease(db: K, jobId: string) {
+  await db.updateTable('ingest_lease').set({ job_id: null, owner: null, expires_at: null }).where('id', '=', 1).where('job_id', '=', jobId).execute()
+}
+
+export async function findStats(db: K, icao: string) {
+  return db.selectFrom('aircraft_stats').selectAll().where('icao', '=', icao).executeTakeFirst()
+}
+
+export async function listAircraft(db: K, limit: number, offset: number) {
+  return db.selectFrom('aircraft_stats').select(['icao', 'registration', 'type']).orderBy('icao').limit(limit).offset(offset).execute()
+}
+
+export async function listPositions(db: K, icao: string, limit: number, offset: number) {
+  return db
+    .selectFrom('aircraft_positions')
+    .select(['timestamp', 'lat', 'lon'])
+    .where('icao', '=', icao)
+    .orderBy('timestamp')
+    .limit(limit)
+    .offset(offset)
+    .execute()
+}

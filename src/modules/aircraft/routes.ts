@@ -1,0 +1,127 @@
+/** HTTP surface of the aircraft module (SPEC §6): jobs and public reads. */
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
+import { Type } from 'typebox'
+import type { Db } from '../../platform/db/index.js'
+import { problems } from '../../platform/errors.js'
+import { type IngestService, summarize } from './ingest.js'
+import * as repo from './repository.js'
+import {
+  AircraftListItem,
+  AircraftPage,
+  AircraftStats,
+  IcaoParams,
+  JobAccepted,
+  JobFinished,
+  JobParams,
+  JobSchema,
+  Position,
+  ProcessBody,
+  ProcessQuery,
+} from './schemas.js'
+import { safeSubPrefix } from './sources.js'
+import type { AircraftStatsRow } from './tables.js'
+
+const problemRef = Type.Unsafe<unknown>({ $ref: 'Problem#' })
+const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, problemRef]))
+
+/** A stored stats row in the API shape: averages derived from sums and counts. */
+export function toStats(row: AircraftStatsRow): AircraftStats {
+  return {
+    icao: row.icao,
+    registration: row.registration,
+    type: row.type,
+    observations: row.observations,
+    total_flights: row.observations,
+    max_altitude_baro: row.max_altitude_baro,
+    max_ground_speed: row.max_ground_speed,
+    avg_altitude: row.altitude_count > 0 ? row.sum_altitude / row.altitude_count : null,
+    avg_speed: row.speed_count > 0 ? row.sum_speed / row.speed_count : null,
+    had_emergency: row.had_emergency === 1,
+    first_seen: row.first_seen,
+    last_seen: row.last_seen,
+  }
+}
+
+/** Jobs (`POST /process-s3-data`, `GET /jobs/{id}`) and the public reads of §6. */
+export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db; ingest: IngestService }> = async (app, { db, ingest }) => {
+  app.post(
+    '/process-s3-data',
+    {
+      config: { auth: { scope: 'admin' } },
+      schema: {
+        summary: 'Start an ingest job over the configured source (202), or run it to the end with ?wait=true (200)',
+        tags: ['aircraft'],
+        querystring: ProcessQuery,
+        body: Type.Optional(ProcessBody),
+        response: { 200: JobFinished, 202: JobAccepted, ...errors(401, 403, 409, 422) },
+      },
+      // The body is optional: no body at all means "the whole source" (validated as `{}`).
+      preValidation: async (request) => {
+        if (request.body === undefined || request.body === null) request.body = {}
+      },
+    },
+    async (request, reply) => {
+      const prefix = safeSubPrefix(request.body?.prefix ?? '')
+      if (prefix === null) {
+        throw problems.validation([{ path: 'body.prefix', message: 'must be a relative sub-prefix of the configured source (no .., no absolute path, no scheme)' }])
+      }
+      const { job, done } = await ingest.start(prefix)
+      if (!request.query.wait) {
+        return reply.code(202).header('location', `/jobs/${job.id}`).send({ job_id: job.id, status_url: `/jobs/${job.id}` })
+      }
+      return summarize(await done)
+    },
+  )
+
+  app.get(
+    '/jobs/:id',
+    {
+      schema: { summary: 'An ingest job and its progress', tags: ['aircraft'], params: JobParams, response: { 200: JobSchema, ...errors(404) } },
+    },
+    async (request) => {
+      const job = await ingest.job(request.params.id)
+      if (!job) throw problems.notFound(`no job ${request.params.id}`)
+      return job
+    },
+  )
+
+  const statsRoute = {
+    schema: { summary: 'Statistics of one aircraft', tags: ['aircraft'], params: IcaoParams, response: { 200: AircraftStats, ...errors(404, 422) } },
+  }
+  const readStats = async (icao: string) => {
+    const row = await repo.findStats(db.kysely, icao.toLowerCase())
+    if (!row) throw problems.notFound(`no statistics for aircraft ${icao.toLowerCase()}`)
+    return toStats(row)
+  }
+  app.get('/aircraft-stats/:icao', statsRoute, async (request) => readStats(request.params.icao))
+  app.get('/aircraft/:icao/stats', statsRoute, async (request) => readStats(request.params.icao))
+
+  app.get(
+    '/aircraft',
+    { schema: { summary: 'Aircraft seen, by ICAO address', tags: ['aircraft'], querystring: AircraftPage, response: { 200: Type.Array(AircraftListItem), ...errors(422) } } },
+    async (request) => {
+      const { page, limit } = request.query
+      return repo.listAircraft(db.kysely, limit, (page - 1) * limit)
+    },
+  )
+
+  app.get(
+    '/aircraft/:icao/positions',
+    {
+      schema: {
+        summary: 'Positions of one aircraft, by time',
+        tags: ['aircraft'],
+        params: IcaoParams,
+        querystring: AircraftPage,
+        response: { 200: Type.Array(Position), ...errors(404, 422) },
+      },
+    },
+    async (request) => {
+      const icao = request.params.icao.toLowerCase()
+      const { page, limit } = request.query
+      const rows = await repo.listPositions(db.kysely, icao, limit, (page - 1) * limit)
+      if (rows.length === 0 && !(await repo.findStats(db.kysely, icao))) throw problems.notFound(`no aircraft ${icao}`)
+      return rows
+    },
+  )
+}

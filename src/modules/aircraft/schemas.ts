@@ -1,0 +1,74 @@
+/** Wire shapes of the aircraft API (SPEC §6). */
+import { type Static, Type } from 'typebox'
+import { Nullable, PageQuery, StringEnum } from '../../platform/http/common-schemas.js'
+
+/** 1–10 letters or digits, optionally `~`-prefixed (non-ICAO ids), any case; returned lower-case. */
+export const ICAO_PATTERN = '^~?[A-Za-z0-9]{1,10}$'
+
+export const IcaoParams = Type.Object({
+  icao: Type.String({ pattern: ICAO_PATTERN, description: 'ICAO hex address (or another 1–10 character id), any case' }),
+})
+
+export const ProcessBody = Type.Object(
+  {
+    prefix: Type.Optional(
+      Type.String({ maxLength: 512, description: 'a sub-prefix inside the configured source (never another source, no .., not absolute)' }),
+    ),
+  },
+  { additionalProperties: false },
+)
+
+export const ProcessQuery = Type.Object({
+  wait: Type.Boolean({ default: false, description: 'answer when the job is done instead of at once' }),
+})
+
+const JobErrorSchema = Type.Object({ file: Type.String(), reason: Type.String() })
+
+export const JobSchema = Type.Object({
+  id: Type.String(),
+  status: StringEnum(['queued', 'running', 'succeeded', 'failed'] as const),
+  files_total: Type.Integer(),
+  files_done: Type.Integer(),
+  files_skipped: Type.Integer(),
+  records: Type.Integer(),
+  bytes: Type.Integer(),
+  errors: Type.Array(JobErrorSchema),
+  started_at: Nullable(Type.String()),
+  finished_at: Nullable(Type.String()),
+})
+
+export const JobAccepted = Type.Object({ job_id: Type.String(), status_url: Type.String() })
+
+export const JobFinished = Type.Object({
+  message: Type.String(),
+  job_id: Type.String(),
+  status: Type.String(),
+  records_processed: Type.Integer(),
+  files_processed: Type.Integer(),
+  files_skipped: Type.Integer(),
+  errors: Type.Array(JobErrorSchema),
+})
+
+export const JobParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
+
+export const AircraftStats = Type.Object({
+  icao: Type.String(),
+  registration: Nullable(Type.String()),
+  type: Nullable(Type.String()),
+  observations: Type.Integer(),
+  total_flights: Type.Integer({ description: 'the reference services name for observations' }),
+  max_altitude_baro: Nullable(Type.Number()),
+  max_ground_speed: Nullable(Type.Number()),
+  avg_altitude: Nullable(Type.Number()),
+  avg_speed: Nullable(Type.Number()),
+  had_emergency: Type.Boolean(),
+  first_seen: Nullable(Type.String()),
+  last_seen: Nullable(Type.String()),
+})
+export type AircraftStats = Static<typeof AircraftStats>
+
+export const AircraftPage = Type.Object({ ...PageQuery, limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) })
+
+export const AircraftListItem = Type.Object({ icao: Type.String(), registration: Nullable(Type.String()), type: Nullable(Type.String()) })
+
+export const Position = Type.Object({ timestamp: Type.String(), lat: Type.Number(), lon: Type.Number() })

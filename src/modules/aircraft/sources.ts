@@ -1,0 +1,145 @@
+/**
+ * Where position files come from: a folder (`file:./path`) or S3 (`s3://bucket/prefix`), behind one
+ * interface. Listing is paginated and lazy; a file is read whole (one ~5 MB snapshot at a time).
+ */
+import fs from 'node:fs/promises'
+import path from 'node:path'
+import { GetObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3'
+
+/** One listed file. */
+export interface SourceObject {
+  key: string
+  size: number
+  /** Changes when the content does: S3's ETag, or a folder file's mtime and size. */
+  etag: string
+}
+
+/** Where files come from; the name identifies the source in the processed-files table. */
+export interface AircraftSource {
+  /** Stable name of the source, part of what identifies a processed file. */
+  readonly name: string
+  /** Every `.json` / `.json.gz` object under `prefix` (relative to the source), sorted by key, page by page. */
+  list(prefix?: string): AsyncIterable<SourceObject>
+  /** One object's bytes. */
+  read(key: string): Promise<Buffer>
+  /** A local file path for the key, when the source is a folder (a worker thread then reads it itself). */
+  localPath?(key: string): string
+}
+
+const DATA_FILE = /\.json(\.gz)?$/i
+
+/** The configuration keys a source reads. */
+export interface SourceSettings {
+  AIRCRAFT_SOURCE?: string
+  S3_BUCKET?: string
+  S3_PREFIX?: string
+  S3_ENDPOINT?: string
+  AWS_REGION?: string
+}
+
+/** The configured source URL: AIRCRAFT_SOURCE, else s3://$S3_BUCKET/$S3_PREFIX, else the sample folder. */
+export function sourceUrl(settings: SourceSettings): string {
+  if (settings.AIRCRAFT_SOURCE) return settings.AIRCRAFT_SOURCE
+  if (settings.S3_BUCKET) return `s3://${settings.S3_BUCKET}/${(settings.S3_PREFIX ?? '').replace(/^\/+/, '')}`
+  return 'file:./data/sample-aircraft'
+}
+
+/** The source a URL names: `s3://bucket/prefix`, or a folder (`file:./path`, `file:///abs`, or a bare path). */
+export function openSource(url: string, settings: SourceSettings = {}): AircraftSource {
+  if (url.startsWith('s3://')) {
+    const rest = url.slice('s3://'.length)
+    const slash = rest.indexOf('/')
+    const bucket = slash < 0 ? rest : rest.slice(0, slash)
+    const prefix = slash < 0 ? '' : rest.slice(slash + 1)
+    if (!bucket) throw new Error(`AIRCRAFT_SOURCE ${url}: no bucket`)
+    return new S3Source(bucket, prefix, settings)
+  }
+  const dir = url.startsWith('file:') ? url.slice('file:'.length).replace(/^\/\/(?=\/)/, '') : url
+  return new FolderSource(path.resolve(dir))
+}
+
+/**
+ * A sub-prefix a request may name inside the configured source: relative, no `..`, no absolute path,
+ * no scheme. Returns the normalised prefix or null when it is not acceptable.
+ */
+export function safeSubPrefix(prefix: string): string | null {
+  if (prefix === '') return ''
+  if (prefix.length > 512 || /[\u0000-\u001f\\]/.test(prefix) || prefix.startsWith('/') || /^[a-z][a-z0-9+.-]*:/i.test(prefix)) return null
+  const parts = prefix.split('/')
+  if (parts.some((p) => p === '..' || p === '.')) return null
+  return prefix
+}
+
+/** A local folder, walked recursively; a file's ETag is its mtime and size. */
+export class FolderSource implements AircraftSource {
+  readonly name: string
+  constructor(private readonly root: string) {
+    this.name = `file:${root}`
+  }
+
+  async *list(prefix = ''): AsyncIterable<SourceObject> {
+    const start = path.join(this.root, prefix)
+    let entries: string[]
+    try {
+      entries = (await fs.readdir(start, { recursive: true })).map(String)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
+      throw err
+    }
+    for (const entry of entries.sort()) {
+      if (!DATA_FILE.test(entry)) continue
+      const full = path.join(start, entry)
+      const stat = await fs.stat(full)
+      if (!stat.isFile()) continue
+      const key = path.relative(this.root, full).split(path.sep).join('/')
+      yield { key, size: stat.size, etag: `${Math.trunc(stat.mtimeMs)}-${stat.size}` }
+    }
+  }
+
+  read(key: string): Promise<Buffer> {
+    return fs.readFile(this.localPath(key))
+  }
+
+  localPath(key: string): string {
+    return path.join(this.root, key)
+  }
+}
+
+/** An S3 bucket (or any S3-compatible store via S3_ENDPOINT, path-style), listed with paginated ListObjectsV2. */
+export class S3Source implements AircraftSource {
+  readonly name: string
+  private readonly client: S3Client
+
+  constructor(
+    private readonly bucket: string,
+    private readonly basePrefix: string,
+    settings: SourceSettings,
+  ) {
+    this.name = `s3://${bucket}/${basePrefix}`
+    // Credentials come from the SDK's default chain (env, profile, instance/task role).
+    this.client = new S3Client({
+      region: settings.AWS_REGION ?? 'us-east-1',
+      ...(settings.S3_ENDPOINT ? { endpoint: settings.S3_ENDPOINT, forcePathStyle: true } : {}),
+    })
+  }
+
+  async *list(prefix = ''): AsyncIterable<SourceObject> {
+    const full = this.basePrefix + prefix
+    for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: full })) {
+      for (const object of page.Contents ?? []) {
+        if (!object.Key || !DATA_FILE.test(object.Key)) continue
+        yield {
+          key: object.Key.slice(this.basePrefix.length),
+          size: object.Size ?? 0,
+          etag: (object.ETag ?? '').replace(/"/g, '') || `${object.LastModified?.getTime()}-${object.Size}`,
+        }
+      }
+    }
+  }
+
+  async read(key: string): Promise<Buffer> {
+    const result = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.basePrefix + key }))
+    if (!result.Body) throw new Error(`s3://${this.bucket}/${this.basePrefix}${key}: empty body`)
+    return Buffer.from(await result.Body.transformToByteArray())
+  }
+}
