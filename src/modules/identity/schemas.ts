@@ -1,0 +1,137 @@
+/** Wire shapes of the identity API (SPEC §3), declared once; types derive from them. */
+import { type Static, Type } from 'typebox'
+import { IsoTimestamp, Nullable, StoredText, StringEnum } from '../../platform/http/common-schemas.js'
+import { TOKEN_SCOPES } from './tokens.js'
+
+const Username = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._@+-]+$', description: 'letters, digits and . _ @ + -' })
+// Passwords are never stored as sent, so any text goes; the upper bound keeps argon2 cheap to refuse.
+const Password = Type.String({ minLength: 1, maxLength: 1024 })
+const NewPassword = Type.String({ minLength: 8, maxLength: 1024, description: 'at least 8 characters' })
+const Email = Type.String({ format: 'email', maxLength: 254 })
+const Name = StoredText({ maxLength: 100 })
+const UserId = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
+
+export const UserIdParams = Type.Object({ id: UserId })
+export const TokenParams = Type.Object({ id: UserId, tid: UserId })
+
+export const LoginBody = Type.Object({ username: Username, password: Password }, { additionalProperties: false })
+export type LoginBody = Static<typeof LoginBody>
+
+/** OAuth2 password-grant form (what FastAPI's OAuth2PasswordRequestForm clients send), or the same as JSON. */
+export const LoginForm = Type.Object(
+  {
+    username: Username,
+    password: Password,
+    grant_type: Type.Optional(Type.String({ maxLength: 50 })),
+    scope: Type.Optional(Type.String({ maxLength: 500 })),
+    client_id: Type.Optional(Type.String({ maxLength: 200 })),
+    client_secret: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+)
+
+export const IdmBody = Type.Object(
+  { username: Username, idm_token: Type.String({ minLength: 1, maxLength: 16_384, description: 'OIDC ID token (RS256/ES256)' }) },
+  { additionalProperties: false },
+)
+
+export const TokenResponse = Type.Object({
+  access_token: Type.String(),
+  token_type: Type.Literal('bearer'),
+  expires_in: Type.Integer({ description: 'seconds' }),
+})
+
+export const LoginUser = Type.Object({ id: Type.Integer(), username: Type.String(), email: Nullable(Type.String()), is_superuser: Type.Boolean() })
+export const UserLoginResponse = Type.Object({ ...TokenResponse.properties, user: LoginUser })
+
+export const CreateUserBody = Type.Object(
+  {
+    username: Username,
+    email: Type.Optional(Nullable(Email)),
+    password: Type.Optional(NewPassword),
+    first_name: Type.Optional(Nullable(Name)),
+    last_name: Type.Optional(Nullable(Name)),
+    employee_id: Type.Optional(Nullable(Name)),
+    is_active: Type.Optional(Type.Boolean()),
+    is_superuser: Type.Optional(Type.Boolean()),
+  },
+  { additionalProperties: false },
+)
+export type CreateUserBody = Static<typeof CreateUserBody>
+
+export const CreateUserResponse = Type.Object({ id: Type.Integer(), username: Type.String(), status: Type.Literal('created') })
+
+export const UpdateUserBody = Type.Object(
+  {
+    email: Type.Optional(Nullable(Email)),
+    password: Type.Optional(NewPassword),
+    first_name: Type.Optional(Nullable(Name)),
+    last_name: Type.Optional(Nullable(Name)),
+    employee_id: Type.Optional(Nullable(Name)),
+    is_active: Type.Optional(Type.Boolean({ description: 'false deactivates: sets deactivated_at and the profile end_date' })),
+    is_superuser: Type.Optional(Type.Boolean({ description: 'superusers only' })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+)
+export type UpdateUserBody = Static<typeof UpdateUserBody>
+
+export const UpdateUserResponse = Type.Object({ status: Type.Literal('updated'), user_id: Type.Integer() })
+
+export const UserResponse = Type.Object({
+  id: Type.Integer(),
+  username: Type.String(),
+  email: Nullable(Type.String()),
+  first_name: Nullable(Type.String()),
+  last_name: Nullable(Type.String()),
+  employee_id: Nullable(Type.String()),
+  is_active: Type.Boolean(),
+  is_superuser: Type.Boolean(),
+  created_at: IsoTimestamp(),
+  updated_at: IsoTimestamp(),
+  deactivated_at: Nullable(IsoTimestamp()),
+})
+
+export const ProfileResponse = Type.Object({
+  id: Type.Integer(),
+  user_id: Type.Integer(),
+  first_name: Nullable(Type.String()),
+  last_name: Nullable(Type.String()),
+  employee_id: Nullable(Type.String()),
+  email: Nullable(Type.String()),
+  start_date: IsoTimestamp(),
+  end_date: Nullable(IsoTimestamp()),
+  created_at: IsoTimestamp(),
+  is_active: Type.Boolean(),
+  deactivated_at: Nullable(IsoTimestamp()),
+})
+
+export const CreateTokenBody = Type.Object(
+  {
+    name: StoredText({ minLength: 1, maxLength: 100 }),
+    scopes: Type.Array(StringEnum(TOKEN_SCOPES), { minItems: 1, maxItems: 4, description: 'read, write, admin; build = write' }),
+    expires_at: Type.Optional(Nullable(IsoTimestamp('when the token stops working (ISO 8601); none: never'))),
+  },
+  { additionalProperties: false },
+)
+export type CreateTokenBody = Static<typeof CreateTokenBody>
+
+export const CreateTokenResponse = Type.Object({
+  id: Type.Integer(),
+  token: Type.String({ description: 'shown only in this response; send it as X-API-Key' }),
+  name: Type.String(),
+  scopes: Type.Array(Type.String()),
+  expires_at: Nullable(IsoTimestamp()),
+  status: Type.Literal('created'),
+})
+
+export const TokenInfo = Type.Object({
+  id: Type.Integer(),
+  name: Type.String(),
+  scopes: Type.Array(Type.String()),
+  created_at: IsoTimestamp(),
+  expires_at: Nullable(IsoTimestamp()),
+  revoked_at: Nullable(IsoTimestamp()),
+  is_active: Type.Boolean(),
+})
+export const TokenListResponse = Type.Object({ tokens: Type.Array(TokenInfo) })
+export const RevokeTokenResponse = Type.Object({ status: Type.Literal('deactivated'), token_id: Type.Integer() })

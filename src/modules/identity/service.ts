@@ -1,0 +1,257 @@
+/**
+ * Identity rules (SPEC §3): who may see and change which user, logins, issued tokens, and the
+ * per-request checks behind JWTs and API tokens. Rows stay here and in the repository; callers get
+ * API shapes, never a password or token hash.
+ */
+import type { Kysely } from 'kysely'
+import { type Principal, type Scope } from '../../platform/auth/index.js'
+import type { Database } from '../../platform/db/schema.js'
+import { Problem, problems } from '../../platform/errors.js'
+import { hashPassword, verifyPassword } from './passwords.js'
+import * as repo from './repository.js'
+import type { ProfileRow, UserRow } from './tables.js'
+import { type ApiTokenHasher, grantedScopes, type IssuedJwt, type JwtIssuer } from './tokens.js'
+
+export interface UserView {
+  id: number
+  username: string
+  email: string | null
+  first_name: string | null
+  last_name: string | null
+  employee_id: string | null
+  is_active: boolean
+  is_superuser: boolean
+  created_at: string
+  updated_at: string
+  deactivated_at: string | null
+}
+
+export interface NewUserInput {
+  username: string
+  email?: string | null
+  password?: string
+  first_name?: string | null
+  last_name?: string | null
+  employee_id?: string | null
+  is_active?: boolean
+  is_superuser?: boolean
+}
+
+export interface UserChangesInput {
+  email?: string | null
+  first_name?: string | null
+  last_name?: string | null
+  employee_id?: string | null
+  password?: string
+  is_active?: boolean
+  is_superuser?: boolean
+}
+
+export interface TokenView {
+  id: number
+  name: string
+  scopes: string[]
+  created_at: string
+  expires_at: string | null
+  revoked_at: string | null
+  is_active: boolean
+}
+
+const BAD_LOGIN = 'Incorrect username or password'
+const loginFailed = (detail = BAD_LOGIN) => problems.unauthorized(detail, 'Bearer')
+
+export function toUserView(row: UserRow): UserView {
+  return {
+    id: row.id,
+    username: row.username,
+    email: row.email,
+    first_name: row.first_name,
+    last_name: row.last_name,
+    employee_id: row.employee_id,
+    is_active: row.is_active === 1,
+    is_superuser: row.is_superuser === 1,
+    created_at: row.created_at,
+    updated_at: row.updated_at,
+    deactivated_at: row.deactivated_at,
+  }
+}
+
+/** Static keys, superusers logged in with a JWT, and a superuser's token carrying `admin` may manage others. */
+export function actsAsSuperuser(p: Principal): boolean {
+  if (p.kind === 'static-key') return true
+  if (p.kind === 'user') return p.isSuperuser
+  return p.isSuperuser && p.scopes.has('admin')
+}
+
+/** Scopes a user's login JWT carries. */
+export function loginScopes(isSuperuser: boolean): Scope[] {
+  return isSuperuser ? ['read', 'write', 'admin'] : ['read', 'write']
+}
+
+export class IdentityService {
+  constructor(
+    private readonly db: Kysely<Database>,
+    readonly jwt: JwtIssuer,
+    private readonly tokens: ApiTokenHasher,
+  ) {}
+
+  /** Creates a user with its profile; 409 when the username or email is taken. */
+  async createUser(input: NewUserInput): Promise<UserView> {
+    const row = await repo.insertUser(
+      this.db,
+      {
+        username: input.username,
+        email: input.email ?? null,
+        password_hash: input.password ? await hashPassword(input.password) : null,
+        first_name: input.first_name ?? null,
+        last_name: input.last_name ?? null,
+        employee_id: input.employee_id ?? null,
+        is_active: input.is_active ?? true,
+        is_superuser: input.is_superuser ?? false,
+      },
+      new Date().toISOString(),
+    )
+    if (!row) throw problems.conflict(`a user with username ${JSON.stringify(input.username)} or that email already exists`)
+    return toUserView(row)
+  }
+
+  /** Creates the user unless one with that username exists (bootstrap and demo data; safe to repeat). */
+  async ensureUser(input: NewUserInput): Promise<boolean> {
+    if (await repo.findUserByUsername(this.db, input.username)) return false
+    try {
+      await this.createUser(input)
+      return true
+    } catch (err) {
+      if (err instanceof Problem && err.status === 409) return false // another replica made it first
+      throw err
+    }
+  }
+
+  /** 403 unless the caller is this user or acts as a superuser. */
+  assertSelfOrSuperuser(caller: Principal, userId: number) {
+    if (caller.userId === userId || actsAsSuperuser(caller)) return
+    throw problems.forbidden('only the user itself or a superuser may do this')
+  }
+
+  async getUser(caller: Principal, id: number): Promise<UserView> {
+    this.assertSelfOrSuperuser(caller, id)
+    const row = await repo.findUserById(this.db, id)
+    if (!row) throw problems.notFound(`user ${id} does not exist`)
+    return toUserView(row)
+  }
+
+  async updateUser(caller: Principal, id: number, changes: UserChangesInput): Promise<void> {
+    this.assertSelfOrSuperuser(caller, id)
+    if (changes.is_superuser !== undefined && !actsAsSuperuser(caller)) {
+      throw problems.forbidden('only a superuser may change is_superuser')
+    }
+    if (changes.email && (await repo.emailTakenByOther(this.db, changes.email, id))) {
+      throw problems.conflict('another user already has that email')
+    }
+    const { password, ...rest } = changes
+    const stored: repo.UserChanges = { ...rest, ...(password !== undefined ? { password_hash: await hashPassword(password) } : {}) }
+    if (!(await repo.updateUser(this.db, id, stored, new Date().toISOString()))) throw problems.notFound(`user ${id} does not exist`)
+  }
+
+  async getProfile(caller: Principal, id: number): Promise<ProfileRow & { is_active: boolean; deactivated_at: string | null }> {
+    this.assertSelfOrSuperuser(caller, id)
+    const [user, profile] = await Promise.all([repo.findUserById(this.db, id), repo.findProfile(this.db, id)])
+    if (!user || !profile) throw problems.notFound(`user ${id} does not exist`)
+    return { ...profile, is_active: user.is_active === 1, deactivated_at: user.deactivated_at }
+  }
+
+  /** Username + password → a JWT; 401 (the same answer for an unknown user and a wrong password). */
+  async passwordLogin(username: string, password: string): Promise<{ token: IssuedJwt; user: UserView }> {
+    const row = await repo.findUserByUsername(this.db, username)
+    const ok = await verifyPassword(row?.password_hash, password)
+    if (!row || !ok) throw loginFailed()
+    if (row.is_active !== 1) throw loginFailed('this user is deactivated')
+    return this.issueFor(row)
+  }
+
+  /** A login whose identity was proven elsewhere (IDM): the user must exist and be active. */
+  async trustedLogin(username: string): Promise<{ token: IssuedJwt; user: UserView }> {
+    const row = await repo.findUserByUsername(this.db, username)
+    if (!row || row.is_active !== 1) throw loginFailed('no active user with that username')
+    return this.issueFor(row)
+  }
+
+  private async issueFor(row: UserRow) {
+    const user = toUserView(row)
+    return { token: await this.jwt.issue(user, loginScopes(user.is_superuser)), user }
+  }
+
+  async createToken(
+    caller: Principal,
+    userId: number,
+    input: { name: string; scopes: string[]; expires_at?: string | null },
+  ): Promise<{ id: number; token: string; name: string; scopes: string[]; expires_at: string | null }> {
+    this.assertSelfOrSuperuser(caller, userId)
+    const user = await repo.findUserById(this.db, userId)
+    if (!user) throw problems.notFound(`user ${userId} does not exist`)
+    const scopes = [...new Set(input.scopes)]
+    // A token can never do more than its owner: only a superuser's token may carry admin.
+    if (scopes.includes('admin') && user.is_superuser !== 1) {
+      throw problems.forbidden('only a superuser may hold a token with the admin scope')
+    }
+    const expiresAt = input.expires_at ? new Date(input.expires_at) : null
+    if (expiresAt && expiresAt.getTime() <= Date.now()) {
+      throw problems.validation([{ path: 'body.expires_at', message: 'must be in the future' }])
+    }
+    const token = this.tokens.generate()
+    const row = await repo.insertApiToken(
+      this.db,
+      { user_id: userId, name: input.name, token_hash: this.tokens.hash(token), scopes: scopes.join(' '), expires_at: expiresAt?.toISOString() ?? null },
+      new Date().toISOString(),
+    )
+    return { id: row.id, token, name: row.name, scopes, expires_at: row.expires_at }
+  }
+
+  async listTokens(caller: Principal, userId: number): Promise<TokenView[]> {
+    this.assertSelfOrSuperuser(caller, userId)
+    if (!(await repo.findUserById(this.db, userId))) throw problems.notFound(`user ${userId} does not exist`)
+    const now = Date.now()
+    return (await repo.listApiTokens(this.db, userId)).map((t) => ({
+      id: t.id,
+      name: t.name,
+      scopes: t.scopes.split(' ').filter(Boolean),
+      created_at: t.created_at,
+      expires_at: t.expires_at,
+      revoked_at: t.revoked_at,
+      is_active: t.revoked_at === null && (t.expires_at === null || Date.parse(t.expires_at) > now),
+    }))
+  }
+
+  async revokeToken(caller: Principal, userId: number, tokenId: number): Promise<void> {
+    this.assertSelfOrSuperuser(caller, userId)
+    if (!(await repo.revokeApiToken(this.db, userId, tokenId, new Date().toISOString()))) {
+      throw problems.notFound(`user ${userId} has no token ${tokenId}`)
+    }
+  }
+
+  /**
+   * Bearer verifier: a valid statehouse JWT whose user is active right now (looked up on every
+   * request, so deactivation takes effect at once). Superuser powers come from the current row too.
+   */
+  async principalFromJwt(token: string): Promise<Principal | null> {
+    const claims = await this.jwt.verify(token)
+    if (!claims) return null
+    const user = await repo.findUserStatus(this.db, Number(claims.sub))
+    if (!user || user.is_active !== 1) return null
+    const isSuperuser = user.is_superuser === 1
+    const scopes = grantedScopes(claims.scopes)
+    if (!isSuperuser) scopes.delete('admin')
+    return { kind: 'user', subject: user.username, scopes, userId: user.id, username: user.username, isSuperuser }
+  }
+
+  /** X-API-Key verifier for issued tokens: not revoked, not expired, owner active. */
+  async principalFromApiToken(token: string): Promise<Principal | null> {
+    if (!token.startsWith('sht_') || token.length > 200) return null
+    const row = await repo.findApiTokenByHash(this.db, this.tokens.hash(token))
+    if (!row || row.revoked_at !== null || row.is_active !== 1) return null
+    if (row.expires_at !== null && Date.parse(row.expires_at) <= Date.now()) return null
+    const scopes = grantedScopes(row.scopes.split(' '))
+    if (row.is_superuser !== 1) scopes.delete('admin')
+    return { kind: 'api-token', subject: `token#${row.id}`, scopes, userId: row.user_id, username: row.username, isSuperuser: row.is_superuser === 1 }
+  }
+}
