@@ -201,6 +201,36 @@ for (const dialect of DIALECTS) {
       assert.equal(lease.job_id, null, 'a finished job releases the lease')
     })
 
+    it('shutting down mid-job (the SIGTERM path) stops after a file, frees the lease at once, and the next job resumes', async (t) => {
+      const files = makeFiles(400)
+      const env = { AIRCRAFT_SOURCE: `file:${writeFolder(files)}`, INGEST_LEASE_SECONDS: '600' }
+      const app = await buildTestApp(t, dialect, { env })
+      const res = await app.inject({ method: 'POST', url: '/process-s3-data', headers: KEY })
+      assert.equal(res.statusCode, 202)
+      const { job_id } = res.json()
+      let job = (await app.inject({ url: `/jobs/${job_id}` })).json()
+      while (job.files_done < 3 && job.status !== 'succeeded') {
+        await new Promise((r) => setTimeout(r, 10))
+        job = (await app.inject({ url: `/jobs/${job_id}` })).json()
+      }
+      assert.equal(job.status, 'running')
+      await app.close()
+
+      // A lease of 10 minutes, yet the next instance may start at once: shutdown released it.
+      const next = await buildTestApp(t, dialect, { env, database: app.database })
+      const stopped = (await next.inject({ url: `/jobs/${job_id}` })).json()
+      assert.equal(stopped.status, 'failed')
+      assert.match(stopped.errors.at(-1).reason, /interrupted/)
+      assert.ok(stopped.files_done < files.length, 'it stopped early rather than finishing')
+      const lease = await next.db.kysely.selectFrom('ingest_lease').selectAll().executeTakeFirstOrThrow()
+      assert.equal(lease.job_id, null)
+      const resumed = await processAll(next)
+      assert.equal(resumed.status, 'succeeded')
+      assert.equal(resumed.files_skipped, stopped.files_done, 'what the stopped job committed is skipped')
+      assert.equal(resumed.files_processed + resumed.files_skipped, files.length)
+      await assertStatsMatch(next, files)
+    })
+
     it('POST without wait answers 202 with a status URL that reports progress to the end', async (t) => {
       const files = makeFiles(20)
       const app = await buildTestApp(t, dialect, { env: { AIRCRAFT_SOURCE: `file:${writeFolder(files)}` } })
