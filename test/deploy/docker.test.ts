@@ -7,11 +7,11 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { findNginx, testNginxConfig, writeBareNginxConfig } from './nginx-harness.js'
 import { COMPOSE_CHECKS, DOCKER_CHECKS, NGINX_CHECKS, parseCompose, parseDockerfile, type DeployTexts, type TextCheck } from './docker-checks.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -176,42 +176,6 @@ describe('deploy: each container check catches a broken file', () => {
 
 // ---- the snippet under a real nginx (Debian's; .ci/run installs it) ----------------------------------
 
-function findNginx(): string | undefined {
-  for (const candidate of ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx']) if (fs.existsSync(candidate)) return candidate
-  const which = spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' })
-  return which.status === 0 ? which.stdout.trim() || undefined : undefined
-}
-
-/** What a process-level test does: point the upstream at local ports and wrap the snippet in a minimal nginx.conf. */
-function bareNginxConfig(snippet: string, dir: string, ports: number[], listen: number): string {
-  let i = 0
-  const rewritten = snippet
-    .replace(/server app[1-3]:5000/g, () => `server 127.0.0.1:${ports[i++] ?? 0}`)
-    .replace(/listen 8080;/, `listen 127.0.0.1:${listen};`)
-  assert.equal(i, 3, 'the snippet must contain exactly three `server appN:5000` lines to rewrite')
-  fs.writeFileSync(path.join(dir, 'statehouse.conf'), rewritten)
-  const conf = path.join(dir, 'nginx.conf')
-  fs.writeFileSync(
-    conf,
-    [
-      `pid ${dir}/nginx.pid;`,
-      `error_log ${dir}/error.log;`,
-      'events {}',
-      'http {',
-      `  access_log ${dir}/access.log;`,
-      `  client_body_temp_path ${dir}/client_body;`,
-      `  proxy_temp_path ${dir}/proxy;`,
-      `  fastcgi_temp_path ${dir}/fastcgi;`,
-      `  uwsgi_temp_path ${dir}/uwsgi;`,
-      `  scgi_temp_path ${dir}/scgi;`,
-      `  include ${dir}/statehouse.conf;`,
-      '}',
-      '',
-    ].join('\n'),
-  )
-  return conf
-}
-
 describe('deploy: the nginx snippet under a real nginx', () => {
   const nginx = findNginx()
   const ci = process.env.CI === 'true'
@@ -222,8 +186,7 @@ describe('deploy: the nginx snippet under a real nginx', () => {
     assert.ok(nginx, 'nginx is required when CI=true')
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'statehouse-nginx-'))
     try {
-      const conf = bareNginxConfig(snippet, dir, [15001, 15002, 15003], 18080)
-      return spawnSync(nginx, ['-t', '-e', path.join(dir, 'error.log'), '-p', dir, '-c', conf], { encoding: 'utf8' })
+      return testNginxConfig(nginx, dir, writeBareNginxConfig(snippet, dir, [15001, 15002, 15003], 18080))
     } finally {
       fs.rmSync(dir, { recursive: true, force: true })
     }

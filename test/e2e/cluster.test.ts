@@ -1,0 +1,213 @@
+/**
+ * The scale-out deployment for real (issue 6, acceptance 4; SPEC §1 "Scale-out", §10): Debian's
+ * nginx with deploy/nginx/statehouse.conf — the very file compose mounts, its upstream pointed at
+ * local ports — in front of three statehouse processes on one fresh PostgreSQL database and Redis,
+ * configured as production (ENVIRONMENT=production, every secret given, a bootstrap admin, aircraft
+ * from a folder of generated sample files). The test/deployed smoke suite then runs through nginx
+ * exactly as `npm run test:deployed` runs against a real deployment; afterwards every replica must
+ * have served part of it, all three must agree on the state, and the service must survive losing a
+ * replica. Everything started here is stopped again, on failure too.
+ */
+import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import net from 'node:net'
+import path from 'node:path'
+import { describe, it, type TestContext } from 'node:test'
+import { gzipSync } from 'node:zlib'
+import { generateFlatRecords, generateSnapshots } from '../../src/modules/aircraft/sample-generator.js'
+import { findNginx, NGINX_SNIPPET, startNginx, writeBareNginxConfig } from '../deploy/nginx-harness.js'
+import { postgresql, tempDir } from '../helpers/databases.js'
+import { freePort, REPO_ROOT, startServer, type ServerProcess } from '../helpers/server-process.js'
+
+const CI = process.env.CI === 'true'
+const REDIS_HOST = '127.0.0.1'
+const REDIS_PORT = 6379
+
+async function redisProblem(): Promise<string | null> {
+  return new Promise((resolve) => {
+    const socket = net.connect(REDIS_PORT, REDIS_HOST)
+    socket.setTimeout(2000)
+    socket.once('connect', () => socket.write('PING\r\n'))
+    socket.once('data', (d) => {
+      socket.destroy()
+      resolve(/^\+PONG/.test(String(d)) ? null : `unexpected reply ${JSON.stringify(String(d))}`)
+    })
+    socket.once('timeout', () => {
+      socket.destroy()
+      resolve('timed out')
+    })
+    socket.once('error', (err) => resolve(err.message))
+  })
+}
+
+const nginx = findNginx()
+const redis = await redisProblem()
+const missing = [
+  nginx ? null : 'nginx is not installed (apt-get install nginx; .ci/run installs it)',
+  postgresql.skip || null,
+  redis ? `Redis at ${REDIS_HOST}:${REDIS_PORT} unreachable (${redis})` : null,
+].filter((m): m is string => m !== null)
+if (missing.length > 0 && CI) throw new Error(`CI=true but the cluster test cannot run: ${missing.join('; ')}`)
+if (missing.length > 0) console.warn(`\n*** SKIPPING the nginx + 3 replicas cluster test: ${missing.join('; ')} ***\n`)
+
+/** A folder of generated readsb-hist snapshots (every other one gzipped) and one flat-record file. */
+function writeSampleAircraft(dir: string): void {
+  fs.mkdirSync(dir, { recursive: true })
+  let i = 0
+  for (const s of generateSnapshots({ files: 6, aircraft: 25, seed: 6 })) {
+    const gzip = i++ % 2 === 1
+    fs.writeFileSync(path.join(dir, gzip ? `${s.name}.gz` : s.name), gzip ? gzipSync(s.body) : s.body)
+  }
+  fs.writeFileSync(path.join(dir, 'flat-records.json'), generateFlatRecords(20, 6))
+}
+
+interface SuiteRun {
+  code: number | null
+  output: string
+  counts: Record<'tests' | 'pass' | 'fail' | 'skipped' | 'cancelled' | 'todo', number>
+}
+
+/** `npm run test:deployed`, as a child process with the deployment's variables. */
+async function runDeployedSuite(env: Record<string, string>): Promise<SuiteRun> {
+  const files = fs
+    .readdirSync(path.join(REPO_ROOT, 'test/deployed'))
+    .filter((f) => f.endsWith('.test.ts'))
+    .sort()
+    .map((f) => path.join('test/deployed', f))
+  assert.ok(files.length >= 4, `only ${files.length} smoke files`)
+  // NODE_TEST_CONTEXT would make the child report to this runner instead of printing TAP.
+  const { NODE_TEST_CONTEXT: _context, ...parentEnv } = process.env
+  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=tap', ...files], {
+    cwd: REPO_ROOT,
+    env: { ...parentEnv, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let output = ''
+  child.stdout.on('data', (d) => (output += d))
+  child.stderr.on('data', (d) => (output += d))
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  const count = (name: string) => {
+    const m = new RegExp(`^# ${name} (\\d+)$`, 'm').exec(output)
+    assert.ok(m, `the smoke run printed no "# ${name}" line:\n${output}`)
+    return Number(m[1])
+  }
+  return { code, output, counts: { tests: count('tests'), pass: count('pass'), fail: count('fail'), skipped: count('skipped'), cancelled: count('cancelled'), todo: count('todo') } }
+}
+
+async function stopAll(servers: ServerProcess[]): Promise<void> {
+  await Promise.all(
+    servers.map(async (s) => {
+      const timer = setTimeout(() => s.child.kill('SIGKILL'), 15_000)
+      await s.stop('SIGTERM')
+      clearTimeout(timer)
+    }),
+  )
+}
+
+async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(url, { headers: { connection: 'close' } })
+  return { status: res.status, body: (await res.json()) as T }
+}
+
+describe('cluster: deploy/nginx/statehouse.conf in front of 3 replicas on PostgreSQL + Redis', () => {
+  it('serves the whole deployed smoke suite through nginx, on every replica, and survives losing one', { skip: missing.length > 0 && missing.join('; ') }, async (t: TestContext) => {
+    const dir = tempDir('statehouse-cluster-')
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+    const aircraftDir = path.join(dir, 'aircraft')
+    writeSampleAircraft(aircraftDir)
+
+    const database = await postgresql.create()
+    t.after(() => database.drop())
+
+    const secrets = {
+      API_KEY: `cluster-key-${randomBytes(12).toString('hex')}`,
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      ADMIN_USERNAME: 'cluster-admin',
+      ADMIN_PASSWORD: `pw-${randomBytes(12).toString('hex')}`,
+    }
+    // A Redis database of its own (1-15; the other tests use 0): rate-limit windows, dashboard cache
+    // and idempotency keys of this cluster never meet another test's. The app has no key prefix option.
+    const redisUrl = `redis://${REDIS_HOST}:${REDIS_PORT}/${1 + (randomBytes(1)[0]! % 15)}`
+    const env = {
+      ENVIRONMENT: 'production',
+      DATABASE_URL: database.url,
+      REDIS_URL: redisUrl,
+      AIRCRAFT_SOURCE: `file:${aircraftDir}`,
+      TRUST_PROXY: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      DB_POOL_SIZE: '4',
+      INGEST_WORKERS: '1',
+      HEALTH_PROBE_INTERVAL_MS: '500',
+      ...secrets,
+    }
+
+    // Three replicas start at once, as compose starts them: migrations must run once between them.
+    const servers: ServerProcess[] = []
+    t.after(() => stopAll(servers))
+    const started = await Promise.allSettled(
+      [1, 2, 3].map((n) => startServer({ ...env, DATA_DIR: path.join(dir, `data${n}`) }, { timeoutMs: 120_000 })),
+    )
+    for (const s of started) if (s.status === 'fulfilled') servers.push(s.value)
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected')
+    if (failed) throw failed.reason
+    const ports = servers.map((s) => s.port)
+
+    const listen = await freePort()
+    const nginxDir = path.join(dir, 'nginx')
+    fs.mkdirSync(nginxDir)
+    const conf = writeBareNginxConfig(fs.readFileSync(NGINX_SNIPPET, 'utf8'), nginxDir, ports, listen)
+    const proxy = await startNginx(nginx!, nginxDir, conf, listen)
+    t.after(() => proxy.stop())
+
+    const run = await runDeployedSuite({
+      API_URL: proxy.url,
+      API_KEY: secrets.API_KEY,
+      API_USERNAME: secrets.ADMIN_USERNAME,
+      API_PASSWORD: secrets.ADMIN_PASSWORD,
+    })
+    assert.equal(run.counts.fail, 0, `smoke tests failed through nginx:\n${run.output}\n--- replica logs ---\n${servers.map((s) => s.output()).join('\n')}`)
+    assert.equal(run.code, 0, run.output)
+    // Every variable and every module is there, so every smoke test must have run: a skip here is
+    // a route this build lost or a smoke test that no longer finds its target.
+    const skips = run.output.split('\n').filter((l) => /# SKIP/.test(l))
+    assert.deepEqual(skips, [], 'smoke tests skipped through the cluster')
+    assert.equal(run.counts.skipped, 0, run.output)
+    assert.equal(run.counts.cancelled, 0, run.output)
+    assert.equal(run.counts.todo, 0, run.output)
+    assert.ok(run.counts.tests >= 24, `only ${run.counts.tests} smoke tests ran:\n${run.output}`)
+    assert.equal(run.counts.pass, run.counts.tests, run.output)
+
+    // least_conn spread the suite over all three upstreams, through the snippet's upstream block.
+    const log = proxy.accessLog()
+    const perUpstream = ports.map((p) => log.split('\n').filter((l) => l.includes(`upstream=127.0.0.1:${p}`)).length)
+    for (const [i, n] of perUpstream.entries()) assert.ok(n > 0, `replica ${i + 1} (port ${ports[i]}) served nothing:\n${log}`)
+
+    // The three replicas share one state: each reports the same version and counter directly.
+    const direct = await Promise.all(servers.map((s) => getJson<{ version: number; counter: number; overall_status: string }>(`${s.url}/status`)))
+    const through = await getJson<{ version: number; counter: number }>(`${proxy.url}/status`)
+    for (const d of direct) {
+      assert.equal(d.status, 200)
+      assert.equal(d.body.overall_status, 'healthy')
+      assert.deepEqual([d.body.version, d.body.counter], [through.body.version, through.body.counter])
+    }
+    assert.ok(through.body.version >= 1, 'the smoke suite wrote no state')
+
+    // Losing a replica: nginx's passive checks (proxy_next_upstream error) route around it, and
+    // every request — reads and an acknowledged write — still succeeds.
+    await servers[0]!.stop('SIGTERM')
+    const statuses: number[] = []
+    for (let i = 0; i < 12; i++) statuses.push((await fetch(`${proxy.url}/status`, { headers: { connection: 'close' } }).then(async (r) => (await r.text(), r.status))))
+    assert.deepEqual(statuses, Array(12).fill(200))
+    const write = await fetch(`${proxy.url}/update`, {
+      method: 'POST',
+      headers: { 'x-api-key': secrets.API_KEY, 'content-type': 'application/json', connection: 'close' },
+      body: JSON.stringify({ increment: 1 }),
+    })
+    const written = (await write.json()) as { version: number }
+    assert.equal(write.status, 200, JSON.stringify(written))
+    assert.equal(written.version, through.body.version + 1)
+    for (const s of servers.slice(1)) assert.equal((await getJson<{ version: number }>(`${s.url}/status`)).body.version, written.version)
+  })
+})
