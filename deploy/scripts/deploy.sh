@@ -186,10 +186,13 @@ fi
 
 API_URL="$(tf output -raw api_url)"
 KEY_COMMAND="$(tf output -raw api_key_command)"
+ADMIN_USERNAME="$(tf output -raw admin_username)"
+PASSWORD_COMMAND="$(tf output -raw admin_password_command)"
 info "deployed. It can take a few minutes before the service answers (instance boot / task start)."
 printf '%s\n' \
   "api_url:          $API_URL" \
   "status_endpoint:  $(tf output -raw status_endpoint)" \
   "API key:          $KEY_COMMAND" \
-  "smoke test:       API_URL=$API_URL API_KEY=\$($KEY_COMMAND) npm run test:deployed" \
+  "admin login:      $ADMIN_USERNAME, password: $PASSWORD_COMMAND" \
+  "smoke test:       API_URL=$API_URL API_KEY=\$($KEY_COMMAND) API_USERNAME=$ADMIN_USERNAME API_PASSWORD=\$($PASSWORD_COMMAND) npm run test:deployed" \
   "tear down:        deploy/scripts/teardown.sh $STACK"

@@ -82,6 +82,8 @@ case " $* " in
       status_endpoint) echo "http://stub-alb.example/status" ;;
       bucket_name) echo "stub-bucket" ;;
       api_key_command) echo "aws ssm get-parameter --name /statehouse/api-key" ;;
+      admin_username) echo "admin" ;;
+      admin_password_command) echo "aws ssm get-parameter --name /statehouse/admin-password" ;;
     esac ;;
   *" state list "*) printf '%s' "\${STUB_STATE-module.app.aws_ecr_repository.app
 module.network.aws_vpc.this
@@ -228,6 +230,9 @@ describe('deploy.sh: dry runs against stub tools', () => {
     assert.match(r.stdout, /api_url: +http:\/\/stub-alb\.example/)
     assert.match(r.stdout, /status_endpoint: +http:\/\/stub-alb\.example\/status/)
     assert.match(r.stdout, /teardown\.sh ecs/)
+    // The smoke line carries every variable test/deployed needs.
+    const smoke = r.stdout.split('\n').find((l) => l.includes('npm run test:deployed')) ?? ''
+    assert.match(smoke, /API_URL=http:\/\/stub-alb\.example API_KEY=\$\(aws ssm get-parameter --name \/statehouse\/api-key\) API_USERNAME=admin API_PASSWORD=\$\(aws ssm get-parameter --name \/statehouse\/admin-password\) npm run test:deployed/)
   })
 
   it('ec2 with AUTO_APPROVE=1 and DEPLOYER_IP: no IP lookup, allowed_cidr is that /32', () => {

@@ -13,6 +13,16 @@ output "api_key_command" {
   value       = "aws ssm get-parameter --region ${var.region} --with-decryption --name ${aws_ssm_parameter.api_key.name} --query Parameter.Value --output text"
 }
 
+output "admin_username" {
+  description = "The bootstrap superuser (its password: admin_password_command)."
+  value       = var.admin_username
+}
+
+output "admin_password_command" {
+  description = "Prints the generated password of admin_username."
+  value       = "aws ssm get-parameter --region ${var.region} --with-decryption --name ${aws_ssm_parameter.admin_password.name} --query Parameter.Value --output text"
+}
+
 output "ecr_repository_url" {
   description = "Where deploy.sh pushes the image."
   value       = module.app.ecr_repository_url
