@@ -400,6 +400,61 @@ export const cacheReachableOnlyFromApp: Check = (tree) =>
     subnetGroupType: 'aws_elasticache_subnet_group',
   })
 
+/**
+ * The network module's private subnets are private in fact, not only in name: the
+ * `private_subnet_ids` output is a subnet resource that never maps public IPs, whose every route
+ * table association goes to a table with no route (inline or `aws_route`) to an internet gateway,
+ * and that never shares a table with the public subnets. RDS, Redis and the ECS tasks sit there.
+ */
+export function privateSubnetsArePrivate(tree: TfTree): string[] {
+  const v: string[] = []
+  const dir = dirOrViolation(tree, 'modules/network', v)
+  if (!dir) return v
+  const output = outputs(dir).find((o) => o.name === 'private_subnet_ids')
+  const subnetName = /^\$\{aws_subnet\.([\w-]+)\[\*\]\.id\}$/.exec(String(output?.body.value ?? ''))?.[1]
+  if (!output) return [...v, 'modules/network: no output "private_subnet_ids"']
+  if (!subnetName) return [...v, `modules/network: output private_subnet_ids is ${JSON.stringify(output.body.value)}, not aws_subnet.<name>[*].id`]
+  const subnet = resources(dir, 'aws_subnet').find((r) => r.name === subnetName)
+  if (!subnet) return [...v, `modules/network: private_subnet_ids names aws_subnet.${subnetName}, which is not declared`]
+  if (subnet.body.map_public_ip_on_launch === true || (typeof subnet.body.map_public_ip_on_launch === 'string' && subnet.body.map_public_ip_on_launch !== 'false')) {
+    v.push(`${subnet.file}: aws_subnet.${subnetName}: map_public_ip_on_launch is ${JSON.stringify(subnet.body.map_public_ip_on_launch)}`)
+  }
+  const tableOf = (a: Named) => /\baws_route_table\.([\w-]+)\.id\b/.exec(String(a.body.route_table_id ?? ''))?.[1]
+  const associations = resources(dir, 'aws_route_table_association')
+  const ofSubnet = (name: string) => associations.filter((a) => new RegExp(`\\baws_subnet\\.${name}\\[`).test(String(a.body.subnet_id ?? '')))
+  const privateTables = new Set<string>()
+  const mine = ofSubnet(subnetName)
+  if (mine.length === 0) v.push(`modules/network: aws_subnet.${subnetName} has no route table association (it would use the VPC's main table)`)
+  for (const a of mine) {
+    const table = tableOf(a)
+    if (!table) v.push(`${a.file}: aws_route_table_association.${a.name}: route_table_id ${JSON.stringify(a.body.route_table_id)} is not a route table of this module`)
+    else privateTables.add(table)
+  }
+  const igw = /\baws_internet_gateway\./
+  for (const table of privateTables) {
+    const t = resources(dir, 'aws_route_table').find((r) => r.name === table)
+    if (!t) {
+      v.push(`modules/network: aws_route_table.${table} is not declared`)
+      continue
+    }
+    for (const route of blocks(t.body, 'route')) {
+      if (igw.test(String(route.gateway_id ?? ''))) v.push(`${t.file}: aws_route_table.${table} (private) routes ${String(route.cidr_block)} to an internet gateway`)
+    }
+    for (const r of resources(dir, 'aws_route')) {
+      if (new RegExp(`\\baws_route_table\\.${table}\\.id\\b`).test(String(r.body.route_table_id ?? '')) && igw.test(String(r.body.gateway_id ?? ''))) {
+        v.push(`${r.file}: aws_route.${r.name} sends the private table ${table} to an internet gateway`)
+      }
+    }
+  }
+  for (const other of resources(dir, 'aws_subnet').filter((r) => r.name !== subnetName)) {
+    for (const a of ofSubnet(other.name)) {
+      const table = tableOf(a)
+      if (table && privateTables.has(table)) v.push(`${a.file}: aws_subnet.${other.name} shares the private route table ${table}`)
+    }
+  }
+  return v
+}
+
 /** Redis is encrypted at rest and in transit and requires an AUTH token. */
 export function cacheEncrypted(tree: TfTree): string[] {
   const v: string[] = []
@@ -949,6 +1004,7 @@ export const CHECKS: Record<string, Check> = {
   databaseReachableOnlyFromApp,
   cacheEncrypted,
   cacheReachableOnlyFromApp,
+  privateSubnetsArePrivate,
   bucketVersioned,
   bucketPublicAccessBlocked,
   bucketEncrypted,

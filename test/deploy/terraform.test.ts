@@ -100,6 +100,16 @@ const MUTATIONS: Mutation[] = [
   { check: 'cacheReachableOnlyFromApp', what: 'ingress from 0.0.0.0/0 instead of the app SG', file: 'modules/cache/main.tf', find: /referenced_security_group_id\s*=\s*each\.value/, replace: 'cidr_ipv4 = "0.0.0.0/0"' },
   { check: 'cacheReachableOnlyFromApp', what: 'the stack puts Redis in public subnets', file: 'stacks/ecs/main.tf', find: /(?<pre>module "cache" \{[^}]*?subnet_ids\s*=\s*module\.network\.)private_subnet_ids/, replace: '$<pre>public_subnet_ids' },
 
+  { check: 'cacheReachableOnlyFromApp', what: 'an extra CIDR rule', file: 'modules/cache/main.tf', append: EXTRA_DB_RULE.replace('aws_security_group.db.id', 'aws_security_group.cache.id').replace(/5432/g, '6379') },
+  { check: 'cacheReachableOnlyFromApp', what: 'the stack admits another SG than the app', file: 'stacks/ecs/main.tf', find: /(?<pre>module "cache" \{[^}]*?allowed_security_groups\s*=\s*\{ app = )module\.app\.task_security_group_id/, replace: '$<pre>module.database.security_group_id' },
+
+  { check: 'privateSubnetsArePrivate', what: 'private subnets map public IPs', file: 'modules/network/main.tf', find: /(?<pre>resource "aws_subnet" "private" \{[\s\S]*?map_public_ip_on_launch = )false/, replace: '$<pre>true' },
+  { check: 'privateSubnetsArePrivate', what: 'the private table gets an inline route to the internet gateway', file: 'modules/network/main.tf', find: /(?<pre>resource "aws_route_table" "private" \{\n\s*vpc_id = aws_vpc\.this\.id\n)/, replace: '$<pre>\n  route {\n    cidr_block = "0.0.0.0/0"\n    gateway_id = aws_internet_gateway.this.id\n  }\n' },
+  { check: 'privateSubnetsArePrivate', what: 'an aws_route from the private table to the internet gateway', file: 'modules/network/main.tf', append: '\nresource "aws_route" "private_igw" {\n  route_table_id         = aws_route_table.private.id\n  destination_cidr_block = "0.0.0.0/0"\n  gateway_id             = aws_internet_gateway.this.id\n}\n' },
+  { check: 'privateSubnetsArePrivate', what: 'private subnets associated with the public table', file: 'modules/network/main.tf', find: /(?<pre>subnet_id(?<sp>\s*)= aws_subnet\.private\[count\.index\]\.id\n\s*route_table_id\s*=\s*)aws_route_table\.private\.id/, replace: '$<pre>aws_route_table.public.id' },
+  { check: 'privateSubnetsArePrivate', what: 'the private_subnet_ids output returns the public subnets', file: 'modules/network/outputs.tf', find: /aws_subnet\.private\[\*\]\.id/, replace: 'aws_subnet.public[*].id' },
+  { check: 'privateSubnetsArePrivate', what: 'private subnets without an association (the main table)', file: 'modules/network/main.tf', find: /\nresource "aws_route_table_association" "private" \{[\s\S]*?\n\}\n/, replace: '\n' },
+
   { check: 'bucketVersioned', what: 'versioning suspended', file: 'modules/data-bucket/main.tf', find: /(?<pre>versioning_configuration \{\s*status\s*=\s*)"Enabled"/, replace: '$<pre>"Suspended"' },
   { check: 'bucketVersioned', what: 'versioning resource on another bucket', file: 'modules/data-bucket/main.tf', find: /(?<pre>resource "aws_s3_bucket_versioning" "this" \{\s*bucket\s*=\s*)aws_s3_bucket\.this\.id/, replace: '$<pre>"some-other-bucket"' },
 
