@@ -4,7 +4,9 @@
  * property is a named function over the file texts returning its violations (empty = holds); the
  * test runs each on the real files and on deliberately broken texts.
  */
+import { builtinModules } from 'node:module'
 import path from 'node:path'
+import ts from 'typescript'
 import { parseDocument } from 'yaml'
 
 export interface DeployTexts {
@@ -653,4 +655,75 @@ export const NGINX_CHECKS: Record<string, TextCheck> = {
   nginxUpstream,
   nginxProxyHeaders,
   nginxSse,
+}
+
+// ---- what the runtime stage's `npm ci --omit=dev` must provide ---------------------------------------
+
+/** A source file of the service, as compiled into the image. */
+export interface SourceText {
+  file: string
+  text: string
+}
+
+/** The npm package a specifier loads (`@scope/name/sub` → `@scope/name`), or undefined for builtins and relative paths. */
+export function packageOf(specifier: string): string | undefined {
+  if (specifier.startsWith('.') || specifier.startsWith('/') || specifier.startsWith('node:') || /^[a-z]+:/.test(specifier)) return undefined
+  const parts = specifier.split('/')
+  const name = specifier.startsWith('@') ? parts.slice(0, 2).join('/') : (parts[0] as string)
+  return builtinModules.includes(name) ? undefined : name
+}
+
+/**
+ * Packages a source file loads at run time: value imports and re-exports (`import type` and
+ * `export type` are erased by tsc; under verbatimModuleSyntax `import { type X }` is not, so it
+ * counts), dynamic `import('…')`, and `require('…')` / `require.resolve('…')`.
+ */
+export function runtimePackages(source: SourceText): string[] {
+  const sf = ts.createSourceFile(source.file, source.text, ts.ScriptTarget.ES2022, false, ts.ScriptKind.TS)
+  const found = new Set<string>()
+  const add = (spec: ts.Node | undefined) => {
+    if (spec && ts.isStringLiteralLike(spec)) {
+      const name = packageOf(spec.text)
+      if (name) found.add(name)
+    }
+  }
+  const visit = (node: ts.Node): void => {
+    if (ts.isImportDeclaration(node) && !node.importClause?.isTypeOnly) add(node.moduleSpecifier)
+    else if (ts.isExportDeclaration(node) && !node.isTypeOnly) add(node.moduleSpecifier)
+    else if (ts.isCallExpression(node)) {
+      const callee = node.expression
+      const isImport = callee.kind === ts.SyntaxKind.ImportKeyword
+      const isRequire = ts.isIdentifier(callee) && callee.text === 'require'
+      const isResolve = ts.isPropertyAccessExpression(callee) && ts.isIdentifier(callee.expression) && callee.expression.text === 'require' && callee.name.text === 'resolve'
+      if (isImport || isRequire || isResolve) add(node.arguments[0])
+    }
+    ts.forEachChild(node, visit)
+  }
+  visit(sf)
+  return [...found].sort()
+}
+
+/**
+ * Every package the service loads at run time is a production dependency: the image installs
+ * `npm ci --omit=dev`, so one that is only a devDependency (or not declared at all) works under
+ * `npm start` and crashes in the container.
+ */
+export function productionImportsDeclared(sources: SourceText[], packageJson: string): string[] {
+  const v: string[] = []
+  let pkg: { dependencies?: Record<string, string>; devDependencies?: Record<string, string> }
+  try {
+    pkg = JSON.parse(packageJson) as typeof pkg
+  } catch (err) {
+    return [`package.json does not parse: ${(err as Error).message}`]
+  }
+  const deps = new Set(Object.keys(pkg.dependencies ?? {}))
+  const dev = new Set(Object.keys(pkg.devDependencies ?? {}))
+  if (sources.length === 0) v.push('no source files to check')
+  for (const s of sources) {
+    for (const name of runtimePackages(s)) {
+      if (deps.has(name)) continue
+      v.push(`${s.file}: loads ${name}, which is ${dev.has(name) ? 'only a devDependency' : 'not in package.json'} (npm ci --omit=dev leaves it out of the image)`)
+    }
+  }
+  return v
 }

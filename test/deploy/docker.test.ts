@@ -12,7 +12,19 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { findNginx, testNginxConfig, writeBareNginxConfig } from './nginx-harness.js'
-import { COMPOSE_CHECKS, DOCKER_CHECKS, NGINX_CHECKS, parseCompose, parseDockerfile, type DeployTexts, type TextCheck } from './docker-checks.js'
+import { globSync } from 'glob'
+import {
+  COMPOSE_CHECKS,
+  DOCKER_CHECKS,
+  NGINX_CHECKS,
+  parseCompose,
+  parseDockerfile,
+  productionImportsDeclared,
+  runtimePackages,
+  type DeployTexts,
+  type SourceText,
+  type TextCheck,
+} from './docker-checks.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const read = (rel: string) => fs.readFileSync(path.join(ROOT, rel), 'utf8')
@@ -172,6 +184,53 @@ describe('deploy: each container check catches a broken file', () => {
       assert.ok(violations.length > 0, `${m.check} reported nothing for: ${m.what}`)
     })
   }
+})
+
+// ---- the runtime stage's production dependencies cover what src/ loads -------------------------------
+
+describe('deploy: the image\'s production dependencies cover every package src/ loads', () => {
+  const sources: SourceText[] = globSync('src/**/*.ts', { cwd: ROOT }).sort().map((file) => ({ file, text: read(file) }))
+  const packageJson = read('package.json')
+
+  it('every package src/ loads at run time is in dependencies', () => {
+    assert.ok(sources.length >= 20, `only ${sources.length} source files found`)
+    assert.deepEqual(productionImportsDeclared(sources, packageJson), [])
+  })
+
+  it('the import scan sees value, dynamic and require.resolve loads and skips type-only ones', () => {
+    const text = [
+      "import type { A } from 'type-only'",
+      "import { type B, c } from 'value-import'",
+      "import { type D } from 'kept-by-verbatim-module-syntax'",
+      "export type { E } from 'type-reexport'",
+      "export { f } from '@scope/reexport/sub'",
+      "import fs from 'node:fs'",
+      "import path from 'path'",
+      "import local from './local.js'",
+      "const g = await import('dynamic-import')",
+      "const h = require.resolve('resolved/bundle.js')",
+    ].join('\n')
+    assert.deepEqual(runtimePackages({ file: 'x.ts', text }), ['@scope/reexport', 'dynamic-import', 'kept-by-verbatim-module-syntax', 'resolved', 'value-import'])
+  })
+
+  const broken: { what: string; extra: SourceText; expect: RegExp }[] = [
+    { what: 'a devDependency imported by src/', extra: { file: 'src/extra.ts', text: "import { parse } from 'yaml'\nexport const y = parse('a: 1')\n" }, expect: /yaml, which is only a devDependency/ },
+    { what: 'an undeclared package loaded dynamically', extra: { file: 'src/extra.ts', text: "export const m = () => import('left-pad')\n" }, expect: /left-pad, which is not in package\.json/ },
+  ]
+  for (const b of broken) {
+    it(`catches ${b.what}`, () => {
+      const v = productionImportsDeclared([...sources, b.extra], packageJson)
+      assert.equal(v.length, 1, v.join('\n'))
+      assert.match(v[0]!, b.expect)
+    })
+  }
+
+  it('catches a runtime dependency moved to devDependencies', () => {
+    const pkg = JSON.parse(packageJson) as { dependencies: Record<string, string>; devDependencies: Record<string, string> }
+    pkg.devDependencies.fastify = pkg.dependencies.fastify!
+    delete pkg.dependencies.fastify
+    assert.ok(productionImportsDeclared(sources, JSON.stringify(pkg)).some((x) => /loads fastify, which is only a devDependency/.test(x)))
+  })
 })
 
 // ---- the snippet under a real nginx (Debian's; .ci/run installs it) ----------------------------------
