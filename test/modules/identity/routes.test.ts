@@ -273,7 +273,7 @@ for (const dialect of DIALECTS) {
     it('a write (or build) token may write; admin needs a superuser; static keys have every scope', async (t) => {
       const app = await identityApp(t, dialect)
       const rae = await userWithToken(app, 'rae')
-      const mk = (scopes: string[], headers = rae.headers) =>
+      const mk = (scopes: string[], headers: Record<string, string> = rae.headers) =>
         app.inject({ method: 'POST', url: `/users/${rae.id}/tokens`, headers, payload: { name: scopes.join('+'), scopes } })
       for (const scopes of [['write'], ['build']]) {
         const token = (await mk(scopes)).json().token

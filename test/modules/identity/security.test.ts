@@ -115,7 +115,7 @@ for (const dialect of DIALECTS) {
       const yan = await createUser(app, 'yan', { password: 'yan-very-secret-pw' })
       const root = await createUser(app, 'root', { password: 'root-very-secret-pw', is_superuser: true })
       const bodies: string[] = []
-      const record = async (p: ReturnType<TestApp['inject']>) => {
+      const record = async (p: Promise<{ body: string; headers: unknown; json(): any }>) => {
         const res = await p
         bodies.push(res.body, JSON.stringify(res.headers))
         return res
