@@ -12,6 +12,7 @@ const USAGE = `usage: statehouse <command>
 commands:
   serve      run the HTTP server (same as npm start)
   migrate    apply database migrations and exit
+  user       create a user: statehouse user create --username NAME --password-stdin [--superuser]
 `
 
 export async function main(argv: string[]): Promise<number> {
@@ -33,6 +34,10 @@ export async function main(argv: string[]): Promise<number> {
       } finally {
         await db.close()
       }
+    }
+    case 'user': {
+      const { userCommand } = await import('./modules/identity/cli.js')
+      return userCommand(argv.slice(1))
     }
     case undefined:
     case '-h':

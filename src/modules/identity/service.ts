@@ -88,6 +88,26 @@ export function loginScopes(isSuperuser: boolean): Scope[] {
   return isSuperuser ? ['read', 'write', 'admin'] : ['read', 'write']
 }
 
+/** Creates a user with its profile (password hashed); 409 when the username or email is taken. */
+export async function createUser(db: Kysely<Database>, input: NewUserInput): Promise<UserView> {
+  const row = await repo.insertUser(
+    db,
+    {
+      username: input.username,
+      email: input.email ?? null,
+      password_hash: input.password ? await hashPassword(input.password) : null,
+      first_name: input.first_name ?? null,
+      last_name: input.last_name ?? null,
+      employee_id: input.employee_id ?? null,
+      is_active: input.is_active ?? true,
+      is_superuser: input.is_superuser ?? false,
+    },
+    new Date().toISOString(),
+  )
+  if (!row) throw problems.conflict(`a user with username ${JSON.stringify(input.username)} or that email already exists`)
+  return toUserView(row)
+}
+
 export class IdentityService {
   constructor(
     private readonly db: Kysely<Database>,
@@ -96,23 +116,8 @@ export class IdentityService {
   ) {}
 
   /** Creates a user with its profile; 409 when the username or email is taken. */
-  async createUser(input: NewUserInput): Promise<UserView> {
-    const row = await repo.insertUser(
-      this.db,
-      {
-        username: input.username,
-        email: input.email ?? null,
-        password_hash: input.password ? await hashPassword(input.password) : null,
-        first_name: input.first_name ?? null,
-        last_name: input.last_name ?? null,
-        employee_id: input.employee_id ?? null,
-        is_active: input.is_active ?? true,
-        is_superuser: input.is_superuser ?? false,
-      },
-      new Date().toISOString(),
-    )
-    if (!row) throw problems.conflict(`a user with username ${JSON.stringify(input.username)} or that email already exists`)
-    return toUserView(row)
+  createUser(input: NewUserInput): Promise<UserView> {
+    return createUser(this.db, input)
   }
 
   /** Creates the user unless one with that username exists (bootstrap and demo data; safe to repeat). */

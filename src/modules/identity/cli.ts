@@ -1,0 +1,67 @@
+/**
+ * `statehouse user create --username NAME --password-stdin [--superuser] [--email ADDRESS]`: makes a
+ * user from the command line (the password is read from stdin, so it is never in argv or history).
+ */
+import { loadConfig } from '../../config.js'
+import { createDb } from '../../platform/db/index.js'
+import { migrateToLatest } from '../../platform/db/migrate.js'
+import { Problem } from '../../platform/errors.js'
+import { createUser } from './service.js'
+
+export const USER_USAGE = 'usage: statehouse user create --username NAME --password-stdin [--superuser] [--email ADDRESS]\n'
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = []
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
+  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+}
+
+/** Runs `statehouse user …`; returns the exit code. */
+export async function userCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv
+  if (sub !== 'create') {
+    process.stderr.write(USER_USAGE)
+    return 2
+  }
+  const options: { username?: string; email?: string; passwordStdin: boolean; superuser: boolean } = { passwordStdin: false, superuser: false }
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]
+    if (arg === '--username') options.username = rest[++i]
+    else if (arg === '--email') options.email = rest[++i]
+    else if (arg === '--password-stdin') options.passwordStdin = true
+    else if (arg === '--superuser') options.superuser = true
+    else {
+      process.stderr.write(`statehouse user create: unknown argument ${JSON.stringify(arg)}\n${USER_USAGE}`)
+      return 2
+    }
+  }
+  if (!options.username || !/^[A-Za-z0-9._@+-]{1,100}$/.test(options.username)) {
+    process.stderr.write(`statehouse user create: --username is required (1–100 of letters, digits, . _ @ + -)\n${USER_USAGE}`)
+    return 2
+  }
+  if (!options.passwordStdin) {
+    process.stderr.write(`statehouse user create: --password-stdin is required (pipe the password in)\n${USER_USAGE}`)
+    return 2
+  }
+  const password = await readStdin()
+  if (password.length < 8) {
+    process.stderr.write('statehouse user create: the password must have at least 8 characters\n')
+    return 2
+  }
+  const config = loadConfig()
+  const db = createDb(config.database)
+  try {
+    await migrateToLatest(db)
+    const user = await createUser(db.kysely, { username: options.username, email: options.email ?? null, password, is_superuser: options.superuser })
+    process.stdout.write(`created user ${user.username} (id ${user.id}${user.is_superuser ? ', superuser' : ''})\n`)
+    return 0
+  } catch (err) {
+    if (err instanceof Problem && err.status === 409) {
+      process.stderr.write(`statehouse user create: ${err.message}\n`)
+      return 1
+    }
+    throw err
+  } finally {
+    await db.close()
+  }
+}

@@ -1,0 +1,60 @@
+/** `statehouse user create` as a real child process on a SQLite file, then a login with what it made. */
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import path from 'node:path'
+import { describe, it } from 'node:test'
+import { tempDir } from '../../helpers/databases.js'
+import { REPO_ROOT } from '../../helpers/server-process.js'
+import { assertProblem, identityApp } from './fixtures.js'
+
+function cli(args: string[], env: Record<string, string>, input = '') {
+  return spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli.ts'), ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'silent', ENVIRONMENT: 'test', ...env },
+    input,
+    encoding: 'utf8',
+  })
+}
+
+describe('statehouse user create', () => {
+  it('creates a (super)user from a password on stdin; the user can log in; a duplicate exits 1', async (t) => {
+    const dir = tempDir()
+    const url = `sqlite:${path.join(dir, 'cli.db')}`
+    const made = cli(['user', 'create', '--username', 'opsadmin', '--password-stdin', '--superuser', '--email', 'ops@example.com'], { DATABASE_URL: url }, 'cli-password-123\n')
+    assert.equal(made.status, 0, made.stderr)
+    assert.match(made.stdout, /created user opsadmin \(id \d+, superuser\)/)
+    assert.ok(!made.stdout.includes('cli-password-123') && !made.stderr.includes('cli-password-123'))
+    const plain = cli(['user', 'create', '--username', 'worker', '--password-stdin'], { DATABASE_URL: url }, 'worker-password')
+    assert.equal(plain.status, 0, plain.stderr)
+    assert.doesNotMatch(plain.stdout, /superuser/)
+    const again = cli(['user', 'create', '--username', 'opsadmin', '--password-stdin'], { DATABASE_URL: url }, 'other-password')
+    assert.equal(again.status, 1)
+    assert.match(again.stderr, /already exists/)
+
+    const [sqlite] = (await import('../../helpers/databases.js')).DIALECTS
+    const app = await identityApp(t, sqlite!, { database: { url, drop: async () => {} } })
+    const res = await app.inject({ method: 'POST', url: '/auth/password', payload: { username: 'opsadmin', password: 'cli-password-123' } })
+    assert.equal(res.statusCode, 200, res.body)
+    assert.deepEqual(res.json().user.is_superuser, true)
+    assert.equal(res.json().user.email, 'ops@example.com')
+    assertProblem(await app.inject({ method: 'POST', url: '/auth/password', payload: { username: 'opsadmin', password: 'other-password' } }), 401)
+    assert.equal((await app.inject({ method: 'POST', url: '/token', payload: { username: 'worker', password: 'worker-password' } })).statusCode, 200)
+  })
+
+  it('refuses bad arguments with exit 2', () => {
+    const dir = tempDir()
+    const env = { DATABASE_URL: `sqlite:${path.join(dir, 'bad.db')}` }
+    for (const [args, input, message] of [
+      [['user', 'create', '--username', 'x'], 'password-123', /--password-stdin is required/],
+      [['user', 'create', '--password-stdin'], 'password-123', /--username is required/],
+      [['user', 'create', '--username', 'bad name', '--password-stdin'], 'password-123', /--username is required/],
+      [['user', 'create', '--username', 'x', '--password-stdin'], 'short', /at least 8/],
+      [['user', 'create', '--username', 'x', '--password-stdin', '--admin'], 'password-123', /unknown argument/],
+      [['user', 'delete'], '', /usage: statehouse user create/],
+    ] as const) {
+      const res = cli([...args], env, input)
+      assert.equal(res.status, 2, `${args.join(' ')}: ${res.stderr}`)
+      assert.match(res.stderr, message)
+    }
+  })
+})
