@@ -72,14 +72,19 @@ export function hasScope(principal: Principal, scope: Scope): boolean {
 export function registerAuth(app: FastifyInstance, staticKeys: string[]) {
   app.decorate('auth', { apiKey: [staticKeyVerifier(staticKeys)], bearer: [] } satisfies AuthRegistry)
   app.decorateRequest('principal', null)
-  app.addHook('onRequest', async (request) => {
-    const requirement = request.routeOptions.config.auth
+  // The check is attached to each route that asks for it, ahead of the route's own hooks (a
+  // route-level rate limit counts only callers who got in); public routes pay nothing for it.
+  app.addHook('onRoute', (route) => {
+    const requirement = route.config?.auth
     if (!requirement) return
-    const principal = await authenticate(app.auth, request, requirement)
-    if (requirement.scope && !hasScope(principal, requirement.scope)) {
-      throw problems.forbidden(`this needs the "${requirement.scope}" scope`)
+    const check = async (request: FastifyRequest) => {
+      const principal = await authenticate(app.auth, request, requirement)
+      if (requirement.scope && !hasScope(principal, requirement.scope)) {
+        throw problems.forbidden(`this needs the "${requirement.scope}" scope`)
+      }
+      request.principal = principal
     }
-    request.principal = principal
+    route.onRequest = [check, ...(route.onRequest ? [route.onRequest].flat() : [])] as typeof route.onRequest
   })
 }
 
