@@ -36,6 +36,12 @@ export function rewriteSnippet(snippet: string, ports: number[], listen: number)
  */
 export function writeBareNginxConfig(snippet: string, dir: string, ports: number[], listen: number): string {
   fs.chmodSync(dir, 0o755)
+  if (process.getuid?.() === 0) {
+    // Workers of a root master run as nobody: they must reach the temp paths (large bodies, responses).
+    for (let d = path.dirname(path.resolve(dir)); d !== path.dirname(d); d = path.dirname(d)) {
+      assert.ok((fs.statSync(d).mode & 0o001) !== 0, `${d} is not traversable by nginx's workers (nobody): use a prefix outside it`)
+    }
+  }
   fs.writeFileSync(path.join(dir, 'statehouse.conf'), rewriteSnippet(snippet, ports, listen))
   const conf = path.join(dir, 'nginx.conf')
   fs.writeFileSync(

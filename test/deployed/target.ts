@@ -28,7 +28,9 @@ export const noTarget: false | string = API_URL ? false : loud('API_URL is not s
 /** Paths the deployment documents (`/openapi.json`), `{param}` style; empty without a target. */
 const documentedPaths: Set<string> = await (async () => {
   if (!API_URL) return new Set<string>()
-  const res = await fetch(`${API_URL}/openapi.json`, { headers: { connection: 'close' } })
+  const res = await fetch(`${API_URL}/openapi.json`, { headers: { connection: 'close' } }).catch((err: Error) => {
+    throw new Error(`API_URL=${API_URL} is unreachable: ${err.message} (${String((err.cause as Error | undefined)?.message ?? '')})`)
+  })
   assert.equal(res.status, 200, `${API_URL}/openapi.json answered ${res.status}: is API_URL a statehouse?`)
   return new Set(Object.keys(((await res.json()) as { paths: Record<string, unknown> }).paths))
 })()

@@ -113,13 +113,19 @@ async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
 
 describe('cluster: deploy/nginx/statehouse.conf in front of 3 replicas on PostgreSQL + Redis', () => {
   it('serves the whole deployed smoke suite through nginx, on every replica, and survives losing one', { skip: missing.length > 0 && missing.join('; ') }, async (t: TestContext) => {
+    // Stopped in reverse order of starting (nginx, replicas, database, files), on failure too.
+    const cleanups: (() => unknown)[] = []
+    const onCleanup = (fn: () => unknown) => cleanups.unshift(fn)
+    t.after(async () => {
+      for (const fn of cleanups) await Promise.resolve(fn()).catch((err: unknown) => console.error('cluster cleanup:', err))
+    })
     const dir = tempDir('statehouse-cluster-')
-    t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+    onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }))
     const aircraftDir = path.join(dir, 'aircraft')
     writeSampleAircraft(aircraftDir)
 
     const database = await postgresql.create()
-    t.after(() => database.drop())
+    onCleanup(() => database.drop())
 
     const secrets = {
       API_KEY: `cluster-key-${randomBytes(12).toString('hex')}`,
@@ -145,7 +151,7 @@ describe('cluster: deploy/nginx/statehouse.conf in front of 3 replicas on Postgr
 
     // Three replicas start at once, as compose starts them: migrations must run once between them.
     const servers: ServerProcess[] = []
-    t.after(() => stopAll(servers))
+    onCleanup(() => stopAll(servers))
     const started = await Promise.allSettled(
       [1, 2, 3].map((n) => startServer({ ...env, DATA_DIR: path.join(dir, `data${n}`) }, { timeoutMs: 120_000 })),
     )
@@ -155,11 +161,12 @@ describe('cluster: deploy/nginx/statehouse.conf in front of 3 replicas on Postgr
     const ports = servers.map((s) => s.port)
 
     const listen = await freePort()
-    const nginxDir = path.join(dir, 'nginx')
-    fs.mkdirSync(nginxDir)
+    // Its own prefix: a root master's workers (nobody) cannot enter the private temp dir above.
+    const nginxDir = tempDir('statehouse-cluster-nginx-')
+    onCleanup(() => fs.rmSync(nginxDir, { recursive: true, force: true }))
     const conf = writeBareNginxConfig(fs.readFileSync(NGINX_SNIPPET, 'utf8'), nginxDir, ports, listen)
     const proxy = await startNginx(nginx!, nginxDir, conf, listen)
-    t.after(() => proxy.stop())
+    onCleanup(() => proxy.stop())
 
     const run = await runDeployedSuite({
       API_URL: proxy.url,
