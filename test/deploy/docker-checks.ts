@@ -4,6 +4,7 @@
  * property is a named function over the file texts returning its violations (empty = holds); the
  * test runs each on the real files and on deliberately broken texts.
  */
+import fs from 'node:fs'
 import { builtinModules } from 'node:module'
 import path from 'node:path'
 import ts from 'typescript'
@@ -174,6 +175,38 @@ export function runtimeSettings(t: DeployTexts): string[] {
   const env = new Map(find(last, 'ENV').flatMap(keyValues).map((kv) => [kv.key, kv.value?.replace(/^["']|["']$/g, '')]))
   if (env.get('ENVIRONMENT') !== 'production') v.push(`Dockerfile: ENV ENVIRONMENT is ${JSON.stringify(env.get('ENVIRONMENT'))}, not production`)
   if (env.has('DATABASE_URL')) v.push('Dockerfile: ENV DATABASE_URL would override DB_HOST-style configuration')
+  return v
+}
+
+/** The command scripts/gen-aircraft.ts documents for the committed data/sample-aircraft set. */
+export function sampleSetCommand(repoRoot: string): string | undefined {
+  const text = fs.readFileSync(path.join(repoRoot, 'scripts/gen-aircraft.ts'), 'utf8')
+  return /data\/sample-aircraft\/ is\s*\n\s*\*\s*(npm run gen:aircraft -- [^\n]*--out data\/sample-aircraft)/.exec(text)?.[1]?.trim()
+}
+
+/**
+ * The image carries the embedded default aircraft source (`file:./data/sample-aircraft`, relative
+ * to WORKDIR /app): the final stage copies it from an earlier stage that generated it with exactly
+ * the command of the committed set (data/ itself is not in the build context).
+ */
+export function defaultAircraftSource(t: DeployTexts): string[] {
+  const v: string[] = []
+  const stages = parseDockerfile(t.dockerfile)
+  const last = finalStage(t, v)
+  if (!last) return v
+  if (find(last, 'WORKDIR').at(-1)?.args.trim() !== '/app') v.push('Dockerfile: the final stage\'s WORKDIR is not /app (the default source is relative to it)')
+  const copy = find(last, 'COPY').find((c) => {
+    const words = execArgs(c.args).filter((w) => !w.startsWith('--'))
+    return /^(\/app\/)?data\/sample-aircraft\/?$/.test(words[0] ?? '') && /^(\.\/|\/app\/)data\/sample-aircraft\/?$/.test(words.at(-1) ?? '')
+  })
+  if (!copy) return [...v, 'Dockerfile: the final stage does not copy data/sample-aircraft to /app/data/sample-aircraft']
+  const from = /--from=(\S+)/.exec(copy.args)?.[1]
+  const source = stages.find((st) => st.name === from)
+  if (!source) return [...v, `Dockerfile: data/sample-aircraft is copied from ${JSON.stringify(from)}, not an earlier stage`]
+  const expected = sampleSetCommand(t.repoRoot)
+  if (!expected) return [...v, 'scripts/gen-aircraft.ts no longer documents the command of the shipped sample set']
+  const norm = (x: string) => x.replace(/\s+/g, ' ').trim()
+  if (!find(source, 'RUN').some((r) => norm(r.args).includes(norm(expected)))) v.push(`Dockerfile: stage ${from} does not run "${expected}"`)
   return v
 }
 
@@ -633,6 +666,7 @@ export const DOCKER_CHECKS: Record<string, TextCheck> = {
   nonRootUser,
   healthcheck,
   runtimeSettings,
+  defaultAircraftSource,
   productionDependenciesOnly,
   tiniInit,
   noSecretsInImage,
