@@ -109,6 +109,20 @@ for (const dialect of DIALECTS) {
       assertProblem(await call(`${reader.token}x`), 401)
     })
 
+    it("issued tokens work on other modules' routes through the verifier registry, with their scopes", async (t) => {
+      const app = await identityApp(t, dialect)
+      const zed = await createUser(app, 'zed')
+      const token = async (scopes: string[]) =>
+        (await app.inject({ method: 'POST', url: `/users/${zed.id}/tokens`, headers: STATIC_KEY, payload: { name: 's', scopes } })).json().token as string
+      const update = (key: string) =>
+        app.inject({ method: 'POST', url: '/update', headers: { 'x-api-key': key, 'content-type': 'application/json' }, payload: { increment: 1 } })
+      assert.equal((await update(await token(['write']))).statusCode, 200)
+      assert.equal((await update(await token(['build']))).statusCode, 200)
+      assertProblem(await update(await token(['read'])), 403)
+      assertProblem(await update('sht_not-a-real-token'), 401)
+      assert.equal((await app.inject({ url: '/status' })).json().counter, 2, 'only the two allowed updates happened')
+    })
+
     it('password and token hashes (and the secrets themselves) never appear in a response or a log line', async (t) => {
       const logs: Record<string, unknown>[] = []
       const app = await identityApp(t, dialect, { logs })
