@@ -43,6 +43,22 @@ describe('deploy scripts: syntax and lint', () => {
     })
   }
 
+  it('bash -n rejects a broken copy (so the test above can fail)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'statehouse-bashn-'))
+    try {
+      const copy = path.join(dir, 'deploy.sh')
+      const text = fs.readFileSync(DEPLOY, 'utf8')
+      const broken = text.replace(/\nfi\n/, '\n')
+      assert.notEqual(broken, text, 'no `fi` line to remove')
+      fs.writeFileSync(copy, broken)
+      const r = spawnSync(BASH, ['-n', copy], { encoding: 'utf8' })
+      assert.notEqual(r.status, 0)
+      assert.match(r.stderr, /syntax error/)
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   const shellcheck = which('shellcheck')
   const ci = process.env.CI === 'true'
   if (!shellcheck && !ci) console.warn('*** shellcheck is not installed: skipping the shellcheck tests (apt-get install shellcheck; CI installs it) ***')
