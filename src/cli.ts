@@ -12,6 +12,7 @@ const USAGE = `usage: statehouse <command>
 commands:
   serve      run the HTTP server (same as npm start)
   migrate    apply database migrations and exit
+  ingest     ingest aircraft position files: statehouse ingest [<source>] [--prefix P] [--json]
   user       create a user: statehouse user create --username NAME --password-stdin [--superuser]
 `
 
@@ -34,6 +35,10 @@ export async function main(argv: string[]): Promise<number> {
       } finally {
         await db.close()
       }
+    }
+    case 'ingest': {
+      const { ingestCommand } = await import('./modules/aircraft/ingest-cli.js')
+      return ingestCommand(argv.slice(1))
     }
     case 'user': {
       const { userCommand } = await import('./modules/identity/cli.js')

@@ -104,7 +104,8 @@ type Prepared = { kind: 'parsed'; file: CompactFile } | { kind: 'skipped' } | { 
 export class IngestService {
   /** Who holds the lease, for operators reading the lease row. */
   private readonly owner = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
-  private readonly writeFile: ReturnType<typeof repo.fileWriter>
+  /** Prepared on first use: the tables must exist (migrations run after construction). */
+  private writer: ReturnType<typeof repo.fileWriter> | undefined
   private pool: ParserPool | undefined
   private running: { id: string; done: Promise<JobView>; stop: () => void } | undefined
 
@@ -112,9 +113,7 @@ export class IngestService {
     private readonly db: Db,
     private readonly source: AircraftSource,
     private readonly options: IngestOptions,
-  ) {
-    this.writeFile = repo.fileWriter(db)
-  }
+  ) {}
 
   /** The source's name (`file:/abs/path` or `s3://bucket/prefix`). */
   get sourceName(): string {
@@ -320,7 +319,8 @@ export class IngestService {
     const now = new Date()
     await this.db.writeTransaction(async (trx) => {
       if (!(await repo.renewLease(trx, id, new Date(now.getTime() + this.options.leaseMs)))) throw new LeaseLost()
-      await this.writeFile(trx, parsed, now.toISOString())
+      this.writer ??= repo.fileWriter(this.db)
+      await this.writer(trx, parsed, now.toISOString())
       await repo.recordProcessedFile(trx, { source: this.source.name, key: file.key, etag: file.etag, size: file.size, records: parsed.records })
       await repo.updateJob(trx, id, progress)
     })

@@ -4,7 +4,7 @@
  */
 import fs from 'node:fs/promises'
 import path from 'node:path'
-import { GetObjectCommand, paginateListObjectsV2, S3Client } from '@aws-sdk/client-s3'
+import type { S3Client } from '@aws-sdk/client-s3'
 
 /** One listed file. */
 export interface SourceObject {
@@ -105,27 +105,38 @@ export class FolderSource implements AircraftSource {
   }
 }
 
-/** An S3 bucket (or any S3-compatible store via S3_ENDPOINT, path-style), listed with paginated ListObjectsV2. */
+/**
+ * An S3 bucket (or any S3-compatible store via S3_ENDPOINT, path-style), listed with paginated
+ * ListObjectsV2. The SDK is loaded on first use: a server or CLI on a folder never pays for it.
+ */
 export class S3Source implements AircraftSource {
   readonly name: string
-  private readonly client: S3Client
+  private sdk: Promise<{ sdk: typeof import('@aws-sdk/client-s3'); client: S3Client }> | undefined
 
   constructor(
     private readonly bucket: string,
     private readonly basePrefix: string,
-    settings: SourceSettings,
+    private readonly settings: SourceSettings,
   ) {
     this.name = `s3://${bucket}/${basePrefix}`
-    // Credentials come from the SDK's default chain (env, profile, instance/task role).
-    this.client = new S3Client({
-      region: settings.AWS_REGION ?? 'us-east-1',
-      ...(settings.S3_ENDPOINT ? { endpoint: settings.S3_ENDPOINT, forcePathStyle: true } : {}),
-    })
+  }
+
+  private connect() {
+    this.sdk ??= import('@aws-sdk/client-s3').then((sdk) => ({
+      sdk,
+      // Credentials come from the SDK's default chain (env, profile, instance/task role).
+      client: new sdk.S3Client({
+        region: this.settings.AWS_REGION ?? 'us-east-1',
+        ...(this.settings.S3_ENDPOINT ? { endpoint: this.settings.S3_ENDPOINT, forcePathStyle: true } : {}),
+      }),
+    }))
+    return this.sdk
   }
 
   async *list(prefix = ''): AsyncIterable<SourceObject> {
+    const { sdk, client } = await this.connect()
     const full = this.basePrefix + prefix
-    for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: full })) {
+    for await (const page of sdk.paginateListObjectsV2({ client }, { Bucket: this.bucket, Prefix: full })) {
       for (const object of page.Contents ?? []) {
         if (!object.Key || !DATA_FILE.test(object.Key)) continue
         yield {
@@ -138,7 +149,8 @@ export class S3Source implements AircraftSource {
   }
 
   async read(key: string): Promise<Buffer> {
-    const result = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.basePrefix + key }))
+    const { sdk, client } = await this.connect()
+    const result = await client.send(new sdk.GetObjectCommand({ Bucket: this.bucket, Key: this.basePrefix + key }))
     if (!result.Body) throw new Error(`s3://${this.bucket}/${this.basePrefix}${key}: empty body`)
     return Buffer.from(await result.Body.transformToByteArray())
   }

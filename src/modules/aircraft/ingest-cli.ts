@@ -1,0 +1,128 @@
+/**
+ * `statehouse ingest [<source>] [--prefix P] [--json]` (SPEC §6): the same job the API runs — same
+ * lease, same per-file transactions, same skipping — in the foreground, with a progress bar (files,
+ * records/s, ETA) on stderr and a summary on stdout. Exit code 1 when any file failed (or the job
+ * did), 0 otherwise. Ctrl-C / SIGTERM stop after the current file and release the lease.
+ */
+import { parseArgs } from 'node:util'
+import cliProgress from 'cli-progress'
+import { type Config, loadConfig } from '../../config.js'
+import { createDb } from '../../platform/db/index.js'
+import { migrateToLatest } from '../../platform/db/migrate.js'
+import { Problem } from '../../platform/errors.js'
+import { IngestService, type JobView, summarize } from './ingest.js'
+import { openSource, safeSubPrefix, sourceUrl } from './sources.js'
+
+export const INGEST_USAGE = `usage: statehouse ingest [<source>] [--prefix P] [--json]
+
+  <source>     file:./folder or s3://bucket/prefix (default: AIRCRAFT_SOURCE, else s3://$S3_BUCKET/$S3_PREFIX,
+               else file:./data/sample-aircraft)
+  --prefix P   only the files under this sub-prefix of the source
+  --json       print the summary as one JSON line (for scripts)
+`
+
+/** Streams the command writes to (the process's, or a test's). */
+export interface CliIo {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean }
+  stderr: NodeJS.WritableStream & { isTTY?: boolean }
+}
+
+const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
+
+/** Runs the command; resolves with the process exit code. */
+export async function ingestCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = process): Promise<number> {
+  let args: ReturnType<typeof parse>
+  function parse() {
+    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: { prefix: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } })
+  }
+  try {
+    args = parse()
+  } catch (err) {
+    io.stderr.write(`statehouse ingest: ${(err as Error).message}\n${INGEST_USAGE}`)
+    return 2
+  }
+  if (args.values.help) {
+    io.stdout.write(INGEST_USAGE)
+    return 0
+  }
+  if (args.positionals.length > 1) {
+    io.stderr.write(`statehouse ingest: one source at most\n${INGEST_USAGE}`)
+    return 2
+  }
+  const prefix = safeSubPrefix(args.values.prefix ?? '')
+  if (prefix === null) {
+    io.stderr.write('statehouse ingest: --prefix must be a relative sub-prefix (no .., no absolute path, no scheme)\n')
+    return 2
+  }
+  const config: Config = loadConfig(env)
+  const url = args.positionals[0] ?? sourceUrl(config)
+  const db = createDb(config.database, { poolSize: 2, sqliteSynchronous: config.SQLITE_SYNCHRONOUS })
+  const bar = new cliProgress.SingleBar(
+    {
+      format: 'ingest |{bar}| {value}/{total} files | {records} records | {rate} records/s | ETA {eta_formatted}',
+      stream: io.stderr,
+      // Not a terminal (CI, a log file): one line every few seconds instead of redrawing in place.
+      noTTYOutput: !io.stderr.isTTY,
+      notTTYSchedule: 2000,
+      etaBuffer: 50,
+      hideCursor: true,
+    },
+    cliProgress.Presets.shades_classic,
+  )
+  let barStarted = false
+  let startedMs = 0
+  const onProgress = (job: JobView) => {
+    const seconds = startedMs ? (Date.now() - startedMs) / 1000 : 0
+    const payload = { records: job.records.toLocaleString('en-US'), rate: seconds > 0 ? Math.round(job.records / seconds).toLocaleString('en-US') : '–' }
+    if (!barStarted && job.status === 'running') {
+      startedMs = Date.now()
+      bar.start(job.files_total, job.files_done, payload)
+      barStarted = true
+    } else if (barStarted) bar.update(job.files_done, payload)
+  }
+  const ingest = new IngestService(db, openSource(url, config), { leaseMs: config.INGEST_LEASE_SECONDS * 1000, workers: config.INGEST_WORKERS, onProgress })
+  const interrupt = () => void ingest.stop()
+  process.once('SIGINT', interrupt)
+  process.once('SIGTERM', interrupt)
+  try {
+    await migrateToLatest(db)
+    let finished: JobView
+    try {
+      finished = await (await ingest.start(prefix)).done
+    } catch (err) {
+      if (err instanceof Problem) {
+        io.stderr.write(`statehouse ingest: ${err.message}\n`)
+        return 1
+      }
+      throw err
+    } finally {
+      if (barStarted) bar.stop()
+    }
+    const seconds = startedMs ? (Date.now() - startedMs) / 1000 : 0
+    const summary = summarize(finished)
+    const peakRss = process.resourceUsage().maxRSS * 1024
+    const failed = summary.errors.length
+    if (args.values.json) {
+      io.stdout.write(
+        `${JSON.stringify({ ...summary, source: ingest.sourceName, files_total: finished.files_total, bytes: finished.bytes, seconds, records_per_second: seconds > 0 ? finished.records / seconds : null, peak_rss_bytes: peakRss })}\n`,
+      )
+    } else {
+      const lines = [
+        `${summary.message}: ${ingest.sourceName}${prefix ? ` (prefix ${prefix})` : ''}`,
+        `  job        ${summary.job_id} (${summary.status})`,
+        `  files      ${finished.files_total} listed: ${summary.files_processed} processed, ${summary.files_skipped} skipped (unchanged since last run), ${summary.errors.filter((e) => e.file).length} failed`,
+        `  records    ${summary.records_processed.toLocaleString('en-US')} in ${seconds.toFixed(1)} s (${seconds > 0 ? Math.round(summary.records_processed / seconds).toLocaleString('en-US') : '–'} records/s), ${mb(finished.bytes)} read`,
+        `  peak RSS   ${mb(peakRss)}`,
+        ...summary.errors.slice(0, 20).map((e) => `  error      ${e.file || '(job)'}: ${e.reason}`),
+        ...(failed > 20 ? [`  …and ${failed - 20} more errors (GET /jobs/${summary.job_id})`] : []),
+      ]
+      io.stdout.write(`${lines.join('\n')}\n`)
+    }
+    return failed > 0 || summary.status !== 'succeeded' ? 1 : 0
+  } finally {
+    process.off('SIGINT', interrupt)
+    process.off('SIGTERM', interrupt)
+    await ingest.stop()
+    await db.close()
+  }
+}
