@@ -183,7 +183,7 @@ describe('cluster: deploy/nginx/statehouse.conf in front of 3 replicas on Postgr
     assert.equal(run.counts.skipped, 0, run.output)
     assert.equal(run.counts.cancelled, 0, run.output)
     assert.equal(run.counts.todo, 0, run.output)
-    assert.ok(run.counts.tests >= 24, `only ${run.counts.tests} smoke tests ran:\n${run.output}`)
+    assert.ok(run.counts.tests >= 27, `only ${run.counts.tests} smoke tests ran:\n${run.output}`)
     assert.equal(run.counts.pass, run.counts.tests, run.output)
 
     // least_conn spread the suite over all three upstreams, through the snippet's upstream block.
