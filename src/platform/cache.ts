@@ -10,10 +10,24 @@
  * would race exactly there (a slow reader re-inserting what it read before the write). Retired
  * entries simply expire with their TTL.
  *
- * Redis trouble never fails a request: a read then computes directly. An invalidation that could not
- * reach Redis is remembered, and this replica bypasses the cache until a retry of it succeeds.
+ * Redis trouble never fails or stalls a request: each command has REDIS_TIMEOUT_MS, and a read
+ * whose command fails computes directly. An invalidation that could not reach Redis is remembered,
+ * and this replica bypasses the cache until a retry of it succeeds.
  */
 import type { Redis } from 'ioredis'
+
+/** How long one Redis command may take before the cache gives up on it (a dashboard is computed instead). */
+const REDIS_TIMEOUT_MS = 500
+
+function withTimeout<T>(operation: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  return Promise.race([
+    operation,
+    new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${REDIS_TIMEOUT_MS} ms`)), REDIS_TIMEOUT_MS)
+    }),
+  ]).finally(() => clearTimeout(timer))
+}
 
 export type CacheOutcome = 'hit' | 'miss' | 'bypass'
 
@@ -58,7 +72,7 @@ export class Cache {
       return
     }
     try {
-      await this.redis.incr(this.generationKey)
+      await withTimeout(this.redis.incr(this.generationKey))
       this.invalidationPending = false
     } catch (err) {
       this.invalidationPending = true
@@ -83,9 +97,9 @@ export class Cache {
     }
     let key: string
     try {
-      const generation = (await redis.get(this.generationKey)) ?? '0'
+      const generation = (await withTimeout(redis.get(this.generationKey))) ?? '0'
       key = `${this.options.prefix}${generation}:${view}`
-      const cached = await redis.get(key)
+      const cached = await withTimeout(redis.get(key))
       if (cached !== null) return { value: JSON.parse(cached) as T, outcome: 'hit' }
     } catch (err) {
       this.options.onError?.(err, 'read')
@@ -93,7 +107,7 @@ export class Cache {
     }
     const value = await compute()
     try {
-      await redis.set(key, JSON.stringify(value), 'PX', this.ttlMs)
+      await withTimeout(redis.set(key, JSON.stringify(value), 'PX', Math.max(1, Math.round(this.ttlMs))))
     } catch (err) {
       this.options.onError?.(err, 'store')
     }
