@@ -89,7 +89,13 @@ async function runDeployedSuite(env: Record<string, string>): Promise<SuiteRun> 
   let output = ''
   child.stdout.on('data', (d) => (output += d))
   child.stderr.on('data', (d) => (output += d))
+  // A hung smoke run (a socket left open, a job never finishing) fails instead of stalling npm test.
+  const timer = setTimeout(() => {
+    output += '\n*** the smoke run took over 5 minutes: killed ***\n'
+    child.kill('SIGKILL')
+  }, 300_000)
   const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
+  clearTimeout(timer)
   const count = (name: string) => {
     const m = new RegExp(`^# ${name} (\\d+)$`, 'm').exec(output)
     assert.ok(m, `the smoke run printed no "# ${name}" line:\n${output}`)
@@ -115,7 +121,7 @@ async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
 }
 
 describe('cluster: deploy/nginx/statehouse.conf in front of 3 replicas on PostgreSQL + Redis', () => {
-  it('serves the whole deployed smoke suite through nginx, on every replica, and survives losing one', { skip: missing.length > 0 && missing.join('; ') }, async (t: TestContext) => {
+  it('serves the whole deployed smoke suite through nginx, on every replica, and survives losing one', { skip: missing.length > 0 && missing.join('; '), timeout: 600_000 }, async (t: TestContext) => {
     // Stopped in reverse order of starting (nginx, replicas, database, files), on failure too.
     const cleanups: (() => unknown)[] = []
     const onCleanup = (fn: () => unknown) => cleanups.unshift(fn)
