@@ -105,7 +105,7 @@ export class IngestService {
   /** Who holds the lease, for operators reading the lease row. */
   private readonly owner = `${os.hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`
   /** Prepared on first use: the tables must exist (migrations run after construction). */
-  private writer: ReturnType<typeof repo.fileWriter> | undefined
+  private committer: repo.FileCommitter | undefined
   private pool: ParserPool | undefined
   private running: { id: string; done: Promise<JobView>; stop: () => void } | undefined
 
@@ -221,7 +221,7 @@ export class IngestService {
       started_at: startedAt,
       finished_at: finishedAt,
     })
-    const row = (extra: Partial<IngestJobsTable> = {}): Partial<IngestJobsTable> => ({ ...progress, errors: JSON.stringify(listedErrors()), ...extra })
+    const row = (extra: Partial<IngestJobsTable> = {}) => ({ ...progress, errors: JSON.stringify(listedErrors()), ...extra })
     // Skipped and failed files change no data, so their counters are saved at most every 200 ms (or
     // with the next stored file), not with one commit each.
     let savedAt = 0
@@ -233,6 +233,7 @@ export class IngestService {
     const report = (status: JobView['status'], finishedAt: string | null = null) => this.options.onProgress?.(view(status, finishedAt))
 
     let status: JobView['status'] = 'failed'
+    let unbulk = () => {}
     try {
       const files: SourceObject[] = []
       for await (const object of this.source.list(prefix)) files.push(object)
@@ -243,6 +244,7 @@ export class IngestService {
 
       // Read and parse ahead (every worker busy, one more queued each); write strictly in order.
       const pool = this.parser()
+      unbulk = this.files().bulk()
       const readAhead = pool.size * 2 + 1
       const pending = new Map<number, Promise<Prepared>>()
       const begin = (i: number) => {
@@ -290,6 +292,7 @@ export class IngestService {
       errors.push({ file: '', reason: why })
     } finally {
       clearInterval(heartbeat)
+      unbulk()
     }
     const finishedAt = new Date().toISOString()
     try {
@@ -315,15 +318,22 @@ export class IngestService {
   }
 
   /** One file, one transaction: the stats, the positions, the file as processed, the job's counters. */
-  private async commitFile(id: string, file: SourceObject, parsed: CompactFile, progress: Partial<IngestJobsTable>) {
-    const now = new Date()
-    await this.db.writeTransaction(async (trx) => {
-      if (!(await repo.renewLease(trx, id, new Date(now.getTime() + this.options.leaseMs)))) throw new LeaseLost()
-      this.writer ??= repo.fileWriter(this.db)
-      await this.writer(trx, parsed, now.toISOString())
-      await repo.recordProcessedFile(trx, { source: this.source.name, key: file.key, etag: file.etag, size: file.size, records: parsed.records })
-      await repo.updateJob(trx, id, progress)
+  private async commitFile(id: string, file: SourceObject, parsed: CompactFile, progress: repo.FileCommit['progress']) {
+    const now = Date.now()
+    const committed = await this.files().commit({
+      jobId: id,
+      leaseUntil: new Date(now + this.options.leaseMs).toISOString(),
+      file: parsed,
+      updatedAt: new Date(now).toISOString(),
+      processed: { source: this.source.name, key: file.key, etag: file.etag, size: file.size, records: parsed.records },
+      progress,
     })
+    if (!committed) throw new LeaseLost()
+  }
+
+  private files(): repo.FileCommitter {
+    this.committer ??= repo.fileCommitter(this.db)
+    return this.committer
   }
 }
 

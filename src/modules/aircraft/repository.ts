@@ -1,5 +1,5 @@
 /** SQL of the aircraft module: stats folded in per file, positions, processed files, jobs, the lease. */
-import { CompiledQuery, type Kysely } from 'kysely'
+import { CompiledQuery, type Kysely, sql } from 'kysely'
 import type { Db } from '../../platform/db/index.js'
 import type { Database } from '../../platform/db/schema.js'
 import { type CompactFile, STATS_STRIDE, toIso } from './formats.js'
@@ -54,25 +54,114 @@ const POSITIONS_CONFLICT = 'ON CONFLICT (icao, "timestamp") DO NOTHING'
 
 /** SQLite page cache while ingesting, KiB. */
 const INGEST_CACHE_KIB = 32 * 1024
+/** SQLite WAL size (4 KiB pages) that triggers a checkpoint while ingesting. */
+const INGEST_CHECKPOINT_PAGES = 32 * 1024
 
 /** Rows per multi-row statement on SQLite (14 × 64 parameters, far below its limit of 32,766). */
 const SQLITE_CHUNK = 64
 
 const orNull = (v: number) => (v === v ? v : null)
 
+/** Everything one file's transaction writes. */
+export interface FileCommit {
+  jobId: string
+  /** The lease is renewed to this (and must still be the job's, else nothing is written). */
+  leaseUntil: string
+  file: CompactFile
+  updatedAt: string
+  processed: { source: string; key: string; etag: string; size: number; records: number }
+  progress: Pick<IngestJobsTable, 'files_total' | 'files_done' | 'files_skipped' | 'records' | 'bytes' | 'errors'>
+}
+
 /**
- * Writes one parsed file (its columns, see {@link CompactFile}) inside the caller's write
- * transaction: stats folded in by upsert, positions inserted unless already stored.
- * SQLite: multi-row prepared statements on the raw handle (synchronous; the caller's transaction
- * holds the only connection). PostgreSQL: one statement per table over `unnest` of column arrays,
- * so a file of 9,000 aircraft is two round trips and no 65,535-parameter limit.
+ * The per-file transaction of an ingest job: checks and renews the job's lease (a fencing check),
+ * folds the file's stats in, inserts its positions, records the file as processed and advances the
+ * job's counters — all or nothing. Resolves false (having written nothing) when the lease is no
+ * longer the job's. `bulk()` tunes the connection for a job and returns the function that undoes it.
+ *
+ * These commits do not wait for the disk (SQLite synchronous=NORMAL, PostgreSQL synchronous_commit
+ * off): a power cut may drop the last few files' commits, but each drops whole, with its
+ * processed-file record, so the next run redoes exactly those files; nothing is half-counted. A
+ * file's ~7,000 positions land all over the (icao, timestamp) B-tree, so its commit writes ~20 MB of
+ * pages, and waiting for each to reach the disk was the largest cost. The job's final status is
+ * written with a normal, durable commit, which also makes every earlier commit durable.
  */
-export function fileWriter(db: Db): (trx: K, file: CompactFile, updatedAt: string) => Promise<void> {
+export interface FileCommitter {
+  commit(c: FileCommit): Promise<boolean>
+  bulk(): () => void
+}
+
+/** The committer for `db`'s engine (prepares its statements: the tables must exist). */
+export function fileCommitter(db: Db): FileCommitter {
+  const writeFile = fileWriter(db)
   const handle = db.sqlite
   if (handle) {
-    // Each file inserts ~7,000 positions spread over the whole (icao, timestamp) B-tree: with SQLite's
-    // default 2 MiB page cache nearly every insert re-reads its leaf page from the OS.
-    if (Number(handle.pragma('cache_size', { simple: true })) > -INGEST_CACHE_KIB) handle.pragma(`cache_size = -${INGEST_CACHE_KIB}`)
+    const renew = handle.prepare('UPDATE ingest_lease SET expires_at = ? WHERE id = 1 AND job_id = ?')
+    const record = handle.prepare(
+      'INSERT INTO ingest_files (source, key, etag, size, records, processed_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, key) DO UPDATE SET etag = excluded.etag, size = excluded.size, records = excluded.records, processed_at = excluded.processed_at',
+    )
+    const progress = handle.prepare('UPDATE ingest_jobs SET files_total = ?, files_done = ?, files_skipped = ?, records = ?, bytes = ?, errors = ? WHERE id = ?')
+    const transaction = handle.transaction((c: FileCommit) => {
+      if (renew.run(c.leaseUntil, c.jobId).changes !== 1) return false
+      writeFile(c.file, c.updatedAt)
+      const f = c.processed
+      record.run(f.source, f.key, f.etag, f.size, f.records, c.updatedAt)
+      const p = c.progress
+      progress.run(p.files_total, p.files_done, p.files_skipped, p.records, p.bytes, p.errors, c.jobId)
+      return true
+    })
+    return {
+      // Holds Kysely's connection for the whole transaction, which then runs synchronously on the raw
+      // handle: no other query can interleave, nor see synchronous=NORMAL.
+      commit: (c) =>
+        db.kysely.connection().execute(async () => {
+          const previous = handle.pragma('synchronous', { simple: true }) as number
+          handle.pragma('synchronous = NORMAL')
+          try {
+            return transaction.immediate(c)
+          } finally {
+            handle.pragma(`synchronous = ${previous}`)
+          }
+        }),
+      bulk() {
+        // A bigger page cache (default 2 MiB: nearly every position insert re-read its leaf page),
+        // and checkpoints every ~128 MiB of WAL instead of every 4 MiB, so a page rewritten by
+        // several files is copied back to the database once.
+        const cache = handle.pragma('cache_size', { simple: true }) as number
+        const checkpoint = handle.pragma('wal_autocheckpoint', { simple: true }) as number
+        handle.pragma(`cache_size = -${INGEST_CACHE_KIB}`)
+        handle.pragma(`wal_autocheckpoint = ${INGEST_CHECKPOINT_PAGES}`)
+        return () => {
+          handle.pragma(`cache_size = ${cache}`)
+          handle.pragma(`wal_autocheckpoint = ${checkpoint}`)
+        }
+      },
+    }
+  }
+  return {
+    commit: (c) =>
+      db.kysely.transaction().execute(async (trx) => {
+        await sql`SET LOCAL synchronous_commit = off`.execute(trx)
+        if (!(await renewLease(trx, c.jobId, new Date(c.leaseUntil)))) return false
+        await writeFile(c.file, c.updatedAt, trx)
+        await recordProcessedFile(trx, c.processed)
+        await updateJob(trx, c.jobId, c.progress)
+        return true
+      }),
+    bulk: () => () => {},
+  }
+}
+
+/**
+ * Writes one parsed file (its columns, see {@link CompactFile}): stats folded in by upsert,
+ * positions inserted unless already stored. SQLite: multi-row prepared statements on the raw handle,
+ * synchronously (inside the committer's transaction). PostgreSQL: one statement per table over
+ * `unnest` of column arrays in `trx`, so a file of 9,000 aircraft is two round trips and no
+ * 65,535-parameter limit.
+ */
+function fileWriter(db: Db): (file: CompactFile, updatedAt: string, trx?: K) => void | Promise<void> {
+  const handle = db.sqlite
+  if (handle) {
     const statsRow = `(${STATS_COLUMNS.map(() => '?').join(', ')})`
     const statement = (rows: number, head: string, row: string, tail: string) =>
       handle.prepare(`${head} VALUES ${Array.from({ length: rows }, () => row).join(', ')} ${tail}`)
@@ -83,7 +172,7 @@ export function fileWriter(db: Db): (trx: K, file: CompactFile, updatedAt: strin
     }
     const statsParams: unknown[] = []
     const positionParams: unknown[] = []
-    return async (_trx, file, updatedAt) => {
+    return (file, updatedAt) => {
       const n = file.icaos.length
       const st = file.stats
       for (let i = 0; i < n; i++) {
@@ -128,7 +217,7 @@ export function fileWriter(db: Db): (trx: K, file: CompactFile, updatedAt: strin
   }
   const statsSql = `${STATS_INSERT} SELECT *, $14::text FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::float8[], $6::float8[], $7::float8[], $8::bigint[], $9::float8[], $10::bigint[], $11::int[], $12::text[], $13::text[]) ${FOLD}`
   const positionsSql = `${POSITIONS_INSERT} SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[]) ${POSITIONS_CONFLICT}`
-  return async (trx, file, updatedAt) => {
+  return async (file, updatedAt, trx = db.kysely) => {
     const n = file.icaos.length
     if (n > 0) {
       const st = file.stats
@@ -175,7 +264,7 @@ export async function processedFile(db: K, source: string, key: string) {
   return db.selectFrom('ingest_files').select(['etag', 'size']).where('source', '=', source).where('key', '=', key).executeTakeFirst()
 }
 
-export async function recordProcessedFile(trx: K, row: { source: string; key: string; etag: string; size: number; records: number }) {
+export async function recordProcessedFile(trx: K, row: FileCommit['processed']) {
   await trx
     .insertInto('ingest_files')
     .values({ ...row, processed_at: new Date().toISOString() })
