@@ -58,10 +58,34 @@ interface Result {
   p99: number
   errors: number
   non2xx: number
+  /** CPU the server process spent per request (user + system, all its threads). */
+  cpuUs?: number
 }
 
-async function load(name: string, opts: autocannon.Options): Promise<Result> {
+const CLOCK_TICKS = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
+  } catch {
+    return 100
+  }
+})()
+
+/** CPU time a process has used so far, in µs (Linux /proc; undefined elsewhere). */
+function cpuMicros(pid: number | undefined): number | undefined {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? []
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS
+  } catch {
+    return undefined
+  }
+}
+
+/** Loads a URL; with `server`, also reports the server's CPU per request — a figure that, unlike
+ * req/s, does not depend on how much of the machine the load generator got. */
+async function load(name: string, opts: autocannon.Options, server?: ChildProcess): Promise<Result> {
+  const before = cpuMicros(server?.pid)
   const r = await autocannon({ connections: CONNECTIONS, duration: SECONDS, pipelining: 1, ...opts })
+  const after = cpuMicros(server?.pid)
   return {
     name,
     rps: r.requests.average,
@@ -69,6 +93,7 @@ async function load(name: string, opts: autocannon.Options): Promise<Result> {
     p99: r.latency.p99,
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
+    cpuUs: before !== undefined && after !== undefined && r.requests.total > 0 ? (after - before) / r.requests.total : undefined,
   }
 }
 
@@ -152,7 +177,8 @@ function row(r: Result, baseline?: Result | number, label = '') {
   const base = typeof baseline === 'number' ? baseline : baseline?.rps
   const ratio = base ? `${((r.rps / base) * 100).toFixed(0)} % of ${label}` : ''
   const bad = r.errors + r.non2xx > 0 ? ` (${r.errors} errors, ${r.non2xx} non-2xx)` : ''
-  return `| ${r.name} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${ratio}${bad} |`
+  const cpu = r.cpuUs === undefined ? '' : Math.round(r.cpuUs)
+  return `| ${r.name} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${cpu} | ${ratio}${bad} |`
 }
 
 async function main() {
@@ -165,8 +191,19 @@ async function main() {
   const bareSource = `require('http').createServer((q, s) => { s.writeHead(200, {'content-type': 'application/json'}); s.end('{"counter":0,"message":""}') }).listen(5098, '127.0.0.1')`
   const bareChild = startProcess(process.execPath, ['-e', bareSource], {})
   await waitFor('http://127.0.0.1:5098/', bareChild)
-  const bare = await load('bare node:http, constant JSON', { url: 'http://127.0.0.1:5098/' })
+  const bare = await load('bare node:http, constant JSON', { url: 'http://127.0.0.1:5098/' }, bareChild)
   await stop(bareChild)
+
+  // Not a target, a floor: what the framework alone costs per request, to read the figures below by.
+  console.error('reference: Fastify with a response schema and nothing else')
+  const floorSource =
+    "import Fastify from 'fastify'; const app = Fastify(); app.get('/', { schema: { response: { 200: { type: 'object', " +
+    "properties: { counter: { type: 'integer' }, message: { type: 'string' } } } } } }, async () => ({ counter: 0, message: '' })); " +
+    "await app.listen({ port: 5097, host: '127.0.0.1' })"
+  const floorChild = startProcess(process.execPath, ['--input-type=module', '-e', floorSource], {})
+  await waitFor('http://127.0.0.1:5097/', floorChild)
+  const floor = await load('Fastify 5, response schema, no hooks (reference)', { url: 'http://127.0.0.1:5097/' }, floorChild)
+  await stop(floorChild)
 
   console.error('baseline: better-sqlite3 one transaction per update')
   const loopRate = hasTaskset
@@ -182,14 +219,18 @@ async function main() {
 
   console.error('statehouse: 1,000 log rows')
   let server = await statehouse(dir, 'small', 1000)
-  const logsSmall = await load('GET /logs (1,000 rows)', { url: 'http://127.0.0.1:5099/logs?page=1&limit=10' })
-  const status = await load('GET /status', { url: 'http://127.0.0.1:5099/status' })
-  const update = await load('POST /update {"increment":1}', {
-    url: 'http://127.0.0.1:5099/update',
-    method: 'POST',
-    headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
-    body: '{"increment":1}',
-  })
+  const logsSmall = await load('GET /logs (1,000 rows)', { url: 'http://127.0.0.1:5099/logs?page=1&limit=10' }, server)
+  const status = await load('GET /status', { url: 'http://127.0.0.1:5099/status' }, server)
+  const update = await load(
+    'POST /update {"increment":1}',
+    {
+      url: 'http://127.0.0.1:5099/update',
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+      body: '{"increment":1}',
+    },
+    server,
+  )
   await stop(server)
   // Every acknowledged update must be in the database.
   const check = new SQLite(path.join(dir, 'small.db'), { readonly: true })
@@ -199,8 +240,8 @@ async function main() {
 
   console.error('statehouse: 1,000,000 log rows')
   server = await statehouse(dir, 'large', 1_000_000)
-  const logsLarge = await load('GET /logs (1,000,000 rows)', { url: 'http://127.0.0.1:5099/logs?page=1&limit=10' })
-  const logsDeep = await load('GET /logs?page=50000 (1,000,000 rows)', { url: 'http://127.0.0.1:5099/logs?page=50000&limit=10' })
+  const logsLarge = await load('GET /logs (1,000,000 rows)', { url: 'http://127.0.0.1:5099/logs?page=1&limit=10' }, server)
+  const logsDeep = await load('GET /logs?page=50000 (1,000,000 rows)', { url: 'http://127.0.0.1:5099/logs?page=50000&limit=10' }, server)
   await stop(server)
 
   const date = new Date().toISOString().slice(0, 10)
@@ -209,10 +250,11 @@ async function main() {
       `${CONNECTIONS} connections, ${SECONDS} s each; server on core 1, load on core 0${hasTaskset ? '' : ' (taskset unavailable: unpinned)'}; ` +
       'SQLite synchronous=FULL; one access-log line per request, written to a file.',
     '',
-    '| load | req/s | p50 ms | p99 ms | ratio |',
-    '|---|---:|---:|---:|---|',
+    '| load | req/s | p50 ms | p99 ms | server CPU µs/req | ratio |',
+    '|---|---:|---:|---:|---:|---|',
     row(bare),
-    `| better-sqlite3, one update transaction per iteration | ${Math.round(loopRate).toLocaleString('en')} | | | |`,
+    row(floor, bare, 'bare'),
+    `| better-sqlite3, one update transaction per iteration | ${Math.round(loopRate).toLocaleString('en')} | | | | |`,
     row(status, bare, 'bare (target ≥ 70 %)'),
     row(update, loopRate, 'the one-transaction loop (target ≥ 400 %, p99 < 20 ms)'),
     row(logsSmall, status, 'GET /status (target ≥ 50 %)'),
