@@ -239,7 +239,7 @@ for (const dialect of DIALECTS) {
       assert.equal((await get(app, '/builds/b1')).json().status, 'completed')
     })
 
-    it('POST /builds/{id}/failure: unknown build → 404, bad bodies → 422, nothing stored', async (t) => {
+    it('POST /builds/{id}/failure: unknown build → 404, bad bodies → 422, too large → 413, wrong method → 405; nothing stored', async (t) => {
       const app = await buildTestApp(t, dialect)
       await post(app, '/builds', newBuild('b1'))
       const before = await rowCounts(app)
@@ -247,6 +247,10 @@ for (const dialect of DIALECTS) {
       for (const body of [{}, { error_message: '' }, { error_message: 5 }, { error_message: 'x', details: [1, 2] }, { error_message: 'x', details: 'text' }, { error_message: 'x', other: 1 }]) {
         assertProblem(await post(app, '/builds/b1/failure', body), 422)
       }
+      // A body over BODY_LIMIT is 413; a wrong method is 405 with Allow.
+      assertProblem(await post(app, '/builds/b1/failure', { error_message: 'x', details: { log: 'y'.repeat(70_000) } }), 413)
+      const wrongMethod = assertProblem(await app.inject({ method: 'DELETE', url: '/builds/b1', headers: { 'x-api-key': 'test-key-0123456789abcdef' } }), 405)
+      assert.match(wrongMethod.detail, /GET/)
       assert.deepEqual(await rowCounts(app), before)
       assert.equal((await get(app, '/builds/b1')).json().status, 'in_progress')
     })
