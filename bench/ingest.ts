@@ -1,5 +1,5 @@
 /**
- * `npm run bench:ingest [-- --files N --aircraft M --rounds R --write]`: the aircraft ingest end to
+ * `npm run bench:ingest [-- --files N --aircraft M --rounds R --write --prepare]`: the aircraft ingest end to
  * end against a plain Python reference, on the same generated files in the same run.
  *
  * - Files: N readsb-hist snapshots of M aircraft each (default 200 × 9,500 ≈ 5 MB of JSON each),
@@ -32,6 +32,7 @@ const { values: opts } = parseArgs({
     aircraft: { type: 'string', default: '9500' },
     rounds: { type: 'string', default: '2' },
     write: { type: 'boolean', default: false },
+    prepare: { type: 'boolean', default: false },
   },
 })
 const FILES = Number(opts.files)
@@ -147,6 +148,7 @@ const mib = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MiB`
 
 async function main() {
   const data = dataset()
+  if (opts.prepare) return // --prepare: only generate the files (the slow part of a first run)
   await compile()
   const work = fs.mkdtempSync(path.join(ROOT, 'bench/out/ingest-run-'))
   const dbFile = path.join(work, 'bench.db')

@@ -58,7 +58,9 @@ export const ConfigSchema = Type.Object({
   IDM_AUDIENCE: Type.Optional(Type.String({ description: 'expected aud of IDM tokens' })),
   ITEMS_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 60, minimum: 0, description: 'per-client limit on /items*; 0 disables' }),
   LOGIN_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 5, minimum: 0, description: 'per-client limit on each login route; 0 disables' }),
-  AIRCRAFT_SOURCE: Type.Optional(Type.String({ description: 'file:./path or s3://bucket/prefix (default: S3_BUCKET, else the sample folder)' })),
+  AIRCRAFT_SOURCE: Type.Optional(
+    Type.String({ pattern: '^(file:.+|s3://[^/]+(/.*)?)$', description: 'file:./path or s3://bucket/prefix (default: S3_BUCKET, else the sample folder)' }),
+  ),
   S3_BUCKET: Type.Optional(Type.String({ description: 'bucket of aircraft files when AIRCRAFT_SOURCE is unset' })),
   S3_PREFIX: Type.String({ default: '', description: 'prefix inside S3_BUCKET' }),
   S3_ENDPOINT: Type.Optional(Type.String({ description: 'endpoint of an S3-compatible server (path-style addressing)' })),

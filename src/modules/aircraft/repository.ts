@@ -53,7 +53,7 @@ const POSITIONS_INSERT = 'INSERT INTO aircraft_positions (icao, "timestamp", lat
 const POSITIONS_CONFLICT = 'ON CONFLICT (icao, "timestamp") DO NOTHING'
 
 /** SQLite page cache while ingesting, KiB. */
-const INGEST_CACHE_KIB = 32 * 1024
+const INGEST_CACHE_KIB = 8 * 1024
 /** SQLite WAL size (4 KiB pages) that triggers a checkpoint while ingesting. */
 const INGEST_CHECKPOINT_PAGES = 32 * 1024
 
@@ -124,7 +124,7 @@ export function fileCommitter(db: Db): FileCommitter {
           }
         }),
       bulk() {
-        // A bigger page cache (default 2 MiB: nearly every position insert re-read its leaf page),
+        // A bigger page cache (default 2 MiB; kept modest: RSS matters more than the few re-reads it saves),
         // and checkpoints every ~128 MiB of WAL instead of every 4 MiB, so a page rewritten by
         // several files is copied back to the database once.
         const cache = handle.pragma('cache_size', { simple: true }) as number
