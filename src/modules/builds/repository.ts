@@ -51,11 +51,11 @@ export async function insertState(trx: Db, buildPk: number, stateCode: number, m
 }
 
 /**
- * Moves a build to `stateCode` in one atomic statement, unless it is unknown or already at 100 (the
- * WHERE clause makes "nothing after 100" hold under concurrent writers on every replica). Returns the
- * build's primary key, or undefined when no row qualified.
+ * Moves a build to `stateCode` in one atomic statement, unless it is already at 100 (the WHERE clause
+ * makes "nothing after 100" hold under concurrent writers on every replica). Returns the build's
+ * primary key, or undefined when it had reached 100.
  */
-export async function advanceBuild(trx: Db, buildId: string, stateCode: number, at: string): Promise<number | undefined> {
+export async function advanceBuild(trx: Db, buildPk: number, stateCode: number, at: string): Promise<number | undefined> {
   const row = await trx
     .updateTable('builds')
     .set({
@@ -63,7 +63,7 @@ export async function advanceBuild(trx: Db, buildId: string, stateCode: number, 
       status: sql<BuildStatus>`case when ${stateCode} = 100 then 'completed' when failure_count > 0 then 'failed' else 'in_progress' end`,
       updated_at: at,
     })
-    .where('build_id', '=', buildId)
+    .where('id', '=', buildPk)
     .where('current_state', '<>', 100)
     .returning('id')
     .executeTakeFirst()
@@ -71,7 +71,7 @@ export async function advanceBuild(trx: Db, buildId: string, stateCode: number, 
 }
 
 /** Counts a failure on a build (a completed build stays completed). Returns its key and state. */
-export async function markFailed(trx: Db, buildId: string, at: string): Promise<{ id: number; current_state: number } | undefined> {
+export async function markFailed(trx: Db, buildPk: number, at: string): Promise<{ id: number; current_state: number } | undefined> {
   return trx
     .updateTable('builds')
     .set({
@@ -79,7 +79,7 @@ export async function markFailed(trx: Db, buildId: string, at: string): Promise<
       status: sql<BuildStatus>`case when current_state = 100 then 'completed' else 'failed' end`,
       updated_at: at,
     })
-    .where('build_id', '=', buildId)
+    .where('id', '=', buildPk)
     .returning(['id', 'current_state'])
     .executeTakeFirst()
 }
@@ -88,8 +88,14 @@ export async function insertFailure(trx: Db, row: Omit<BuildFailureTable, 'id'>)
   await trx.insertInto('build_failures').values(row).execute()
 }
 
-export function findBuild(db: Db, buildId: string): Promise<BuildRow | undefined> {
-  return db.selectFrom('builds').selectAll().where('build_id', '=', buildId).executeTakeFirst()
+/**
+ * The build a path names: by its `build_id`, or else — for clients that keep the `id` that
+ * POST /builds answered — by that numeric id. A build_id always wins over an equal-looking id.
+ */
+export async function findBuild(db: Db, ref: string): Promise<BuildRow | undefined> {
+  const byBuildId = await db.selectFrom('builds').selectAll().where('build_id', '=', ref).executeTakeFirst()
+  if (byBuildId || !/^[1-9]\d{0,14}$/.test(ref)) return byBuildId
+  return db.selectFrom('builds').selectAll().where('id', '=', Number(ref)).executeTakeFirst()
 }
 
 export function latestState(db: Db, buildPk: number) {

@@ -80,7 +80,7 @@ export type NewBuild = Static<typeof NewBuild>
 
 export const BuildCreated = Type.Object({ id: Type.Integer(), build_id: Type.String(), status: Type.Literal('created') })
 
-export const BuildParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, description: 'the build_id given at creation' }) })
+export const BuildParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, description: 'the build_id given at creation (or the numeric id POST /builds answered)' }) })
 
 export const NewState = Type.Object(
   {

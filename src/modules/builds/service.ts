@@ -107,23 +107,25 @@ export class BuildService {
   async recordState(buildId: string, body: NewState): Promise<{ status: 'updated'; build_id: string; new_state: number }> {
     if (body.state_code % 5 !== 0) throw problems.badRequest(`state_code ${body.state_code} is not a multiple of 5 (see GET /state-codes)`)
     const now = new Date().toISOString()
-    await this.db.writeTransaction(async (trx) => {
-      const pk = await repo.advanceBuild(trx, buildId, body.state_code, now)
-      if (pk === undefined) {
-        const build = await repo.findBuild(trx, buildId)
-        if (!build) throw problems.notFound(`build "${buildId}" does not exist`)
-        throw problems.conflict(`build "${buildId}" reached state ${FINAL_STATE} (${stateName(FINAL_STATE)}); it takes no further states`)
+    const build = await this.db.writeTransaction(async (trx) => {
+      const build = await repo.findBuild(trx, buildId)
+      if (!build) throw problems.notFound(`build "${buildId}" does not exist`)
+      if ((await repo.advanceBuild(trx, build.id, body.state_code, now)) === undefined) {
+        throw problems.conflict(`build "${build.build_id}" reached state ${FINAL_STATE} (${stateName(FINAL_STATE)}); it takes no further states`)
       }
-      await repo.insertState(trx, pk, body.state_code, body.message ?? null, now)
+      await repo.insertState(trx, build.id, body.state_code, body.message ?? null, now)
+      return build
     })
     await this.dashboards.invalidate()
-    return { status: 'updated', build_id: buildId, new_state: body.state_code }
+    return { status: 'updated', build_id: build.build_id, new_state: body.state_code }
   }
 
   async recordFailure(buildId: string, body: NewFailure): Promise<{ status: 'recorded'; build_id: string }> {
     const now = new Date().toISOString()
-    await this.db.writeTransaction(async (trx) => {
-      const build = await repo.markFailed(trx, buildId, now)
+    const found = await this.db.writeTransaction(async (trx) => {
+      const found = await repo.findBuild(trx, buildId)
+      if (!found) throw problems.notFound(`build "${buildId}" does not exist`)
+      const build = await repo.markFailed(trx, found.id, now)
       if (!build) throw problems.notFound(`build "${buildId}" does not exist`)
       await repo.insertFailure(trx, {
         build_pk: build.id,
@@ -134,9 +136,10 @@ export class BuildService {
         details: body.details == null ? null : JSON.stringify(body.details),
         recorded_at: now,
       })
+      return found
     })
     await this.dashboards.invalidate()
-    return { status: 'recorded', build_id: buildId }
+    return { status: 'recorded', build_id: found.build_id }
   }
 
   async currentState(buildId: string): Promise<CurrentState> {

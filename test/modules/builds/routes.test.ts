@@ -281,6 +281,25 @@ for (const dialect of DIALECTS) {
       assert.match(missing.detail, /unknown-build/)
     })
 
+    it('a build is also found by the numeric id POST /builds answered; a build_id that looks like a number wins', async (t) => {
+      const app = await buildTestApp(t, dialect)
+      const { id } = (await post(app, '/builds', newBuild('by-number'))).json()
+      assert.equal((await get(app, `/builds/${id}`)).json().build_id, 'by-number')
+      assert.deepEqual((await post(app, `/builds/${id}/state`, { state_code: 15 })).json(), { status: 'updated', build_id: 'by-number', new_state: 15 })
+      assert.deepEqual((await post(app, `/builds/${id}/failure`, { error_message: 'x' })).json(), { status: 'recorded', build_id: 'by-number' })
+      assert.equal((await get(app, `/builds/${id}/state`)).json().current_state, 15)
+      assert.equal((await get(app, '/builds/by-number')).json().status, 'failed')
+
+      // Now a build whose build_id is that number: the path means it, not the build with that id.
+      const lookalike = (await post(app, '/builds', newBuild(String(id)))).json()
+      assert.notEqual(lookalike.id, id)
+      const detail = (await get(app, `/builds/${id}`)).json()
+      assert.deepEqual([detail.id, detail.build_id, detail.status], [lookalike.id, String(id), 'in_progress'])
+      assert.equal((await post(app, `/builds/${id}/state`, { state_code: 100 })).json().build_id, String(id))
+      assert.equal((await get(app, '/builds/by-number')).json().current_state, 15, 'the other build was not touched')
+      for (const ref of ['0', '007', '99999', '1e3']) assertProblem(await get(app, `/builds/${ref}`), 404)
+    })
+
     it('GET /builds filters by platform and status and pages newest first with a cursor', async (t) => {
       const app = await buildTestApp(t, dialect)
       const made: string[] = []
