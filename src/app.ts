@@ -111,7 +111,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   await registerDocs(app) // before any route, so every route is in the OpenAPI document
   const logStream = options.logStream ?? stdoutLog
   const logsInfo = ['trace', 'debug', 'info'].includes(config.LOG_LEVEL)
-  registerObservability(app, { accessLog: config.REQUEST_LOG && logsInfo ? { write: (line) => logStream.write(line) } : undefined })
+  const metrics = registerObservability(app, { accessLog: config.REQUEST_LOG && logsInfo ? { write: (line) => logStream.write(line) } : undefined })
   if (config.CORS_ORIGINS) {
     await app.register(cors, { origin: config.CORS_ORIGINS.split(',').map((o) => o.trim()) })
   }
@@ -137,6 +137,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const ingest = new IngestService(db, openSource(sourceUrl(config), config), {
     leaseMs: config.INGEST_LEASE_SECONDS * 1000,
     workers: config.INGEST_WORKERS,
+    onProgress: (job) => metrics.jobGauge.set({ job_id: job.id }, job.files_done),
   })
   await app.register(aircraftRoutes, { db, ingest })
   // Before the server stops waiting for requests: a running job (and a ?wait=true request on it)

@@ -249,6 +249,8 @@ for (const dialect of DIALECTS) {
       assert.ok(job.records > 0 && job.bytes > 0)
       assert.match(job.started_at, /Z$/)
       assert.match(job.finished_at, /Z$/)
+      const metrics = await app.inject({ url: '/metrics' })
+      assert.match(metrics.body, new RegExp(`statehouse_job_files_done\\{job_id="${job_id}"\\} 20\\b`), 'job progress on /metrics')
     })
   })
 }
