@@ -1,11 +1,18 @@
 /** `statehouse user create` as a real child process on a SQLite file, then a login with what it made. */
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { describe, it } from 'node:test'
-import { tempDir } from '../../helpers/databases.js'
+import type { Dialect } from '../../helpers/databases.js'
 import { REPO_ROOT } from '../../helpers/server-process.js'
 import { assertProblem, identityApp } from './fixtures.js'
+
+// SQLite only, built here rather than taken from helpers/databases.ts, whose import-time PostgreSQL
+// probe this file does not need.
+const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'statehouse-cli-'))
+const sqliteFile: Dialect = { name: 'sqlite', skip: false, create: async () => ({ url: `sqlite:${path.join(tempDir(), 'x.db')}`, drop: async () => {} }) }
 
 function cli(args: string[], env: Record<string, string>, input = '') {
   return spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli.ts'), ...args], {
@@ -31,8 +38,8 @@ describe('statehouse user create', () => {
     assert.equal(again.status, 1)
     assert.match(again.stderr, /already exists/)
 
-    const [sqlite] = (await import('../../helpers/databases.js')).DIALECTS
-    const app = await identityApp(t, sqlite!, { database: { url, drop: async () => {} } })
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+    const app = await identityApp(t, sqliteFile, { database: { url, drop: async () => {} } })
     const res = await app.inject({ method: 'POST', url: '/auth/password', payload: { username: 'opsadmin', password: 'cli-password-123' } })
     assert.equal(res.statusCode, 200, res.body)
     assert.deepEqual(res.json().user.is_superuser, true)
@@ -41,8 +48,9 @@ describe('statehouse user create', () => {
     assert.equal((await app.inject({ method: 'POST', url: '/token', payload: { username: 'worker', password: 'worker-password' } })).statusCode, 200)
   })
 
-  it('refuses bad arguments with exit 2', () => {
+  it('refuses bad arguments with exit 2', (t) => {
     const dir = tempDir()
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
     const env = { DATABASE_URL: `sqlite:${path.join(dir, 'bad.db')}` }
     for (const [args, input, message] of [
       [['user', 'create', '--username', 'x'], 'password-123', /--password-stdin is required/],
