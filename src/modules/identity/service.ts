@@ -4,7 +4,7 @@
  * API shapes, never a password or token hash.
  */
 import type { Kysely } from 'kysely'
-import { type Principal, type Scope } from '../../platform/auth/index.js'
+import type { Principal, Scope } from '../../platform/auth/index.js'
 import type { Database } from '../../platform/db/schema.js'
 import { Problem, problems } from '../../platform/errors.js'
 import { hashPassword, verifyPassword } from './passwords.js'
