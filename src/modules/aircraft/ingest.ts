@@ -233,7 +233,7 @@ export class IngestService {
     const report = (status: JobView['status'], finishedAt: string | null = null) => this.options.onProgress?.(view(status, finishedAt))
 
     let status: JobView['status'] = 'failed'
-    let unbulk = () => {}
+    let unbulk = async () => {}
     try {
       const files: SourceObject[] = []
       for await (const object of this.source.list(prefix)) files.push(object)
@@ -292,7 +292,7 @@ export class IngestService {
       errors.push({ file: '', reason: why })
     } finally {
       clearInterval(heartbeat)
-      unbulk()
+      await unbulk()
     }
     const finishedAt = new Date().toISOString()
     try {

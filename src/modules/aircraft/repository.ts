@@ -51,6 +51,17 @@ const FOLD = `ON CONFLICT (icao) DO UPDATE SET ${[
 const STATS_INSERT = `INSERT INTO aircraft_stats (${STATS_COLUMNS.join(', ')})`
 const POSITIONS_INSERT = 'INSERT INTO aircraft_positions (icao, "timestamp", lat, lon)'
 const POSITIONS_CONFLICT = 'ON CONFLICT (icao, "timestamp") DO NOTHING'
+const STAGED_INSERT = 'INSERT INTO aircraft_positions_staged (icao, "timestamp", lat, lon)'
+/**
+ * SQLite: staged positions move into aircraft_positions in one sorted pass, deduplicated by its key
+ * (`WHERE true` resolves SQLite's INSERT … SELECT … ON CONFLICT parsing ambiguity). In WAL mode a
+ * commit writes every page it dirtied, whole: inserting each file's positions directly dirtied one
+ * leaf per aircraft (~7,000 pages, ~28 MB a file once the table is large); staged, the same leaves
+ * are dirtied once per merge, i.e. once every MERGE_ROWS / 7,000 files.
+ */
+const POSITIONS_MERGE = `${POSITIONS_INSERT} SELECT icao, "timestamp", lat, lon FROM aircraft_positions_staged WHERE true ORDER BY icao, "timestamp" ${POSITIONS_CONFLICT}`
+/** Staged positions that trigger a merge (reads scan the staging table, so it stays small). */
+const MERGE_ROWS = 100_000
 
 /** SQLite page cache while ingesting, KiB. */
 const INGEST_CACHE_KIB = 8 * 1024
@@ -77,7 +88,8 @@ export interface FileCommit {
  * The per-file transaction of an ingest job: checks and renews the job's lease (a fencing check),
  * folds the file's stats in, inserts its positions, records the file as processed and advances the
  * job's counters — all or nothing. Resolves false (having written nothing) when the lease is no
- * longer the job's. `bulk()` tunes the connection for a job and returns the function that undoes it.
+ * longer the job's. `bulk()` tunes the connection for a job and returns the function that ends it
+ * (on SQLite: merges the staged positions, restores the settings).
  *
  * These commits do not wait for the disk (SQLite synchronous=NORMAL, PostgreSQL synchronous_commit
  * off): a power cut may drop the last few files' commits, but each drops whole, with its
@@ -88,7 +100,7 @@ export interface FileCommit {
  */
 export interface FileCommitter {
   commit(c: FileCommit): Promise<boolean>
-  bulk(): () => void
+  bulk(): () => Promise<void>
 }
 
 /** The committer for `db`'s engine (prepares its statements: the tables must exist). */
@@ -101,9 +113,21 @@ export function fileCommitter(db: Db): FileCommitter {
       'INSERT INTO ingest_files (source, key, etag, size, records, processed_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, key) DO UPDATE SET etag = excluded.etag, size = excluded.size, records = excluded.records, processed_at = excluded.processed_at',
     )
     const progress = handle.prepare('UPDATE ingest_jobs SET files_total = ?, files_done = ?, files_skipped = ?, records = ?, bytes = ?, errors = ? WHERE id = ?')
+    const merge = handle.prepare(POSITIONS_MERGE)
+    const clearStaged = handle.prepare('DELETE FROM aircraft_positions_staged')
+    const countStaged = handle.prepare('SELECT count(*) AS n FROM aircraft_positions_staged').pluck()
+    let staged = -1 // unknown until the first commit
+    const mergeStaged = () => {
+      merge.run()
+      clearStaged.run()
+      staged = 0
+    }
     const transaction = handle.transaction((c: FileCommit) => {
       if (renew.run(c.leaseUntil, c.jobId).changes !== 1) return false
+      if (staged < 0) staged = countStaged.get() as number
       writeFile(c.file, c.updatedAt)
+      staged += c.file.positionAircraft.length
+      if (staged >= MERGE_ROWS) mergeStaged()
       const f = c.processed
       record.run(f.source, f.key, f.etag, f.size, f.records, c.updatedAt)
       const p = c.progress
@@ -131,9 +155,16 @@ export function fileCommitter(db: Db): FileCommitter {
         const checkpoint = handle.pragma('wal_autocheckpoint', { simple: true }) as number
         handle.pragma(`cache_size = -${INGEST_CACHE_KIB}`)
         handle.pragma(`wal_autocheckpoint = ${INGEST_CHECKPOINT_PAGES}`)
-        return () => {
-          handle.pragma(`cache_size = ${cache}`)
-          handle.pragma(`wal_autocheckpoint = ${checkpoint}`)
+        staged = -1 // recounted by the job's first commit (another process may have staged rows)
+        return async () => {
+          try {
+            await db.kysely.connection().execute(async () => handle.transaction(mergeStaged).immediate())
+          } catch {
+            // the next job merges what is left; reads include staged rows meanwhile
+          } finally {
+            handle.pragma(`cache_size = ${cache}`)
+            handle.pragma(`wal_autocheckpoint = ${checkpoint}`)
+          }
         }
       },
     }
@@ -148,7 +179,7 @@ export function fileCommitter(db: Db): FileCommitter {
         await updateJob(trx, c.jobId, c.progress)
         return true
       }),
-    bulk: () => () => {},
+    bulk: () => async () => {},
   }
 }
 
@@ -166,9 +197,11 @@ function fileWriter(db: Db): (file: CompactFile, updatedAt: string, trx?: K) => 
     const statement = (rows: number, head: string, row: string, tail: string) =>
       handle.prepare(`${head} VALUES ${Array.from({ length: rows }, () => row).join(', ')} ${tail}`)
     const stats = { one: statement(1, STATS_INSERT, statsRow, FOLD), many: statement(SQLITE_CHUNK, STATS_INSERT, statsRow, FOLD) }
+    // Positions are appended to the staging table (see POSITIONS_MERGE): no index, so ~7,000 rows
+    // fill ~60 consecutive pages instead of dirtying one page of the big B-tree per aircraft.
     const positions = {
-      one: statement(1, POSITIONS_INSERT, '(?, ?, ?, ?)', POSITIONS_CONFLICT),
-      many: statement(SQLITE_CHUNK, POSITIONS_INSERT, '(?, ?, ?, ?)', POSITIONS_CONFLICT),
+      one: statement(1, STAGED_INSERT, '(?, ?, ?, ?)', ''),
+      many: statement(SQLITE_CHUNK, STAGED_INSERT, '(?, ?, ?, ?)', ''),
     }
     const statsParams: unknown[] = []
     const positionParams: unknown[] = []
@@ -328,11 +361,13 @@ export async function listAircraft(db: K, limit: number, offset: number) {
   return db.selectFrom('aircraft_stats').select(['icao', 'registration', 'type']).orderBy('icao').limit(limit).offset(offset).execute()
 }
 
+/** One aircraft's positions by time: stored ones and (SQLite, during a job) staged ones, deduplicated. */
 export async function listPositions(db: K, icao: string, limit: number, offset: number) {
   return db
     .selectFrom('aircraft_positions')
     .select(['timestamp', 'lat', 'lon'])
     .where('icao', '=', icao)
+    .union((eb) => eb.selectFrom('aircraft_positions_staged').select(['timestamp', 'lat', 'lon']).where('icao', '=', icao))
     .orderBy('timestamp')
     .limit(limit)
     .offset(offset)

@@ -29,6 +29,12 @@ export interface AircraftPositionsTable {
   lon: number
 }
 
+/**
+ * SQLite only (empty on PostgreSQL): positions of recent files, appended without an index and moved
+ * into aircraft_positions in sorted batches; see repository.ts.
+ */
+export type AircraftPositionsStagedTable = AircraftPositionsTable
+
 /** Files already folded into the stats, by source and key; same ETag and size → skipped. */
 export interface IngestFilesTable {
   source: string
@@ -66,6 +72,7 @@ export interface IngestLeaseTable {
 export interface AircraftTables {
   aircraft_stats: AircraftStatsTable
   aircraft_positions: AircraftPositionsTable
+  aircraft_positions_staged: AircraftPositionsStagedTable
   ingest_files: IngestFilesTable
   ingest_jobs: IngestJobsTable
   ingest_lease: IngestLeaseTable

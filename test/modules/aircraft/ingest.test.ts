@@ -179,6 +179,24 @@ for (const dialect of DIALECTS) {
       assert.equal((await app.inject({ url: '/aircraft?limit=0' })).statusCode, 422)
     })
 
+    it('positions read stored and staged rows together: deduplicated, by time, paged', async (t) => {
+      const app = await buildTestApp(t, dialect, { env: { AIRCRAFT_SOURCE: `file:${tempDir()}` } })
+      const at = (s: number) => `2023-11-01T00:00:0${s}.000Z`
+      await app.db.kysely.insertInto('aircraft_positions').values([
+        { icao: 'abc123', timestamp: at(2), lat: 2, lon: -2 },
+        { icao: 'abc123', timestamp: at(1), lat: 1, lon: -1 },
+      ]).execute()
+      await app.db.kysely.insertInto('aircraft_positions_staged').values([
+        { icao: 'abc123', timestamp: at(2), lat: 2, lon: -2 },
+        { icao: 'abc123', timestamp: at(3), lat: 3, lon: -3 },
+        { icao: 'def456', timestamp: at(1), lat: 9, lon: -9 },
+      ]).execute()
+      const all = (await app.inject({ url: '/aircraft/ABC123/positions' })).json()
+      assert.deepEqual(all, [1, 2, 3].map((s) => ({ timestamp: at(s), lat: s, lon: -s })))
+      const page2 = (await app.inject({ url: '/aircraft/abc123/positions?page=2&limit=2' })).json()
+      assert.deepEqual(page2, [{ timestamp: at(3), lat: 3, lon: -3 }])
+    })
+
     it('one job at a time: a held lease → 409 naming the job; an expired one is taken over', async (t) => {
       const app = await buildTestApp(t, dialect, { env: { AIRCRAFT_SOURCE: `file:${writeFolder(makeFiles(3))}` } })
       const future = new Date(Date.now() + 60_000).toISOString()

@@ -36,6 +36,14 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addPrimaryKeyConstraint('aircraft_positions_pk', ['icao', 'timestamp']) // also serves reads by aircraft, in time order
     .$call(clustered(db))
     .execute()
+  // SQLite's staging area for positions (no key, no index: appends only); unused on PostgreSQL.
+  await db.schema
+    .createTable('aircraft_positions_staged')
+    .addColumn('icao', 'text', (c) => c.notNull())
+    .addColumn('timestamp', 'text', (c) => c.notNull())
+    .addColumn('lat', 'double precision', (c) => c.notNull())
+    .addColumn('lon', 'double precision', (c) => c.notNull())
+    .execute()
   await db.schema
     .createTable('ingest_files')
     .addColumn('source', 'text', (c) => c.notNull())
@@ -74,7 +82,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['ingest_lease', 'ingest_jobs', 'ingest_files', 'aircraft_positions', 'aircraft_stats']) {
+  for (const table of ['ingest_lease', 'ingest_jobs', 'ingest_files', 'aircraft_positions_staged', 'aircraft_positions', 'aircraft_stats']) {
     await db.schema.dropTable(table).execute()
   }
 }
