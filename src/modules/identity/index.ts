@@ -61,6 +61,13 @@ export async function bootstrapUsers(app: FastifyInstance, identity: IdentitySer
   if (created.length > 0) app.log.info({ users: created }, 'loaded the development users')
 }
 
+function idmJwksUrl(value: string): string {
+  if (!URL.canParse(value) || !/^https?:$/.test(new URL(value).protocol)) {
+    throw new ConfigError([`IDM_JWKS_URL: must be an http(s) URL (got ${JSON.stringify(value)})`])
+  }
+  return value
+}
+
 export async function registerIdentity(app: FastifyInstance, config: Config): Promise<IdentityService> {
   const identity = createIdentityService(app, config)
   app.auth.apiKey.push((credential) => identity.principalFromApiToken(credential))
@@ -68,7 +75,7 @@ export async function registerIdentity(app: FastifyInstance, config: Config): Pr
   await bootstrapUsers(app, identity, config)
   const idm =
     config.IDM_JWKS_URL && config.IDM_ISSUER && config.IDM_AUDIENCE
-      ? new IdmVerifier({ jwksUrl: config.IDM_JWKS_URL, issuer: config.IDM_ISSUER, audience: config.IDM_AUDIENCE })
+      ? new IdmVerifier({ jwksUrl: idmJwksUrl(config.IDM_JWKS_URL), issuer: config.IDM_ISSUER, audience: config.IDM_AUDIENCE })
       : undefined
   await app.register(identityRoutes, { identity, idm, loginsPerMinute: config.LOGIN_RATE_LIMIT_PER_MINUTE })
   return identity

@@ -146,3 +146,15 @@ describe('IDM login without IDM configured', () => {
     assert.match(assertProblem(res, 401).detail, /not configured/)
   })
 })
+
+describe('IDM configuration', () => {
+  it('a JWKS URL that is not http(s) stops the start-up naming IDM_JWKS_URL', async (t) => {
+    const [sqlite] = DIALECTS
+    for (const bad of ['not a url', 'file:///etc/jwks.json']) {
+      await assert.rejects(
+        identityApp(t, sqlite!, { env: { IDM_JWKS_URL: bad, IDM_ISSUER: ISSUER, IDM_AUDIENCE: AUDIENCE } }),
+        (err: Error) => /IDM_JWKS_URL: must be an http\(s\) URL/.test(err.message),
+      )
+    }
+  })
+})
