@@ -104,7 +104,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   ] as const) {
     if (raw[key] === undefined && env[alias]) raw[key] = env[alias]
   }
-  if (typeof raw.TRUST_PROXY === 'string' && raw.TRUST_PROXY.toLowerCase() in BOOLEAN_WORDS) {
+  // Digits are a hop count ("1": trust the one proxy in front), never the boolean words "1"/"0".
+  if (typeof raw.TRUST_PROXY === 'string' && !/^\d+$/.test(raw.TRUST_PROXY) && raw.TRUST_PROXY.toLowerCase() in BOOLEAN_WORDS) {
     raw.TRUST_PROXY = BOOLEAN_WORDS[raw.TRUST_PROXY.toLowerCase()]
   }
   if (typeof raw.REQUEST_LOG === 'string' && raw.REQUEST_LOG.toLowerCase() in BOOLEAN_WORDS) {

@@ -429,6 +429,24 @@ export function composeScaleServices(t: DeployTexts): string[] {
   return v
 }
 
+/**
+ * Each app trusts exactly the proxies in front of it: one hop (nginx) in the scale profile, none
+ * in single (published directly). "true" would take the client-written left-most X-Forwarded-For
+ * address and let a client dodge per-client limits such as the login limit.
+ */
+export function composeProxyTrust(t: DeployTexts): string[] {
+  const v: string[] = []
+  for (const profile of ['scale', 'single'] as const) {
+    for (const [name, s] of inProfile(t, profile)) {
+      if (!isAppService(s)) continue
+      const value = environmentOf(s).get('TRUST_PROXY')
+      if (profile === 'scale' && value !== '1') v.push(`compose.yaml: ${name} (behind nginx) sets TRUST_PROXY to ${JSON.stringify(value)}, not "1"`)
+      if (profile === 'single' && value !== undefined && value !== 'false') v.push(`compose.yaml: ${name} (no proxy) sets TRUST_PROXY to ${JSON.stringify(value)}`)
+    }
+  }
+  return v
+}
+
 /** nginx: :8080 published, the statehouse.conf snippet mounted into conf.d, upstream names = app services. */
 export function composeNginx(t: DeployTexts): string[] {
   const v: string[] = []
@@ -684,6 +702,7 @@ export const COMPOSE_CHECKS: Record<string, TextCheck> = {
   composeBuildsImage,
   composeSingleProfile,
   composeScaleServices,
+  composeProxyTrust,
   composeNginx,
   composeHealthAndOrder,
   composeSecretsFromEnvFile,

@@ -106,6 +106,8 @@ const MUTATIONS: Mutation[] = [
   { check: 'composeScaleServices', what: 'one replica on another Redis', key: 'compose', find: /(?<pre>app2:\n\s*<<: \*app\n\s*profiles: \[scale\]\n\s*)environment: \*scale-environment/, replace: '$<pre>environment:\n      <<: *scale-environment\n      REDIS_URL: redis://redis:6379/1' },
   { check: 'composeScaleServices', what: 'one replica with its own JWT_SECRET variable', key: 'compose', find: /(?<pre>app3:\n\s*<<: \*app\n\s*profiles: \[scale\]\n\s*)environment: \*scale-environment/, replace: '$<pre>environment:\n      <<: *scale-environment\n      JWT_SECRET: ${APP3_JWT_SECRET:?}' },
   { check: 'composeSecretsFromEnvFile', what: '.env.example lacks ADMIN_PASSWORD', key: 'envExample', find: /^ADMIN_PASSWORD=\n/m, replace: '' },
+  { check: 'composeProxyTrust', what: 'replicas trust every X-Forwarded-For hop', key: 'compose', find: /TRUST_PROXY: "1"/, replace: 'TRUST_PROXY: "true"' },
+  { check: 'composeProxyTrust', what: 'the single app (no proxy) trusts X-Forwarded-For', key: 'compose', find: /AIRCRAFT_SOURCE: file:\/samples/, replace: 'AIRCRAFT_SOURCE: file:/samples\n      TRUST_PROXY: "true"' },
   { check: 'composeNginx', what: 'nginx on 8081', key: 'compose', find: /"8080:8080"/, replace: '"8081:8080"' },
   { check: 'composeNginx', what: 'another nginx config mounted', key: 'compose', find: /\.\.\/nginx\/statehouse\.conf:/, replace: '../nginx/other.conf:' },
   { check: 'composeNginx', what: 'upstream names a service compose does not run', key: 'nginx', find: /server app3:5000/, replace: 'server app4:5000' },

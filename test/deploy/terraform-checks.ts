@@ -863,6 +863,30 @@ export function generatedSecretsOnlyInParameterStore(tree: TfTree): string[] {
   return v
 }
 
+/**
+ * The app trusts exactly the proxies in front of it: one hop behind the ECS load balancer (which
+ * appends the client's address to X-Forwarded-For), none on EC2 (clients connect directly). Trusting
+ * blindly ("true") takes the client-written left-most address: per-client limits (logins) dodged.
+ */
+export function proxyTrustMatchesTopology(tree: TfTree): string[] {
+  const v: string[] = []
+  const expected: Record<(typeof STACKS)[number], { module: string; value: string | undefined }> = {
+    ecs: { module: 'modules/ecs-service', value: '1' },
+    ec2: { module: 'modules/ec2-app', value: 'false' },
+  }
+  for (const stack of STACKS) {
+    const { module, value } = expected[stack]
+    const calls = callsTo(tree, `stacks/${stack}`, module)
+    if (calls.length === 0) v.push(`stacks/${stack}: does not use ${module}`)
+    for (const call of calls) {
+      const env = call.body.environment
+      const got = isObj(env) ? env.TRUST_PROXY : undefined
+      if (got !== value) v.push(`stacks/${stack}: module "${call.name}" sets TRUST_PROXY to ${JSON.stringify(got)}, not "${value}"`)
+    }
+  }
+  return v
+}
+
 /** Every variable (except bools, whose type is the whole check) has a validation block. */
 export function variablesValidated(tree: TfTree): string[] {
   const v: string[] = []
@@ -1016,6 +1040,7 @@ export const CHECKS: Record<string, Check> = {
   ecsSecretsAreReferences,
   ec2SecretsFromParameterStore,
   generatedSecretsOnlyInParameterStore,
+  proxyTrustMatchesTopology,
   variablesValidated,
   stackOutputs,
   moduleInputsDeclared,

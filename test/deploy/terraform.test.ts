@@ -162,6 +162,10 @@ const MUTATIONS: Mutation[] = [
   { check: 'generatedSecretsOnlyInParameterStore', what: 'REDIS_URL as a plain String', file: 'modules/cache/main.tf', find: /type(?<sp>\s*)= "SecureString"/, replace: 'type$<sp>= "String"' },
   { check: 'generatedSecretsOnlyInParameterStore', what: 'the API key as an output', file: 'stacks/ec2/outputs.tf', append: '\noutput "api_key" {\n  value     = random_password.api_key.result\n  sensitive = true\n}\n' },
 
+  { check: 'proxyTrustMatchesTopology', what: 'ECS trusts every X-Forwarded-For hop', file: 'stacks/ecs/main.tf', find: /TRUST_PROXY(?<sp>\s*)= "1"/, replace: 'TRUST_PROXY$<sp>= "true"' },
+  { check: 'proxyTrustMatchesTopology', what: 'ECS sets no TRUST_PROXY', file: 'stacks/ecs/main.tf', find: /\n\s*TRUST_PROXY\s*= "1"/, replace: '' },
+  { check: 'proxyTrustMatchesTopology', what: 'EC2 (no proxy) trusts X-Forwarded-For', file: 'stacks/ec2/main.tf', find: /TRUST_PROXY(?<sp>\s*)= "false"/, replace: 'TRUST_PROXY$<sp>= "true"' },
+
   { check: 'variablesValidated', what: 'a stack variable loses its validation', file: 'stacks/ecs/variables.tf', find: /(?<pre>variable "desired_count" \{[\s\S]*?)\n  validation \{[\s\S]*?\n  \}\n/, replace: '$<pre>\n' },
   { check: 'variablesValidated', what: 'a module variable loses its validation', file: 'modules/network/variables.tf', find: /(?<pre>variable "cidr_block" \{[\s\S]*?)\n  validation \{[\s\S]*?\n  \}\n/, replace: '$<pre>\n' },
   { check: 'variablesValidated', what: 'a new unvalidated stack variable', file: 'stacks/ec2/variables.tf', append: '\nvariable "extra" {\n  type    = string\n  default = ""\n}\n' },

@@ -1,7 +1,8 @@
 /**
  * Smoke: login → items on a deployment (SPEC §3 logins, §4 items) as API_USERNAME/API_PASSWORD —
  * a failed login, a form login and a JSON login (3 of the 5 attempts a client gets per minute on
- * each route), then one item created, read, listed, changed and deleted again. It leaves nothing behind.
+ * each route), then one item created, read, listed, changed and deleted again (it leaves nothing
+ * behind), and the login limit shown to hold behind the deployment's proxy.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -25,7 +26,7 @@ describe('deployed: login, then items', () => {
   const skip = skipUnless({
     what: 'login → items',
     vars: { API_USERNAME, API_PASSWORD },
-    paths: ['/auth/login', '/token', '/items', '/items/{id}'],
+    paths: ['/auth/login', '/token', '/auth/password', '/items', '/items/{id}'],
   })
   const name = marker('smoke-item')
   let token = ''
@@ -94,5 +95,24 @@ describe('deployed: login, then items', () => {
     assert.equal(gone.status, 204)
     assertProblem(await call('GET', `/items/${item.id}`, { headers: bearer() }), 404, 'deleted item')
     assertProblem(await call('DELETE', `/items/${item.id}`, { headers: bearer() }), 404, 'deleted twice')
+  })
+
+  it('the login limit holds behind the proxy: a forged X-Forwarded-For does not reset it (429)', { skip }, async () => {
+    // POST /auth/password has its own per-client budget (5 a minute by default), so this locks only
+    // that route for this client, for a minute. A proxy trusted blindly (TRUST_PROXY=true behind an
+    // appending proxy) would take each forged address as a new client and never answer 429.
+    const statuses: number[] = []
+    for (let i = 1; i <= 12 && !statuses.includes(429); i++) {
+      const res = await call('POST', '/auth/password', {
+        json: { username: API_USERNAME, password: `${API_PASSWORD}-wrong-${i}` },
+        headers: { 'x-forwarded-for': `198.51.100.${i}`, 'x-real-ip': `198.51.100.${i}` },
+      })
+      statuses.push(res.status)
+      if (res.status === 429) {
+        assertProblem(res, 429, 'login limit')
+        assert.ok(Number(res.headers.get('retry-after')) >= 1, 'no Retry-After')
+      } else assertProblem(res, 401, `wrong password, attempt ${i}`)
+    }
+    assert.ok(statuses.includes(429), `12 failed logins from forged addresses were never limited: ${statuses.join(' ')}`)
   })
 })

@@ -150,7 +150,8 @@ describe('cluster: deploy/nginx/statehouse.conf in front of 3 replicas on Postgr
       DATABASE_URL: database.url,
       REDIS_URL: redisUrl,
       AIRCRAFT_SOURCE: `file:${aircraftDir}`,
-      TRUST_PROXY: '127.0.0.1',
+      // As compose sets it: trust one hop (nginx), so the client is the address nginx appended.
+      TRUST_PROXY: '1',
       LOG_LEVEL: 'warn',
       DB_POOL_SIZE: '4',
       INGEST_WORKERS: '1',

@@ -96,10 +96,12 @@ module "app" {
   memory             = var.task_memory
 
   environment = {
-    ENVIRONMENT    = "production"
-    PORT           = "5000"
-    LOG_LEVEL      = var.log_level
-    TRUST_PROXY    = "true"
+    ENVIRONMENT = "production"
+    PORT        = "5000"
+    LOG_LEVEL   = var.log_level
+    # One hop: the ALB appends the client's address to X-Forwarded-For; anything left of it was
+    # written by the client ("true" would trust that, and the login limit could be dodged).
+    TRUST_PROXY    = "1"
     ADMIN_USERNAME = var.admin_username
     DB_HOST        = module.database.address
     DB_PORT        = tostring(module.database.port)
