@@ -43,6 +43,12 @@ export async function start(env: NodeJS.ProcessEnv = process.env) {
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/server.ts') || process.argv[1]?.endsWith('/server.js')) {
   start().catch((err) => {
+    // A setting a module checks as it starts (a missing JWT_SECRET in production) is a configuration
+    // error like any other: its message, exit 78, no stack trace.
+    if (err instanceof ConfigError) {
+      process.stderr.write(`statehouse: ${err.message}\n`)
+      process.exit(78)
+    }
     process.stderr.write(`statehouse: failed to start: ${(err as Error).stack ?? err}\n`)
     process.exit(1)
   })

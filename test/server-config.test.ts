@@ -22,6 +22,19 @@ describe('server start-up', () => {
     assert.match(result.stderr, /API_KEY: required when ENVIRONMENT=production/)
   })
 
+  it('refuses to start in production without JWT_SECRET, naming it, exit 78 and no stack trace', () => {
+    const dir = tempDir()
+    const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/server.ts')], {
+      cwd: REPO_ROOT,
+      env: { PATH: process.env.PATH, ENVIRONMENT: 'production', API_KEY: 'a-production-key-0123456789', DATABASE_URL: `sqlite:${dir}/x.db`, PORT: '0' },
+      encoding: 'utf8',
+      timeout: 30_000,
+    })
+    assert.equal(result.status, 78, result.stderr)
+    assert.match(result.stderr, /JWT_SECRET: required when ENVIRONMENT=production/)
+    assert.doesNotMatch(result.stderr, /\n\s+at /, 'a configuration error should not print a stack trace')
+  })
+
   it('names every bad variable and exits 78', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/server.ts')], {
       cwd: REPO_ROOT,
