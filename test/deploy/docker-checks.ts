@@ -73,7 +73,7 @@ export function parseDockerfile(text: string): Stage[] {
 }
 
 /** JSON-array (exec form) or shell-form arguments as a list of words. */
-function execArgs(args: string): string[] {
+export function execArgs(args: string): string[] {
   if (args.startsWith('[')) {
     try {
       const v: unknown = JSON.parse(args)

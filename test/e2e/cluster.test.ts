@@ -9,7 +9,6 @@
  * replica. Everything started here is stopped again, on failure too.
  */
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
@@ -17,9 +16,10 @@ import path from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { gzipSync } from 'node:zlib'
 import { generateFlatRecords, generateSnapshots } from '../../src/modules/aircraft/sample-generator.js'
+import { assertWholeSuitePassed, runDeployedSuite } from '../deploy/deployed-suite.js'
 import { findNginx, NGINX_SNIPPET, startNginx, writeBareNginxConfig } from '../deploy/nginx-harness.js'
 import { postgresql, tempDir } from '../helpers/databases.js'
-import { freePort, REPO_ROOT, startServer, type ServerProcess } from '../helpers/server-process.js'
+import { freePort, startServer, type ServerProcess } from '../helpers/server-process.js'
 
 const CI = process.env.CI === 'true'
 const REDIS_HOST = '127.0.0.1'
@@ -61,48 +61,6 @@ function writeSampleAircraft(dir: string): void {
     fs.writeFileSync(path.join(dir, gzip ? `${s.name}.gz` : s.name), gzip ? gzipSync(s.body) : s.body)
   }
   fs.writeFileSync(path.join(dir, 'flat-records.json'), generateFlatRecords(20, 6))
-}
-
-interface SuiteRun {
-  code: number | null
-  output: string
-  counts: Record<'tests' | 'pass' | 'fail' | 'skipped' | 'cancelled' | 'todo', number>
-  /** How many `it(` the smoke files declare: every one must have run. */
-  declared: number
-}
-
-/** `npm run test:deployed`, as a child process with the deployment's variables. */
-async function runDeployedSuite(env: Record<string, string>): Promise<SuiteRun> {
-  const files = fs
-    .readdirSync(path.join(REPO_ROOT, 'test/deployed'))
-    .filter((f) => f.endsWith('.test.ts'))
-    .sort()
-    .map((f) => path.join('test/deployed', f))
-  assert.ok(files.length >= 4, `only ${files.length} smoke files`)
-  // NODE_TEST_CONTEXT would make the child report to this runner instead of printing TAP.
-  const { NODE_TEST_CONTEXT: _context, ...parentEnv } = process.env
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=tap', ...files], {
-    cwd: REPO_ROOT,
-    env: { ...parentEnv, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let output = ''
-  child.stdout.on('data', (d) => (output += d))
-  child.stderr.on('data', (d) => (output += d))
-  // A hung smoke run (a socket left open, a job never finishing) fails instead of stalling npm test.
-  const timer = setTimeout(() => {
-    output += '\n*** the smoke run took over 5 minutes: killed ***\n'
-    child.kill('SIGKILL')
-  }, 300_000)
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve))
-  clearTimeout(timer)
-  const count = (name: string) => {
-    const m = new RegExp(`^# ${name} (\\d+)$`, 'm').exec(output)
-    assert.ok(m, `the smoke run printed no "# ${name}" line:\n${output}`)
-    return Number(m[1])
-  }
-  const declared = files.reduce((n, f) => n + (fs.readFileSync(path.join(REPO_ROOT, f), 'utf8').match(/^\s*it\(/gm) ?? []).length, 0)
-  return { code, output, declared, counts: { tests: count('tests'), pass: count('pass'), fail: count('fail'), skipped: count('skipped'), cancelled: count('cancelled'), todo: count('todo') } }
 }
 
 async function stopAll(servers: ServerProcess[]): Promise<void> {
@@ -184,17 +142,7 @@ describe('cluster: deploy/nginx/statehouse.conf in front of 3 replicas on Postgr
       API_USERNAME: secrets.ADMIN_USERNAME,
       API_PASSWORD: secrets.ADMIN_PASSWORD,
     })
-    assert.equal(run.counts.fail, 0, `smoke tests failed through nginx:\n${run.output}\n--- replica logs ---\n${servers.map((s) => s.output()).join('\n')}`)
-    assert.equal(run.code, 0, run.output)
-    // Every variable and every module is there, so every smoke test must have run: a skip here is
-    // a route this build lost or a smoke test that no longer finds its target.
-    const skips = run.output.split('\n').filter((l) => /# SKIP/.test(l))
-    assert.deepEqual(skips, [], 'smoke tests skipped through the cluster')
-    assert.equal(run.counts.skipped, 0, run.output)
-    assert.equal(run.counts.cancelled, 0, run.output)
-    assert.equal(run.counts.todo, 0, run.output)
-    assert.equal(run.counts.tests, run.declared, `the smoke files declare ${run.declared} tests, ${run.counts.tests} ran:\n${run.output}`)
-    assert.equal(run.counts.pass, run.counts.tests, run.output)
+    assertWholeSuitePassed(run, () => `--- replica logs ---\n${servers.map((s) => s.output()).join('\n')}`)
 
     // least_conn spread the suite over all three upstreams, through the snippet's upstream block.
     const log = proxy.accessLog()
