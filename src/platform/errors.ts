@@ -20,7 +20,14 @@ export class Problem extends Error {
   constructor(
     readonly status: number,
     detail: string,
-    readonly options: { type?: string; title?: string; errors?: FieldError[]; headers?: Record<string, string> } = {},
+    readonly options: {
+      type?: string
+      title?: string
+      errors?: FieldError[]
+      headers?: Record<string, string>
+      /** Extension members (RFC 9457 §3.2) sent beside the standard ones. */
+      extensions?: Record<string, unknown>
+    } = {},
   ) {
     super(detail)
     this.name = 'Problem'
@@ -49,7 +56,8 @@ export const problems = {
       title: 'Unprocessable Content',
       errors,
     }),
-  unavailable: (detail: string) => new Problem(503, detail, { type: typeUri('unavailable'), headers: { 'retry-after': '1' } }),
+  unavailable: (detail: string, extensions?: Record<string, unknown>) =>
+    new Problem(503, detail, { type: typeUri('unavailable'), headers: { 'retry-after': '1' }, ...(extensions ? { extensions } : {}) }),
 }
 
 /** Response schema for every error, referenced from each route's OpenAPI entry. */
@@ -78,6 +86,7 @@ export function sendProblem(request: FastifyRequest, reply: FastifyReply, proble
       detail: problem.message,
       instance: request.url,
       ...(problem.options.errors ? { errors: problem.options.errors } : {}),
+      ...problem.options.extensions,
     })
 }
 
@@ -150,7 +159,7 @@ export function registerErrorHandling(app: FastifyInstance) {
     }
     if (isUnavailable(error)) {
       request.log.warn({ err: error }, 'dependency unavailable')
-      return sendProblem(request, reply, problems.unavailable('the database is unavailable; retry shortly'))
+      return sendProblem(request, reply, problems.unavailable(DATABASE_UNAVAILABLE))
     }
     // A surprise: log it with the request context, answer without internals.
     request.log.error({ err: error }, 'unhandled error')
@@ -172,7 +181,10 @@ export function registerErrorHandling(app: FastifyInstance) {
 // SQLite file: the request was fine, the dependency was not, so 503 (retry) rather than 500.
 const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'SQLITE_BUSY', '57P01', '57P02', '57P03'])
 
-function isUnavailable(error: unknown): boolean {
+export const DATABASE_UNAVAILABLE = 'the database is unavailable; retry shortly'
+
+/** Whether an error means a dependency could not be reached (the request itself was fine). */
+export function isUnavailable(error: unknown): boolean {
   const { code, message } = error as { code?: unknown; message?: unknown }
   if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true
   return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Connection ended/i.test(message)

@@ -72,6 +72,11 @@ describe('platform', () => {
     assert.equal(status.statusCode, 503, 'a read without its database is a 503 to retry, not a 500 or a hang')
     assert.equal(status.headers['retry-after'], '1')
     assert.match(String(status.headers['content-type']), /problem\+json/)
+    // The 503 still reports the components, from the background probe (within its interval).
+    for (let i = 0; i < 50 && app.health.snapshot().overall !== 'unhealthy'; i++) await new Promise((r) => setTimeout(r, 100))
+    const reported = (await app.inject({ url: '/status' })).json()
+    assert.equal(reported.overall_status, 'unhealthy')
+    assert.equal(reported.components.find((c: { name: string }) => c.name === 'database')?.status, 'unhealthy')
     assert.equal(app.health.snapshot().overall, 'unhealthy')
     assert.equal(app.health.snapshot().components.find((c) => c.name === 'database')?.status, 'unhealthy')
 

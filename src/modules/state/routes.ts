@@ -1,7 +1,7 @@
 /** HTTP surface of the shared-state API (SPEC §2.1–2.3, §2.5). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { problems, sendProblem } from '../../platform/errors.js'
+import { DATABASE_UNAVAILABLE, isUnavailable, problems, sendProblem } from '../../platform/errors.js'
 import type { HealthProbe } from '../../platform/health.js'
 import { PACKAGE_VERSION } from '../../platform/paths.js'
 import { LogsQuery, LogsResponse, RootResponse, StatusResponse, UpdateBody, UpdateHeaders, UpdateResponse } from './schemas.js'
@@ -49,7 +49,12 @@ export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      const row = await state.read()
+      const row = await state.read().catch((err: unknown) => {
+        // Still a 503 to retry, but one that says which component is down (from the probe).
+        if (!isUnavailable(err)) throw err
+        const snapshot = health.snapshot()
+        throw problems.unavailable(DATABASE_UNAVAILABLE, { overall_status: snapshot.overall, components: snapshot.components })
+      })
       const etag = `"${row.version}"`
       reply.header('etag', etag).header('cache-control', 'no-cache')
       const ifNoneMatch = request.headers['if-none-match']
