@@ -37,8 +37,8 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
     case 'ingest': {
-      const { ingestCommand } = await import('./modules/aircraft/ingest-cli.js')
-      return ingestCommand(argv.slice(1))
+      const { ingestMain } = await import('./modules/aircraft/ingest-cli.js')
+      return ingestMain(argv.slice(1))
     }
     case 'user': {
       const { userCommand } = await import('./modules/identity/cli.js')

@@ -25,29 +25,33 @@ const STATS_COLUMNS = [
 ] as const satisfies readonly (keyof AircraftStatsTable)[]
 
 // Folding a file's aggregate into the stored row happens in the upsert itself: one statement per
-// aircraft (or per file on PostgreSQL) and no read. CASE instead of GREATEST/max(): PostgreSQL's
-// GREATEST skips NULLs, SQLite's two-argument max() returns NULL; this spelling means the same on both.
-const larger = (c: string) =>
-  `${c} = CASE WHEN excluded.${c} IS NULL THEN aircraft_stats.${c} WHEN aircraft_stats.${c} IS NULL OR excluded.${c} > aircraft_stats.${c} THEN excluded.${c} ELSE aircraft_stats.${c} END`
-const smaller = (c: string) =>
-  `${c} = CASE WHEN excluded.${c} IS NULL THEN aircraft_stats.${c} WHEN aircraft_stats.${c} IS NULL OR excluded.${c} < aircraft_stats.${c} THEN excluded.${c} ELSE aircraft_stats.${c} END`
+// aircraft (or per file on PostgreSQL) and no read. Maxima and minima ignore a NULL side: PostgreSQL's
+// GREATEST/LEAST do; SQLite's two-argument max()/min() return NULL, hence the COALESCE.
+const extreme = (engine: Db['engine'], fn: 'max' | 'min') => (c: string) =>
+  engine === 'postgresql'
+    ? `${c} = ${fn === 'max' ? 'GREATEST' : 'LEAST'}(excluded.${c}, aircraft_stats.${c})`
+    : `${c} = COALESCE(${fn}(excluded.${c}, aircraft_stats.${c}), excluded.${c}, aircraft_stats.${c})`
 const added = (c: string) => `${c} = aircraft_stats.${c} + excluded.${c}`
 const latest = (c: string) => `${c} = COALESCE(excluded.${c}, aircraft_stats.${c})`
-const FOLD = `ON CONFLICT (icao) DO UPDATE SET ${[
-  latest('registration'),
-  latest('type'),
-  added('observations'),
-  larger('max_altitude_baro'),
-  larger('max_ground_speed'),
-  added('sum_altitude'),
-  added('altitude_count'),
-  added('sum_speed'),
-  added('speed_count'),
-  larger('had_emergency'),
-  smaller('first_seen'),
-  larger('last_seen'),
-  'updated_at = excluded.updated_at',
-].join(', ')}`
+const fold = (engine: Db['engine']) => {
+  const larger = extreme(engine, 'max')
+  const smaller = extreme(engine, 'min')
+  return `ON CONFLICT (icao) DO UPDATE SET ${[
+    latest('registration'),
+    latest('type'),
+    added('observations'),
+    larger('max_altitude_baro'),
+    larger('max_ground_speed'),
+    added('sum_altitude'),
+    added('altitude_count'),
+    added('sum_speed'),
+    added('speed_count'),
+    larger('had_emergency'),
+    smaller('first_seen'),
+    larger('last_seen'),
+    'updated_at = excluded.updated_at',
+  ].join(', ')}`
+}
 const STATS_INSERT = `INSERT INTO aircraft_stats (${STATS_COLUMNS.join(', ')})`
 const POSITIONS_INSERT = 'INSERT INTO aircraft_positions (icao, "timestamp", lat, lon)'
 const POSITIONS_CONFLICT = 'ON CONFLICT (icao, "timestamp") DO NOTHING'
@@ -63,8 +67,6 @@ const POSITIONS_MERGE = `${POSITIONS_INSERT} SELECT icao, "timestamp", lat, lon 
 /** Staged positions that trigger a merge (reads scan the staging table, so it stays small). */
 const MERGE_ROWS = 100_000
 
-/** SQLite page cache while ingesting, KiB. */
-const INGEST_CACHE_KIB = 8 * 1024
 /** SQLite WAL size (4 KiB pages) that triggers a checkpoint while ingesting. */
 const INGEST_CHECKPOINT_PAGES = 32 * 1024
 
@@ -148,12 +150,9 @@ export function fileCommitter(db: Db): FileCommitter {
           }
         }),
       bulk() {
-        // A bigger page cache (default 2 MiB; kept modest: RSS matters more than the few re-reads it saves),
-        // and checkpoints every ~128 MiB of WAL instead of every 4 MiB, so a page rewritten by
-        // several files is copied back to the database once.
-        const cache = handle.pragma('cache_size', { simple: true }) as number
+        // Checkpoints every ~128 MiB of WAL instead of every 4 MiB: a page rewritten by several files
+        // is copied back to the database once.
         const checkpoint = handle.pragma('wal_autocheckpoint', { simple: true }) as number
-        handle.pragma(`cache_size = -${INGEST_CACHE_KIB}`)
         handle.pragma(`wal_autocheckpoint = ${INGEST_CHECKPOINT_PAGES}`)
         staged = -1 // recounted by the job's first commit (another process may have staged rows)
         return async () => {
@@ -162,7 +161,6 @@ export function fileCommitter(db: Db): FileCommitter {
           } catch {
             // the next job merges what is left; reads include staged rows meanwhile
           } finally {
-            handle.pragma(`cache_size = ${cache}`)
             handle.pragma(`wal_autocheckpoint = ${checkpoint}`)
           }
         }
@@ -196,7 +194,7 @@ function fileWriter(db: Db): (file: CompactFile, updatedAt: string, trx?: K) => 
     const statsRow = `(${STATS_COLUMNS.map(() => '?').join(', ')})`
     const statement = (rows: number, head: string, row: string, tail: string) =>
       handle.prepare(`${head} VALUES ${Array.from({ length: rows }, () => row).join(', ')} ${tail}`)
-    const stats = { one: statement(1, STATS_INSERT, statsRow, FOLD), many: statement(SQLITE_CHUNK, STATS_INSERT, statsRow, FOLD) }
+    const stats = { one: statement(1, STATS_INSERT, statsRow, fold('sqlite')), many: statement(SQLITE_CHUNK, STATS_INSERT, statsRow, fold('sqlite')) }
     // Positions are appended to the staging table (see POSITIONS_MERGE): no index, so ~7,000 rows
     // fill ~60 consecutive pages instead of dirtying one page of the big B-tree per aircraft.
     const positions = {
@@ -248,7 +246,7 @@ function fileWriter(db: Db): (file: CompactFile, updatedAt: string, trx?: K) => 
       positionParams.length = 0
     }
   }
-  const statsSql = `${STATS_INSERT} SELECT *, $14::text FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::float8[], $6::float8[], $7::float8[], $8::bigint[], $9::float8[], $10::bigint[], $11::int[], $12::text[], $13::text[]) ${FOLD}`
+  const statsSql = `${STATS_INSERT} SELECT *, $14::text FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::float8[], $6::float8[], $7::float8[], $8::bigint[], $9::float8[], $10::bigint[], $11::int[], $12::text[], $13::text[]) ${fold('postgresql')}`
   const positionsSql = `${POSITIONS_INSERT} SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[]) ${POSITIONS_CONFLICT}`
   return async (file, updatedAt, trx = db.kysely) => {
     const n = file.icaos.length
