@@ -17,6 +17,7 @@
  */
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -163,6 +164,8 @@ the contract: several files per transaction, or per-file deltas folded lazily on
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 const mib = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MiB`
 
+const LOAD_AT_START = os.loadavg()[0] as number
+
 async function main() {
   const data = dataset()
   if (opts.prepare) return // --prepare: only generate the files (the slow part of a first run)
@@ -194,7 +197,7 @@ async function main() {
     const peak = Math.max(...sh.map((r) => r.peakRss ?? 0))
     const ratio = bestSh.rps / bestPy.rps
     const table = [
-      `${FILES} generated readsb-hist snapshots × ${fmt(AIRCRAFT)} aircraft, every file gzipped: ${mib(data.bytes)} on disk, ${mib(data.jsonBytes)} of JSON (${(data.jsonBytes / FILES / 1e6).toFixed(1)} MB a file), ${fmt(bestSh.records)} records. ${ROUNDS} alternating rounds, best of each; Node ${process.version}, ${(await import('node:os')).availableParallelism()} cores.`,
+      `${FILES} generated readsb-hist snapshots × ${fmt(AIRCRAFT)} aircraft, every file gzipped: ${mib(data.bytes)} on disk, ${mib(data.jsonBytes)} of JSON (${(data.jsonBytes / FILES / 1e6).toFixed(1)} MB a file), ${fmt(bestSh.records)} records. ${ROUNDS} alternating rounds, best of each; Node ${process.version}, ${os.availableParallelism()} cores.`,
       '',
       '| | records/s | job time | wall time (with start-up) | peak RSS |',
       '|---|---:|---:|---:|---:|',
@@ -202,7 +205,7 @@ async function main() {
       `| Python reference (stdlib json/gzip, stores nothing) | ${fmt(bestPy.rps)} | ${bestPy.seconds.toFixed(1)} s | ${bestPy.wallSeconds.toFixed(1)} s | — |`,
       `| **ratio** | **${ratio.toFixed(2)}×** | | | |`,
       '',
-      `statehouse ran compiled (node, as the image runs it) on a fresh SQLite file per run (synchronous=FULL, WAL). All runs: statehouse ${sh.map((r) => fmt(r.rps)).join(', ')}; Python ${py.map((r) => fmt(r.rps)).join(', ')} records/s.`,
+      `statehouse ran compiled (node, as the image runs it) on a fresh SQLite file per run (WAL; file commits synchronous=NORMAL, the job's final status a durable FULL commit). Load average when the run began: ${LOAD_AT_START.toFixed(1)}. All runs: statehouse ${sh.map((r) => fmt(r.rps)).join(', ')}; Python ${py.map((r) => fmt(r.rps)).join(', ')} records/s.`,
       `Checked: the ${fmt(check.aircraft)} aircraft's stored stats equal Python's (observations, maxima, averages); ${fmt(positions)} positions stored.`,
       `Peak RSS is that of the process that runs the job (\`statehouse ingest\` starts it from a small launcher, once, to give it a 2 MiB young generation).`,
       '',
