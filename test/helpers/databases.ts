@@ -24,7 +24,8 @@ export interface Dialect {
 }
 
 async function postgresReachable(): Promise<string | null> {
-  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 2000 })
+  // Generous: under a loaded CI machine a healthy server can take seconds to accept.
+  const client = new pg.Client({ connectionString: PG_ADMIN_URL, connectionTimeoutMillis: 10_000 })
   try {
     await client.connect()
     await client.query('select 1')
