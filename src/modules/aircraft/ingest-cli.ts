@@ -115,9 +115,11 @@ export async function ingestCommand(argv: string[], env: NodeJS.ProcessEnv = pro
     } else if (barStarted) bar.update(job.files_done, payload)
   }
   const ingest = new IngestService(db, openSource(url, config), { leaseMs: config.INGEST_LEASE_SECONDS * 1000, workers: config.INGEST_WORKERS, onProgress })
+  // `on`, not `once`: Ctrl-C reaches this process both from the terminal and through the launcher;
+  // a repeated signal must not kill it before the job has released its lease.
   const interrupt = () => void ingest.stop()
-  process.once('SIGINT', interrupt)
-  process.once('SIGTERM', interrupt)
+  process.on('SIGINT', interrupt)
+  process.on('SIGTERM', interrupt)
   try {
     await migrateToLatest(db)
     let finished: JobView

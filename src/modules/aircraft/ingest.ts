@@ -287,7 +287,7 @@ export class IngestService {
     } catch (err) {
       const why =
         err instanceof Interrupted
-          ? 'interrupted: the service shut down; run again to resume (finished files are kept and skipped)'
+          ? 'interrupted: the process was asked to stop (shutdown, Ctrl-C); run again to resume (finished files are kept and skipped)'
           : err instanceof LeaseLost
             ? 'lost the lease to another job (this process stalled past INGEST_LEASE_SECONDS); stopped writing'
             : `stopped: ${reason(err)}`
