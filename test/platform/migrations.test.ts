@@ -1,11 +1,14 @@
 /** One migration set on both engines: idempotent, and safe when several replicas start at once. */
 import assert from 'node:assert/strict'
+import { spawn } from 'node:child_process'
+import path from 'node:path'
 import { describe, it } from 'node:test'
 import { createDb } from '../../src/platform/db/index.js'
 import { migrateToLatest, migrations } from '../../src/platform/db/migrate.js'
 import { loadConfig } from '../../src/config.js'
-import { DIALECTS, postgresql } from '../helpers/databases.js'
+import { DIALECTS, postgresql, sqlite } from '../helpers/databases.js'
 import { testEnv } from '../helpers/app.js'
+import { REPO_ROOT } from '../helpers/server-process.js'
 
 for (const dialect of DIALECTS) {
   describe(`migrations on ${dialect.name}`, { skip: dialect.skip }, () => {
@@ -38,5 +41,43 @@ describe('concurrent start-up on PostgreSQL', { skip: postgresql.skip }, () => {
     assert.deepEqual(applied.map((r) => r.migrationName).sort(), Object.keys(migrations).sort())
     const first = dbs[0]!
     assert.equal((await first.kysely.selectFrom('state').selectAll().execute()).length, 1)
+  })
+})
+
+describe('concurrent start-up on one SQLite file', () => {
+  it('four processes migrating one new file at the same instant: all succeed, each migration applied once', async (t) => {
+    const database = await sqlite.create()
+    t.after(() => database.drop())
+    // Separate processes (each its own connection and file locks, as separate replicas), loaded
+    // first and then released together, so their migrations really overlap.
+    const startAt = Date.now() + 8000
+    const script = `
+      import { createDb } from './src/platform/db/index.ts'
+      import { migrateToLatest } from './src/platform/db/migrate.ts'
+      const db = createDb({ engine: 'sqlite', filename: process.env.DB_FILE })
+      while (Date.now() < ${startAt}) await new Promise((r) => setTimeout(r, 5))
+      await migrateToLatest(db)
+      await db.close()`
+    const runs = Array.from(
+      { length: 4 },
+      () =>
+        new Promise<{ code: number | null; out: string }>((resolve) => {
+          const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+            cwd: REPO_ROOT,
+            env: { ...process.env, DB_FILE: database.url.replace(/^sqlite:/, '') },
+          })
+          let out = ''
+          child.stdout.on('data', (d) => (out += d))
+          child.stderr.on('data', (d) => (out += d))
+          child.on('exit', (code) => resolve({ code, out }))
+        }),
+    )
+    const results = await Promise.all(runs)
+    for (const r of results) assert.equal(r.code, 0, r.out)
+    const db = createDb(loadConfig(testEnv(database.url)).database)
+    t.after(() => db.close())
+    const applied = await db.kysely.selectFrom('kysely_migration' as never).select('name' as never).execute()
+    assert.deepEqual((applied as { name: string }[]).map((r) => r.name).sort(), Object.keys(migrations).sort())
+    assert.equal((await db.kysely.selectFrom('state').selectAll().execute()).length, 1)
   })
 })

@@ -1,6 +1,7 @@
 /**
  * Applies the one migration set to either engine. On PostgreSQL a session advisory lock wraps the
- * whole run, so replicas that start together migrate once and the others wait, then find nothing to do.
+ * whole run, so replicas that start together migrate once and the others wait, then find nothing to do;
+ * on SQLite one immediate transaction does the same for processes sharing a file.
  */
 import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } from 'kysely'
 import type { Db } from './index.js'
@@ -36,7 +37,19 @@ export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
             await sql`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.execute(conn)
           }
         })
-      : await run(db.kysely)
+      : await db.kysely.connection().execute(async (conn) => {
+          // SQLite has no advisory lock, but BEGIN IMMEDIATE takes the file's write lock up front:
+          // another process starting on the same file waits (busy timeout), then finds nothing to do.
+          await sql`begin immediate`.execute(conn)
+          try {
+            const outcome = await run(conn)
+            await sql.raw(outcome.error ? 'rollback' : 'commit').execute(conn)
+            return outcome
+          } catch (err) {
+            await sql`rollback`.execute(conn).catch(() => {})
+            throw err
+          }
+        })
   if (result.error) throw result.error
   return result
 }
