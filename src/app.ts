@@ -93,11 +93,23 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
 
   try {
     if (options.migrate !== false) await migrateToLatest(db)
+    await assemble(app, config, options, { db, redis, health })
   } catch (err) {
-    await db.close()
+    // A start-up that fails (a bad migration, a module refusing its settings) leaves nothing open.
+    await db.close().catch(() => {})
     redis?.disconnect()
     throw err
   }
+  return app
+}
+
+/** Platform, then the domain modules, on an app whose database is migrated. */
+async function assemble(
+  app: FastifyInstance,
+  config: Config,
+  options: BuildOptions,
+  { db, redis, health }: { db: Db; redis: Redis | undefined; health: HealthProbe },
+) {
 
   const endpoints = new Map<string, string>()
   app.addHook('onRoute', (route) => {
@@ -159,5 +171,4 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
       }
     }
   })
-  return app
 }

@@ -2,7 +2,10 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Validator } from '@seriousme/openapi-schema-validator'
-import { buildTestApp, TEST_API_KEY, WRITE_HEADERS } from '../helpers/app.js'
+import pg from 'pg'
+import { buildApp } from '../../src/app.js'
+import { loadConfig } from '../../src/config.js'
+import { buildTestApp, TEST_API_KEY, testEnv, WRITE_HEADERS } from '../helpers/app.js'
 import { postgresql, PG_ADMIN_URL, sqlite } from '../helpers/databases.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
 
@@ -43,6 +46,21 @@ describe('platform', () => {
     assert.match(res.body, /http_requests_total\{method="GET",route="unmatched",status="404"\} 1/)
     assert.match(res.body, /http_request_duration_seconds_bucket/)
     assert.match(res.body, /process_resident_memory_bytes/)
+  })
+
+  it('a start-up that fails after migrating leaves no database connection open', { skip: postgresql.skip }, async (t) => {
+    const database = await postgresql.create()
+    t.after(() => database.drop())
+    // Production without JWT_SECRET: the identity module refuses to start, after the migrations ran.
+    await assert.rejects(buildApp(loadConfig(testEnv(database.url, { ENVIRONMENT: 'production' }))), /JWT_SECRET/)
+    const admin = new pg.Client({ connectionString: PG_ADMIN_URL })
+    await admin.connect()
+    t.after(() => admin.end())
+    const name = new URL(database.url).pathname.slice(1)
+    const open = async () =>
+      (await admin.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [name])).rows[0]?.n
+    for (let i = 0; i < 50 && (await open()) !== 0; i++) await new Promise((r) => setTimeout(r, 100))
+    assert.equal(await open(), 0, 'the failed start-up left connections to its database open')
   })
 
   it('/health is liveness; /ready reports the database', async (t) => {
