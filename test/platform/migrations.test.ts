@@ -45,6 +45,16 @@ describe('concurrent start-up on PostgreSQL', { skip: postgresql.skip }, () => {
 })
 
 describe('concurrent start-up on one SQLite file', () => {
+  it('two app instances in one process migrating one new file together: both succeed (no event-loop deadlock)', async (t) => {
+    const database = await sqlite.create()
+    t.after(() => database.drop())
+    const dbs = [0, 1].map(() => createDb(loadConfig(testEnv(database.url)).database))
+    t.after(() => Promise.all(dbs.map((d) => d.close())))
+    const results = await Promise.all(dbs.map((d) => migrateToLatest(d)))
+    const applied = results.flatMap((r) => r.results ?? []).filter((r) => r.status === 'Success')
+    assert.deepEqual(applied.map((r) => r.migrationName).sort(), Object.keys(migrations).sort())
+  })
+
   it('four processes migrating one new file at the same instant: all succeed, each migration applied once', async (t) => {
     const database = await sqlite.create()
     t.after(() => database.drop())

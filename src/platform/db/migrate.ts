@@ -39,8 +39,8 @@ export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
         })
       : await db.kysely.connection().execute(async (conn) => {
           // SQLite has no advisory lock, but BEGIN IMMEDIATE takes the file's write lock up front:
-          // another process starting on the same file waits (busy timeout), then finds nothing to do.
-          await sql`begin immediate`.execute(conn)
+          // another process (or app instance) starting on the same file waits, then finds nothing to do.
+          await beginImmediateWaitingAsync(conn)
           try {
             const outcome = await run(conn)
             await sql.raw(outcome.error ? 'rollback' : 'commit').execute(conn)
@@ -52,4 +52,29 @@ export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
         })
   if (result.error) throw result.error
   return result
+}
+
+/**
+ * BEGIN IMMEDIATE, retried on a timer while another connection holds the write lock. SQLite's own
+ * busy timeout would wait inside the call and block the event loop — a deadlock when the holder is
+ * another app instance in this same process — so it is off for the attempt.
+ */
+async function beginImmediateWaitingAsync(conn: Kysely<any>, timeoutMs = 60_000): Promise<void> {
+  const { rows } = await sql<{ timeout: number }>`pragma busy_timeout`.execute(conn)
+  const busyTimeout = Number(rows[0]?.timeout ?? 0)
+  await sql`pragma busy_timeout = 0`.execute(conn)
+  const deadline = Date.now() + timeoutMs
+  try {
+    for (;;) {
+      try {
+        await sql`begin immediate`.execute(conn)
+        return
+      } catch (err) {
+        if ((err as { code?: string }).code !== 'SQLITE_BUSY' || Date.now() > deadline) throw err
+        await new Promise((resolve) => setTimeout(resolve, 25))
+      }
+    }
+  } finally {
+    await sql.raw(`pragma busy_timeout = ${busyTimeout}`).execute(conn)
+  }
 }
