@@ -64,8 +64,12 @@ const STAGED_INSERT = 'INSERT INTO aircraft_positions_staged (icao, "timestamp",
  * are dirtied once per merge, i.e. once every MERGE_ROWS / 7,000 files.
  */
 const POSITIONS_MERGE = `${POSITIONS_INSERT} SELECT icao, "timestamp", lat, lon FROM aircraft_positions_staged WHERE true ORDER BY icao, "timestamp" ${POSITIONS_CONFLICT}`
-/** Staged positions that trigger a merge (reads scan the staging table, so it stays small). */
-const MERGE_ROWS = 100_000
+/**
+ * Staged positions that trigger a merge. A merge dirties about one leaf per aircraft whatever its
+ * size, so fewer, larger merges cost less (250,000 rather than 100,000: the job ~10 % faster on
+ * 200 snapshots); reads scan the staging table, so it stays small (~20 ms for a read at the most).
+ */
+const MERGE_ROWS = 250_000
 
 /** SQLite WAL size (4 KiB pages) that triggers a checkpoint while ingesting. */
 const INGEST_CHECKPOINT_PAGES = 32 * 1024
