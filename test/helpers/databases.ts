@@ -7,7 +7,9 @@ import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import type { TestContext } from 'node:test'
 import pg from 'pg'
+import { startTcpProxy, type TcpProxy } from './tcp-proxy.js'
 
 export const PG_ADMIN_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
 
@@ -91,3 +93,19 @@ export const postgresql: Dialect = {
 }
 
 export const DIALECTS: Dialect[] = [sqlite, postgresql]
+
+/**
+ * A fresh PostgreSQL database reached through a TCP proxy the test owns (cut it to lose the
+ * database without touching the shared cluster). Both are cleaned up when the test ends.
+ */
+export async function postgresThroughProxy(t: TestContext): Promise<{ database: TestDatabase; proxy: TcpProxy }> {
+  const real = await postgresql.create()
+  t.after(() => real.drop())
+  const target = new URL(PG_ADMIN_URL)
+  const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432))
+  t.after(() => proxy.close())
+  const viaProxy = new URL(real.url)
+  viaProxy.host = `127.0.0.1:${proxy.port}`
+  // The app closes its pool; the real database is dropped above, not through the proxy.
+  return { database: { url: viaProxy.toString(), drop: async () => {} }, proxy }
+}

@@ -6,8 +6,7 @@ import pg from 'pg'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { buildTestApp, TEST_API_KEY, testEnv, WRITE_HEADERS } from '../helpers/app.js'
-import { postgresql, PG_ADMIN_URL, sqlite } from '../helpers/databases.js'
-import { startTcpProxy } from '../helpers/tcp-proxy.js'
+import { postgresql, postgresThroughProxy, PG_ADMIN_URL, sqlite } from '../helpers/databases.js'
 
 describe('platform', () => {
   it('serves a valid OpenAPI 3 document listing every route, Swagger UI at /docs and ReDoc at /redoc', async (t) => {
@@ -72,14 +71,8 @@ describe('platform', () => {
   })
 
   it('/ready answers 503 and /status reports the database unhealthy while PostgreSQL is unreachable, then recovers', { skip: postgresql.skip }, async (t) => {
-    const database = await postgresql.create()
-    t.after(() => database.drop())
-    const target = new URL(PG_ADMIN_URL)
-    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432))
-    t.after(() => proxy.close())
-    const viaProxy = new URL(database.url)
-    viaProxy.host = `127.0.0.1:${proxy.port}`
-    const app = await buildTestApp(t, postgresql, { database: { url: viaProxy.toString(), drop: async () => {} }, env: { HEALTH_PROBE_INTERVAL_MS: '200' } })
+    const { database, proxy } = await postgresThroughProxy(t)
+    const app = await buildTestApp(t, postgresql, { database, env: { HEALTH_PROBE_INTERVAL_MS: '200' } })
     assert.equal((await app.inject({ url: '/ready' })).statusCode, 200)
 
     proxy.cut()

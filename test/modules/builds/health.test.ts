@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { buildTestApp } from '../../helpers/app.js'
-import { PG_ADMIN_URL, postgresql, sqlite } from '../../helpers/databases.js'
+import { postgresql, postgresThroughProxy, sqlite } from '../../helpers/databases.js'
 import { startTcpProxy } from '../../helpers/tcp-proxy.js'
 import { assertProblem, eventually, get, newBuild, post, redisSkip, TEST_REDIS_URL } from './helpers.js'
 
@@ -16,14 +16,8 @@ const component = (body: { components: { name: string; status: string }[] }, nam
 
 describe('build tracker while a dependency is lost', () => {
   it('PostgreSQL cut: the background probe reports it unhealthy (no /ready call needed), build routes answer 503, then all recover', { skip: postgresql.skip }, async (t) => {
-    const database = await postgresql.create()
-    t.after(() => database.drop())
-    const target = new URL(PG_ADMIN_URL)
-    const proxy = await startTcpProxy(target.hostname, Number(target.port || 5432))
-    t.after(() => proxy.close())
-    const viaProxy = new URL(database.url)
-    viaProxy.host = `127.0.0.1:${proxy.port}`
-    const app = await buildTestApp(t, postgresql, { database: { url: viaProxy.toString(), drop: async () => {} } })
+    const { database, proxy } = await postgresThroughProxy(t)
+    const app = await buildTestApp(t, postgresql, { database })
     await post(app, '/builds', newBuild('before-outage'))
     await eventually(async () => component((await get(app, '/status')).json(), 'database') === 'healthy', 'first probe')
 
