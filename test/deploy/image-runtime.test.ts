@@ -17,7 +17,7 @@ import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, it, type TestContext } from 'node:test'
 import { tempDir } from '../helpers/databases.js'
-import { freePort, REPO_ROOT } from '../helpers/server-process.js'
+import { freePort, REPO_ROOT, TSX_LOADER } from '../helpers/server-process.js'
 import { assertWholeSuitePassed, runDeployedSuite } from './deployed-suite.js'
 import { execArgs, keyValues, parseDockerfile, type Stage } from './docker-checks.js'
 
@@ -79,7 +79,8 @@ describe('deploy: the image runtime stage, laid out and started as the Dockerfil
     // Type errors are the typecheck's job; this needs the emitted server.
     assert.ok(fs.existsSync(path.join(app, 'dist/src/server.js')), `tsc emitted no dist/src/server.js:\n${tsc.stdout}${tsc.stderr}`)
     // ... and the sample set, with the build stage's own arguments.
-    const gen = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'scripts/gen-aircraft.ts'), ...sampleSetArgs()], { cwd: app, encoding: 'utf8' })
+    // The generator runs in /app (it writes data/sample-aircraft there), so tsx comes from the clone.
+    const gen = spawnSync(process.execPath, ['--import', TSX_LOADER, path.join(REPO_ROOT, 'scripts/gen-aircraft.ts'), ...sampleSetArgs()], { cwd: app, encoding: 'utf8' })
     assert.equal(gen.status, 0, gen.stderr)
     assert.ok(fs.readdirSync(path.join(app, 'data/sample-aircraft')).length >= 2, 'the sample set is empty')
     // Runtime stage: manifests, dist and data/sample-aircraft under /app; its dependencies.

@@ -6,6 +6,13 @@ import { fileURLToPath } from 'node:url'
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
+/**
+ * tsx's loader resolved from the clone, for `node --import` in a child whose working directory is
+ * not the clone: a bare `--import tsx` resolves from that folder's parents, and finds tsx only where
+ * something outside the clone left a node_modules (issue 18).
+ */
+export const TSX_LOADER = import.meta.resolve('tsx')
+
 export async function freePort(): Promise<number> {
   const server = net.createServer()
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
