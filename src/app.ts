@@ -1,9 +1,7 @@
 /**
  * buildApp(config) → the whole service as a Fastify instance: platform first, then the domain
- * modules. It never listens; tests build exactly this and talk to it with `inject`.
+ * modules in `modules`. It never listens; tests build exactly this and talk to it with `inject`.
  */
-import fs from 'node:fs'
-import path from 'node:path'
 import cors from '@fastify/cors'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
@@ -12,27 +10,31 @@ import Fastify, { type FastifyInstance, LogController } from 'fastify'
 import type { Redis } from 'ioredis'
 import { pino } from 'pino'
 import type { Config } from './config.js'
+import type { Database } from './database.js'
+import { aircraftModule } from './modules/aircraft/index.js'
+import { buildsModule } from './modules/builds/index.js'
+import { identityModule } from './modules/identity/index.js'
+import { itemsModule } from './modules/items/index.js'
+import { stateModule } from './modules/state/index.js'
 import { registerAuth } from './platform/auth/index.js'
-import { createDb, type Db } from './platform/db/index.js'
+import { createDb, type Db, tablesOf } from './platform/db/index.js'
 import { migrateToLatest } from './platform/db/migrate.js'
 import { registerDocs } from './platform/docs.js'
 import { ProblemSchema, registerErrorHandling } from './platform/errors.js'
 import { type HealthCheck, HealthProbe, registerHealthRoutes } from './platform/health.js'
+import type { Module, ModuleContext } from './platform/module.js'
 import { genRequestId, lazyChildLoggerFactory, loggerOptions, registerObservability } from './platform/observability.js'
-import { PACKAGE_ROOT } from './platform/paths.js'
 import { registerRateLimit } from './platform/rate-limit.js'
 import { registerSecurityHeaders } from './platform/security-headers.js'
 import { createRedis } from './platform/redis.js'
-import { IngestService } from './modules/aircraft/ingest.js'
-import { aircraftRoutes } from './modules/aircraft/routes.js'
-import { openSource, sourceUrl } from './modules/aircraft/sources.js'
-import { loadDevelopmentBuilds } from './modules/builds/dev-data.js'
-import { buildRoutes } from './modules/builds/routes.js'
-import { createBuildService } from './modules/builds/service.js'
-import { registerIdentity } from './modules/identity/index.js'
-import { registerItems } from './modules/items/index.js'
-import { stateRoutes } from './modules/state/routes.js'
-import { StateService } from './modules/state/service.js'
+
+/**
+ * Every domain module, registered in this order. Identity comes before the modules whose routes
+ * accept its credentials: it adds the API-token and JWT verifiers to the auth registry as it
+ * registers. State comes first so GET / sits at the top of the docs, as before. Migrations do not
+ * follow this order: they run by name across all modules (see platform/db/migrate.ts).
+ */
+export const modules: readonly Module[] = [stateModule, identityModule, itemsModule, buildsModule, aircraftModule]
 
 export interface BuildOptions {
   /** Where log lines go instead of stdout (tests capture them; redaction rules still apply). */
@@ -46,7 +48,8 @@ export interface BuildOptions {
 declare module 'fastify' {
   interface FastifyInstance {
     config: Config
-    db: Db
+    /** Typed for every table, for tests and tooling; modules use `ModuleContext.db` and their own tables. */
+    db: Db<Database>
     redis: Redis | undefined
     health: HealthProbe
   }
@@ -84,7 +87,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   const db = createDb(config.database, { poolSize: config.DB_POOL_SIZE, sqliteSynchronous: config.SQLITE_SYNCHRONOUS })
   const redis = config.REDIS_URL ? createRedis(config.REDIS_URL) : undefined
   app.decorate('config', config)
-  app.decorate('db', db)
+  app.decorate('db', tablesOf<Database>(db))
   app.decorate('redis', redis)
   const checks: HealthCheck[] = [{ name: 'database', check: () => db.ping() }]
   if (redis) checks.push({ name: 'redis', check: async () => void (await redis.ping()) })
@@ -92,7 +95,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.decorate('health', health)
 
   try {
-    if (options.migrate !== false) await migrateToLatest(db)
+    if (options.migrate !== false) await migrateToLatest(db, modules)
     await assemble(app, config, options, { db, redis, health })
   } catch (err) {
     // A start-up that fails (a bad migration, a module refusing its settings) leaves nothing open.
@@ -131,36 +134,11 @@ async function assemble(
   registerAuth(app, config.apiKeys)
   registerHealthRoutes(app, health, !!redis)
 
-  const state = new StateService(db)
-  const hasUi = fs.existsSync(path.join(PACKAGE_ROOT, 'ui', 'dist', 'index.html'))
-  await app.register(stateRoutes, { state, health, endpoints, hasUi })
-
-  await registerIdentity(app, config) // before the other modules: its verifiers serve their routes too
-  await registerItems(app, config)
-
-  if (config.ENVIRONMENT === 'development') await loadDevelopmentBuilds(db)
-  const builds = await createBuildService(db, {
-    ...(redis ? { redis } : {}),
-    ttlSeconds: config.CACHE_TTL,
-    onCacheError: (err, operation) => app.log.warn({ err, operation }, 'dashboard cache: Redis unavailable, serving from the database'),
-  })
-  await app.register(buildRoutes, { builds })
-
-  const ingest = new IngestService(db, openSource(sourceUrl(config), config), {
-    leaseMs: config.INGEST_LEASE_SECONDS * 1000,
-    workers: config.INGEST_WORKERS,
-    onProgress: (job) => metrics.jobGauge.set({ job_id: job.id }, job.files_done),
-  })
-  await app.register(aircraftRoutes, { db, ingest })
-  // Before the server stops waiting for requests: a running job (and a ?wait=true request on it)
-  // ends after its current file and releases the lease; onClose then finds it done.
-  app.addHook('preClose', async () => ingest.stop())
-
   app.addHook('onReady', async () => health.start())
+  // Registered before the modules: onClose hooks run last-registered first, so every module's own
+  // (the ingest job stopping, queued state updates committing) finishes before the database closes.
   app.addHook('onClose', async () => {
     health.stop()
-    await ingest.stop()
-    await state.flushed()
     await db.close()
     if (redis) await redis.quit().catch(() => redis.disconnect())
     if (!options.logStream) {
@@ -171,4 +149,7 @@ async function assemble(
       }
     }
   })
+
+  const context: ModuleContext = { config, db, redis, health, metrics, endpoints }
+  for (const module of modules) await module.register(app, context)
 }

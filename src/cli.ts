@@ -26,9 +26,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     case 'migrate': {
       const config = loadConfig()
+      const { modules } = await import('./app.js')
       const db = createDb(config.database)
       try {
-        const result = await migrateToLatest(db)
+        const result = await migrateToLatest(db, modules)
         const applied = result.results?.filter((r) => r.status === 'Success').map((r) => r.migrationName) ?? []
         process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n')
         return 0
@@ -37,12 +38,12 @@ export async function main(argv: string[]): Promise<number> {
       }
     }
     case 'ingest': {
-      const { ingestMain } = await import('./modules/aircraft/ingest-cli.js')
-      return ingestMain(argv.slice(1))
+      const [{ ingestMain }, { modules }] = await Promise.all([import('./modules/aircraft/ingest-cli.js'), import('./app.js')])
+      return ingestMain(argv.slice(1), modules)
     }
     case 'user': {
-      const { userCommand } = await import('./modules/identity/cli.js')
-      return userCommand(argv.slice(1))
+      const [{ userCommand }, { modules }] = await Promise.all([import('./modules/identity/cli.js'), import('./app.js')])
+      return userCommand(argv.slice(1), modules)
     }
     case undefined:
     case '-h':

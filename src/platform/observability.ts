@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import os from 'node:os'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Bindings, ChildLoggerOptions } from 'pino'
-import { Counter, Histogram, Registry, collectDefaultMetrics, Gauge } from 'prom-client'
+import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 
@@ -39,8 +39,8 @@ export function genRequestId(req: { headers: Record<string, string | string[] | 
 }
 
 export interface Metrics {
+  /** Modules register their own metrics here (e.g. the ingest job gauge). */
   registry: Registry
-  jobGauge: Gauge
 }
 
 export function registerObservability(app: FastifyInstance, opts: { accessLog?: { write(line: string): unknown } }): Metrics {
@@ -57,12 +57,6 @@ export function registerObservability(app: FastifyInstance, opts: { accessLog?: 
     help: 'HTTP request latency by method and route',
     labelNames: ['method', 'route'],
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [registry],
-  })
-  const jobGauge = new Gauge({
-    name: 'statehouse_job_files_done',
-    help: 'Files processed by the running ingest job',
-    labelNames: ['job_id'],
     registers: [registry],
   })
 
@@ -109,7 +103,7 @@ export function registerObservability(app: FastifyInstance, opts: { accessLog?: 
     { schema: { summary: 'Prometheus metrics', tags: ['health'], hide: false }, config: { rateLimit: false } },
     async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
   )
-  return { registry, jobGauge }
+  return { registry }
 }
 
 /**

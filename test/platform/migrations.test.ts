@@ -3,12 +3,18 @@ import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
 import path from 'node:path'
 import { describe, it } from 'node:test'
-import { createDb } from '../../src/platform/db/index.js'
-import { migrateToLatest, migrations } from '../../src/platform/db/migrate.js'
+import { modules } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
+import type { Database } from '../../src/database.js'
+import { createDb as createUntypedDb, tablesOf } from '../../src/platform/db/index.js'
+import { gatherMigrations, migrateToLatest as migrateWith } from '../../src/platform/db/migrate.js'
 import { DIALECTS, postgresql, sqlite } from '../helpers/databases.js'
 import { testEnv } from '../helpers/app.js'
 import { REPO_ROOT } from '../helpers/server-process.js'
+
+const migrations = gatherMigrations(modules)
+const createDb = (...args: Parameters<typeof createUntypedDb>) => tablesOf<Database>(createUntypedDb(...args))
+const migrateToLatest = (db: Parameters<typeof migrateWith>[0]) => migrateWith(db, modules)
 
 for (const dialect of DIALECTS) {
   describe(`migrations on ${dialect.name}`, { skip: dialect.skip }, () => {
@@ -62,11 +68,12 @@ describe('concurrent start-up on one SQLite file', () => {
     // first and then released together, so their migrations really overlap.
     const startAt = Date.now() + 8000
     const script = `
+      import { modules } from './src/app.ts'
       import { createDb } from './src/platform/db/index.ts'
       import { migrateToLatest } from './src/platform/db/migrate.ts'
       const db = createDb({ engine: 'sqlite', filename: process.env.DB_FILE })
       while (Date.now() < ${startAt}) await new Promise((r) => setTimeout(r, 5))
-      await migrateToLatest(db)
+      await migrateToLatest(db, modules)
       await db.close()`
     const runs = Array.from(
       { length: 4 },

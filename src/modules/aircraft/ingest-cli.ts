@@ -9,11 +9,12 @@ import os from 'node:os'
 import { parseArgs } from 'node:util'
 import cliProgress from 'cli-progress'
 import { type Config, loadConfig } from '../../config.js'
-import { createDb } from '../../platform/db/index.js'
-import { migrateToLatest } from '../../platform/db/migrate.js'
+import { createDb, tablesOf } from '../../platform/db/index.js'
+import { type MigrationSource, migrateToLatest } from '../../platform/db/migrate.js'
 import { Problem } from '../../platform/errors.js'
 import { IngestService, type JobView, summarize } from './ingest.js'
 import { openSource, safeSubPrefix, sourceUrl } from './sources.js'
+import type { AircraftTables } from './tables.js'
 
 export const INGEST_USAGE = `usage: statehouse ingest [<source>] [--prefix P] [--json]
 
@@ -58,13 +59,13 @@ function rerunWithSmallYoungGeneration(): Promise<number> {
 }
 
 /** `statehouse ingest` as the CLI runs it: in a child with a small young generation (see above). */
-export async function ingestMain(argv: string[]): Promise<number> {
-  if (process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) return ingestCommand(argv)
+export async function ingestMain(argv: string[], migrations: readonly MigrationSource[]): Promise<number> {
+  if (process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) return ingestCommand(argv, migrations)
   return rerunWithSmallYoungGeneration()
 }
 
-/** Runs the command; resolves with the process exit code. */
-export async function ingestCommand(argv: string[], env: NodeJS.ProcessEnv = process.env, io: CliIo = process): Promise<number> {
+/** Runs the command (migrating first with every module's migrations); resolves with the process exit code. */
+export async function ingestCommand(argv: string[], migrations: readonly MigrationSource[], env: NodeJS.ProcessEnv = process.env, io: CliIo = process): Promise<number> {
   let args: ReturnType<typeof parse>
   function parse() {
     return parseArgs({ args: argv, allowPositionals: true, strict: true, options: { prefix: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } })
@@ -114,14 +115,14 @@ export async function ingestCommand(argv: string[], env: NodeJS.ProcessEnv = pro
       barStarted = true
     } else if (barStarted) bar.update(job.files_done, payload)
   }
-  const ingest = new IngestService(db, openSource(url, config), { leaseMs: config.INGEST_LEASE_SECONDS * 1000, workers: config.INGEST_WORKERS, onProgress })
+  const ingest = new IngestService(tablesOf<AircraftTables>(db), openSource(url, config), { leaseMs: config.INGEST_LEASE_SECONDS * 1000, workers: config.INGEST_WORKERS, onProgress })
   // `on`, not `once`: Ctrl-C reaches this process both from the terminal and through the launcher;
   // a repeated signal must not kill it before the job has released its lease.
   const interrupt = () => void ingest.stop()
   process.on('SIGINT', interrupt)
   process.on('SIGTERM', interrupt)
   try {
-    await migrateToLatest(db)
+    await migrateToLatest(db, migrations)
     let finished: JobView
     try {
       finished = await (await ingest.start(prefix)).done

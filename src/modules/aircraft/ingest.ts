@@ -16,7 +16,7 @@ import { type CompactFile, MalformedFileError } from './formats.js'
 import { ParserPool } from './parser-pool.js'
 import * as repo from './repository.js'
 import type { AircraftSource, SourceObject } from './sources.js'
-import type { IngestJobRow, IngestJobsTable } from './tables.js'
+import type { AircraftTables, IngestJobRow, IngestJobsTable } from './tables.js'
 
 /** A file the job could not use, and why. `file` is empty for a job-level error. */
 export interface JobError {
@@ -110,7 +110,7 @@ export class IngestService {
   private running: { id: string; done: Promise<JobView>; stop: () => void } | undefined
 
   constructor(
-    private readonly db: Db,
+    private readonly db: Db<AircraftTables>,
     private readonly source: AircraftSource,
     private readonly options: IngestOptions,
   ) {}

@@ -1,11 +1,10 @@
 /** SQL of the aircraft module: stats folded in per file, positions, processed files, jobs, the lease. */
 import { CompiledQuery, type Kysely, sql } from 'kysely'
 import type { Db } from '../../platform/db/index.js'
-import type { Database } from '../../platform/db/schema.js'
 import { type CompactFile, STATS_STRIDE, toIso } from './formats.js'
-import type { AircraftStatsTable, IngestJobsTable } from './tables.js'
+import type { AircraftStatsTable, AircraftTables, IngestJobsTable } from './tables.js'
 
-type K = Kysely<Database>
+type K = Kysely<AircraftTables>
 
 const STATS_COLUMNS = [
   'icao',
@@ -110,7 +109,7 @@ export interface FileCommitter {
 }
 
 /** The committer for `db`'s engine (prepares its statements: the tables must exist). */
-export function fileCommitter(db: Db): FileCommitter {
+export function fileCommitter(db: Db<AircraftTables>): FileCommitter {
   const writeFile = fileWriter(db)
   const handle = db.sqlite
   if (handle) {
@@ -192,7 +191,7 @@ export function fileCommitter(db: Db): FileCommitter {
  * `unnest` of column arrays in `trx`, so a file of 9,000 aircraft is two round trips and no
  * 65,535-parameter limit.
  */
-function fileWriter(db: Db): (file: CompactFile, updatedAt: string, trx?: K) => void | Promise<void> {
+function fileWriter(db: Db<AircraftTables>): (file: CompactFile, updatedAt: string, trx?: K) => void | Promise<void> {
   const handle = db.sqlite
   if (handle) {
     const statsRow = `(${STATS_COLUMNS.map(() => '?').join(', ')})`

@@ -19,7 +19,7 @@ import {
   ProcessQuery,
 } from './schemas.js'
 import { safeSubPrefix } from './sources.js'
-import type { AircraftStatsRow } from './tables.js'
+import type { AircraftStatsRow, AircraftTables } from './tables.js'
 
 const problemRef = Type.Unsafe<unknown>({ $ref: 'Problem#' })
 const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, problemRef]))
@@ -43,7 +43,7 @@ export function toStats(row: AircraftStatsRow): AircraftStats {
 }
 
 /** Jobs (`POST /process-s3-data`, `GET /jobs/{id}`) and the public reads of §6. */
-export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db; ingest: IngestService }> = async (app, { db, ingest }) => {
+export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>; ingest: IngestService }> = async (app, { db, ingest }) => {
   app.post(
     '/process-s3-data',
     {

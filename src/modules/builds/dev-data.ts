@@ -7,6 +7,7 @@
 import type { Db } from '../../platform/db/index.js'
 import * as repo from './repository.js'
 import type { BuildStatus } from './schemas.js'
+import type { BuildTables } from './tables.js'
 
 const PLATFORMS = [
   { id: 'oracle-cloud', name: 'Oracle Cloud', cloud_provider: 'oci', region: 'us-ashburn-1' },
@@ -67,7 +68,7 @@ export const DEV_BUILDS: DevBuild[] = [
 ]
 
 /** Loads the development data; safe to call on every start-up. Returns how many builds it added. */
-export async function loadDevelopmentBuilds(db: Db): Promise<number> {
+export async function loadDevelopmentBuilds(db: Db<BuildTables>): Promise<number> {
   // Spread over the last few days, a few hours apart, so lists and "recent" look like real history.
   const start = Date.now() - DEV_BUILDS.length * 6 * 3_600_000
   return db.writeTransaction(async (trx) => {

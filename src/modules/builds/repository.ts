@@ -1,10 +1,9 @@
 /** SQL of the build-state module. Functions take the Kysely they run on (a transaction or the pool). */
 import { type Kysely, sql } from 'kysely'
-import type { Database } from '../../platform/db/schema.js'
 import type { BuildStatus } from './schemas.js'
-import type { BuildFailureTable, BuildRow, ImageTypeTable, OsVersionTable, PlatformTable } from './tables.js'
+import type { BuildFailureTable, BuildRow, BuildTables, ImageTypeTable, OsVersionTable, PlatformTable } from './tables.js'
 
-type Db = Kysely<Database>
+type Db = Kysely<BuildTables>
 type CatalogTable = 'platforms' | 'os_versions' | 'image_types'
 
 export function listCatalog(db: Db, table: 'platforms'): Promise<PlatformTable[]>

@@ -22,7 +22,7 @@ import type {
   StatusCounts,
 } from './schemas.js'
 import { FINAL_STATE, stateName } from './state-codes.js'
-import type { BuildRow } from './tables.js'
+import type { BuildRow, BuildTables } from './tables.js'
 
 const RECENT_ON_SUMMARY = 10
 
@@ -34,7 +34,7 @@ export interface Cached<T> {
 
 export class BuildService {
   constructor(
-    private readonly db: Db,
+    private readonly db: Db<BuildTables>,
     private readonly dashboards: Cache,
   ) {}
 
@@ -278,7 +278,7 @@ function decodeCursor(cursor: string): number {
 
 /** The service with its dashboard cache, namespaced in Redis by this database's cache scope. */
 export async function createBuildService(
-  db: Db,
+  db: Db<BuildTables>,
   options: { redis?: Redis; ttlSeconds: number; onCacheError?: (err: unknown, operation: string) => void },
 ): Promise<BuildService> {
   const scope = await repo.cacheScope(db.kysely)

@@ -3,10 +3,11 @@
  * user from the command line (the password is read from stdin, so it is never in argv or history).
  */
 import { loadConfig } from '../../config.js'
-import { createDb } from '../../platform/db/index.js'
-import { migrateToLatest } from '../../platform/db/migrate.js'
+import { createDb, tablesOf } from '../../platform/db/index.js'
+import { type MigrationSource, migrateToLatest } from '../../platform/db/migrate.js'
 import { Problem } from '../../platform/errors.js'
 import { createUser } from './service.js'
+import type { IdentityTables } from './tables.js'
 
 export const USER_USAGE = 'usage: statehouse user create --username NAME --password-stdin [--superuser] [--email ADDRESS]\n'
 
@@ -16,8 +17,8 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
 }
 
-/** Runs `statehouse user …`; returns the exit code. */
-export async function userCommand(argv: string[]): Promise<number> {
+/** Runs `statehouse user …` (migrating first with every module's migrations); returns the exit code. */
+export async function userCommand(argv: string[], migrations: readonly MigrationSource[]): Promise<number> {
   const [sub, ...rest] = argv
   if (sub !== 'create') {
     process.stderr.write(USER_USAGE)
@@ -51,8 +52,8 @@ export async function userCommand(argv: string[]): Promise<number> {
   const config = loadConfig()
   const db = createDb(config.database)
   try {
-    await migrateToLatest(db)
-    const user = await createUser(db.kysely, { username: options.username, email: options.email ?? null, password, is_superuser: options.superuser })
+    await migrateToLatest(db, migrations)
+    const user = await createUser(tablesOf<IdentityTables>(db).kysely, { username: options.username, email: options.email ?? null, password, is_superuser: options.superuser })
     process.stdout.write(`created user ${user.username} (id ${user.id}${user.is_superuser ? ', superuser' : ''})\n`)
     return 0
   } catch (err) {

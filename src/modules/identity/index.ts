@@ -1,19 +1,23 @@
 /**
- * Wires identity into the app: the JWT key, the verifiers behind `X-API-Key` (issued tokens) and
+ * The identity module. Wires identity into the app: the JWT key, the verifiers behind `X-API-Key` (issued tokens) and
  * `Authorization: Bearer` (JWTs) in the platform's registry, the bootstrap and development users,
  * and the routes. Any module's `config: { auth: … }` route then accepts these credentials.
  */
 import { randomBytes } from 'node:crypto'
 import type { FastifyInstance } from 'fastify'
 import { type Config, ConfigError } from '../../config.js'
+import { type Db, tablesOf } from '../../platform/db/index.js'
+import type { Module, ModuleContext } from '../../platform/module.js'
 import { ensureGeneratedSecret } from '../../platform/secrets.js'
 import { IdmVerifier } from './idm.js'
+import * as m0002 from './migrations/0002_identity.js'
 import { identityRoutes } from './routes.js'
 import { IdentityService, type NewUserInput } from './service.js'
+import type { IdentityTables } from './tables.js'
 import { ApiTokenHasher, JwtIssuer } from './tokens.js'
 
 /** SPEC §3/§5.5 demo users, loaded only with ENVIRONMENT=development. */
-export const DEVELOPMENT_USERS: readonly (NewUserInput & { password: string })[] = [
+const DEVELOPMENT_USERS: readonly (NewUserInput & { password: string })[] = [
   { username: 'admin', password: 'admin123', email: 'admin@example.com', first_name: 'Admin', last_name: 'User', is_superuser: true },
   { username: 'testuser', password: 'testpass', email: 'testuser@example.com', first_name: 'Test', last_name: 'User' },
   { username: 'demo', password: 'password123', email: 'demo@example.com', first_name: 'Demo', last_name: 'User' },
@@ -27,7 +31,7 @@ export const DEVELOPMENT_USERS: readonly (NewUserInput & { password: string })[]
  * The HS256 key: JWT_SECRET (or an alias) when set; required in production; generated once and
  * kept in the data folder in development; a fresh random key per process in tests.
  */
-export function resolveJwtSecret(config: Config): { secret: string; notice?: string } {
+function resolveJwtSecret(config: Config): { secret: string; notice?: string } {
   if (config.JWT_SECRET) return { secret: config.JWT_SECRET }
   if (config.ENVIRONMENT === 'production') {
     throw new ConfigError(['JWT_SECRET: required when ENVIRONMENT=production (at least 32 bytes; aliases JWT_SECRET_KEY, SECRET_KEY)'])
@@ -42,14 +46,14 @@ export function resolveJwtSecret(config: Config): { secret: string; notice?: str
   }
 }
 
-export function createIdentityService(app: FastifyInstance, config: Config): IdentityService {
+function createIdentityService(app: FastifyInstance, config: Config, db: Db<IdentityTables>): IdentityService {
   const { secret, notice } = resolveJwtSecret(config)
   if (notice) app.log.warn(notice)
-  return new IdentityService(app.db.kysely, new JwtIssuer(secret, config.JWT_ACCESS_TOKEN_EXPIRE_MINUTES * 60), new ApiTokenHasher(secret))
+  return new IdentityService(db.kysely, new JwtIssuer(secret, config.JWT_ACCESS_TOKEN_EXPIRE_MINUTES * 60), new ApiTokenHasher(secret))
 }
 
 /** Creates the ADMIN_USERNAME superuser and (in development only) the demo users, each only if absent. */
-export async function bootstrapUsers(app: FastifyInstance, identity: IdentityService, config: Config) {
+async function bootstrapUsers(app: FastifyInstance, identity: IdentityService, config: Config) {
   if (config.ADMIN_USERNAME && config.ADMIN_PASSWORD) {
     if (await identity.ensureUser({ username: config.ADMIN_USERNAME, password: config.ADMIN_PASSWORD, is_superuser: true })) {
       app.log.info({ username: config.ADMIN_USERNAME }, 'created the bootstrap superuser')
@@ -68,8 +72,8 @@ function idmJwksUrl(value: string): string {
   return value
 }
 
-export async function registerIdentity(app: FastifyInstance, config: Config): Promise<IdentityService> {
-  const identity = createIdentityService(app, config)
+async function registerIdentity(app: FastifyInstance, { config, db }: ModuleContext): Promise<void> {
+  const identity = createIdentityService(app, config, tablesOf<IdentityTables>(db))
   app.auth.apiKey.push((credential) => identity.principalFromApiToken(credential))
   app.auth.bearer.push((credential) => identity.principalFromJwt(credential))
   await bootstrapUsers(app, identity, config)
@@ -78,5 +82,10 @@ export async function registerIdentity(app: FastifyInstance, config: Config): Pr
       ? new IdmVerifier({ jwksUrl: idmJwksUrl(config.IDM_JWKS_URL), issuer: config.IDM_ISSUER, audience: config.IDM_AUDIENCE })
       : undefined
   await app.register(identityRoutes, { identity, idm, loginsPerMinute: config.LOGIN_RATE_LIMIT_PER_MINUTE })
-  return identity
+}
+
+export const identityModule: Module = {
+  name: 'identity',
+  migrations: { '0002_identity': m0002 },
+  register: registerIdentity,
 }

@@ -1,9 +1,8 @@
 /** SQL of the identity module: users, profiles and issued API tokens. */
 import type { Kysely } from 'kysely'
-import type { Database } from '../../platform/db/schema.js'
-import type { ApiTokenRow, ProfileRow, UserRow } from './tables.js'
+import type { ApiTokenRow, IdentityTables, ProfileRow, UserRow } from './tables.js'
 
-type Db = Kysely<Database>
+type Db = Kysely<IdentityTables>
 
 export interface NewUser {
   username: string

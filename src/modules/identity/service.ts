@@ -5,11 +5,10 @@
  */
 import type { Kysely } from 'kysely'
 import type { Principal, Scope } from '../../platform/auth/index.js'
-import type { Database } from '../../platform/db/schema.js'
 import { Problem, problems } from '../../platform/errors.js'
 import { hashPassword, verifyPassword } from './passwords.js'
 import * as repo from './repository.js'
-import type { ProfileRow, UserRow } from './tables.js'
+import type { IdentityTables, ProfileRow, UserRow } from './tables.js'
 import { type ApiTokenHasher, grantedScopes, type IssuedJwt, type JwtIssuer } from './tokens.js'
 
 export interface UserView {
@@ -89,7 +88,7 @@ export function loginScopes(isSuperuser: boolean): Scope[] {
 }
 
 /** Creates a user with its profile (password hashed); 409 when the username or email is taken. */
-export async function createUser(db: Kysely<Database>, input: NewUserInput): Promise<UserView> {
+export async function createUser(db: Kysely<IdentityTables>, input: NewUserInput): Promise<UserView> {
   const row = await repo.insertUser(
     db,
     {
@@ -110,7 +109,7 @@ export async function createUser(db: Kysely<Database>, input: NewUserInput): Pro
 
 export class IdentityService {
   constructor(
-    private readonly db: Kysely<Database>,
+    private readonly db: Kysely<IdentityTables>,
     readonly jwt: JwtIssuer,
     private readonly tokens: ApiTokenHasher,
   ) {}

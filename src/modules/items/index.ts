@@ -1,11 +1,19 @@
-/** Wires the items API into the app. */
+/** The items module: wires the items API into the app. */
 import type { FastifyInstance } from 'fastify'
-import type { Config } from '../../config.js'
+import { tablesOf } from '../../platform/db/index.js'
+import type { Module, ModuleContext } from '../../platform/module.js'
+import * as m0003 from './migrations/0003_items.js'
 import { itemsRoutes } from './routes.js'
 import { ItemsService } from './service.js'
+import type { ItemsTablesWithOwners } from './tables.js'
 
-export async function registerItems(app: FastifyInstance, config: Config): Promise<ItemsService> {
-  const items = new ItemsService(app.db.kysely)
+async function registerItems(app: FastifyInstance, { config, db }: ModuleContext): Promise<void> {
+  const items = new ItemsService(tablesOf<ItemsTablesWithOwners>(db).kysely)
   await app.register(itemsRoutes, { items, perMinute: config.ITEMS_RATE_LIMIT_PER_MINUTE })
-  return items
+}
+
+export const itemsModule: Module = {
+  name: 'items',
+  migrations: { '0003_items': m0003 },
+  register: registerItems,
 }

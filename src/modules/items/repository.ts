@@ -1,8 +1,8 @@
 /** SQL of the items module. Every query takes the owner filter, so another user's item is simply absent. */
 import type { Kysely } from 'kysely'
-import type { Database } from '../../platform/db/schema.js'
+import type { ItemsTablesWithOwners } from './tables.js'
 
-type Db = Kysely<Database>
+type Db = Kysely<ItemsTablesWithOwners>
 
 /** Whose items a query may see: one user's, or everyone's (a superuser). */
 export type Visibility = { ownerId: number } | 'all'

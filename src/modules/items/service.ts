@@ -4,15 +4,15 @@
  */
 import type { Kysely } from 'kysely'
 import type { Principal } from '../../platform/auth/index.js'
-import type { Database } from '../../platform/db/schema.js'
 import { problems } from '../../platform/errors.js'
 import * as repo from './repository.js'
 import type { Item, ItemChanges, NewItem } from './schemas.js'
+import type { ItemsTablesWithOwners } from './tables.js'
 
 const notFound = (id: number) => problems.notFound(`item ${id} does not exist`)
 
 export class ItemsService {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(private readonly db: Kysely<ItemsTablesWithOwners>) {}
 
   private visibility(caller: Principal): repo.Visibility {
     if (caller.kind === 'user' && caller.isSuperuser) return 'all'

@@ -15,3 +15,14 @@ export interface ItemsTables {
 }
 
 export type ItemRow = Selectable<ItemsTable>
+
+/** The columns of identity's `users` that items reads (an owner's name); identity owns and migrates that table. */
+export interface ItemOwnersTable {
+  id: number
+  username: string
+}
+
+/** What the items repository may query: its own table, joined to its owners' names. */
+export interface ItemsTablesWithOwners extends ItemsTables {
+  users: ItemOwnersTable
+}

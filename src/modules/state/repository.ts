@@ -1,10 +1,9 @@
 /** SQL of the shared-state module. Functions take the Kysely they run on (a transaction or the pool). */
 import type { Kysely } from 'kysely'
 import type { Engine } from '../../platform/db/index.js'
-import type { Database } from '../../platform/db/schema.js'
-import type { IdempotencyKeyTable, StateLogTable, StateRow } from './tables.js'
+import type { IdempotencyKeyTable, StateLogTable, StateRow, StateTables } from './tables.js'
 
-type Db = Kysely<Database>
+type Db = Kysely<StateTables>
 
 /** The state row (run through `Db.prepared` on the hot path). */
 export function stateQuery(db: Db) {

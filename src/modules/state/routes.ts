@@ -11,7 +11,7 @@ export interface StateRoutesOptions {
   state: StateService
   health: HealthProbe
   /** Route → summary, filled as routes register (for GET /). */
-  endpoints: Map<string, string>
+  endpoints: ReadonlyMap<string, string>
   /** Whether /ui/ exists, so a browser on / is sent there. */
   hasUi: boolean
 }

@@ -4,7 +4,7 @@ import { problems } from '../../platform/errors.js'
 import { type UpdateCommand, type UpdateOutcome, planBatch } from './apply-updates.js'
 import * as repo from './repository.js'
 import type { LogEntry, LogsQuery, LogsResponse, StateValue } from './schemas.js'
-import type { StateLogRow, StateRow } from './tables.js'
+import type { StateLogRow, StateRow, StateTables } from './tables.js'
 import { WriteBatcher } from './write-batcher.js'
 
 /** How many of the newest log entries the single-writer cache keeps (the largest page). */
@@ -31,7 +31,7 @@ export class StateService {
   private cache: { state: StateRow; recent: LogEntry[] } | undefined
 
   constructor(
-    private readonly db: Db,
+    private readonly db: Db<StateTables>,
     /** Called after each commit with the changes it made (events fan-out hooks in here). */
     private readonly onCommitted: (changes: StateChange[]) => void = () => {},
   ) {

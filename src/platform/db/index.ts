@@ -1,7 +1,8 @@
 /**
  * One Kysely instance over either engine. SQLite (better-sqlite3) is the embedded default; PostgreSQL
- * (pg) is for scale-out. Repositories only see `Kysely<Database>`; the few places where the SQL must
- * differ ask `engine`.
+ * (pg) is for scale-out. The platform knows no tables: each module takes a typed view of its own
+ * (`tablesOf<ItsTables>(db)`), and its repositories see `Kysely<ItsTables>`; the few places where the
+ * SQL must differ ask `engine`.
  */
 import fs from 'node:fs'
 import path from 'node:path'
@@ -9,18 +10,18 @@ import SQLite from 'better-sqlite3'
 import { type Compilable, CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
 import pg from 'pg'
 import type { DatabaseTarget } from '../../config.js'
-import type { Database } from './schema.js'
 
 export type Engine = DatabaseTarget['engine']
 
-export interface Db {
-  kysely: Kysely<Database>
+/** A database handle; `DB` is the tables its holder may see (none, until a module names its own). */
+export interface Db<DB = object> {
+  kysely: Kysely<DB>
   engine: Engine
   /** The raw better-sqlite3 handle (SQLite only), for the few hot statements that skip the builder. */
   sqlite?: SQLite.Database
   /** Runs `fn` in a write transaction: BEGIN IMMEDIATE on SQLite (takes the write lock up front, so the
    * busy timeout applies instead of a mid-transaction SQLITE_BUSY), a normal transaction on PostgreSQL. */
-  writeTransaction<T>(fn: (trx: Kysely<Database>) => Promise<T>): Promise<T>
+  writeTransaction<T>(fn: (trx: Kysely<DB>) => Promise<T>): Promise<T>
   /**
    * For hot read paths: compiles a Kysely query once and returns a runner that takes fresh parameters
    * (in the order the compiled query lists them). On SQLite the statement is also prepared once —
@@ -29,6 +30,14 @@ export interface Db {
   prepared<R>(query: Compilable<R>): (params?: readonly unknown[]) => Promise<R[]>
   ping(): Promise<void>
   close(): Promise<void>
+}
+
+/**
+ * The same handle, typed for a module's own tables: one connection (and pool) serves every module,
+ * while each module's code can name only the tables it declares.
+ */
+export function tablesOf<T>(db: Db<any>): Db<T> {
+  return db as Db<T>
 }
 
 export interface DbOptions {
@@ -61,7 +70,7 @@ export function createDb(target: DatabaseTarget, opts: DbOptions = {}): Db {
   // reported on the pool, checked-out ones on the client itself (the query then fails normally).
   pool.on('error', () => {})
   pool.on('connect', (client) => client.on('error', () => {}))
-  const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) })
+  const kysely = new Kysely<object>({ dialect: new PostgresDialect({ pool }) })
   return {
     kysely,
     engine: 'postgresql',
@@ -84,7 +93,7 @@ function createSqlite(filename: string, opts: DbOptions): Db {
   handle.pragma(`synchronous = ${opts.sqliteSynchronous ?? 'FULL'}`)
   handle.pragma('foreign_keys = ON')
   handle.pragma('busy_timeout = 5000')
-  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database: handle }) })
+  const kysely = new Kysely<object>({ dialect: new SqliteDialect({ database: handle }) })
   return {
     kysely,
     engine: 'sqlite',

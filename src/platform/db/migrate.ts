@@ -1,28 +1,40 @@
 /**
- * Applies the one migration set to either engine. On PostgreSQL a session advisory lock wraps the
- * whole run, so replicas that start together migrate once and the others wait, then find nothing to do;
- * on SQLite one immediate transaction does the same for processes sharing a file.
+ * Applies the modules' migrations, gathered into one set, to either engine. On PostgreSQL a session
+ * advisory lock wraps the whole run, so replicas that start together migrate once and the others
+ * wait, then find nothing to do; on SQLite one immediate transaction does the same for processes
+ * sharing a file.
  */
 import { type Kysely, type Migration, type MigrationResultSet, Migrator, sql } from 'kysely'
 import type { Db } from './index.js'
-import * as m0001 from './migrations/0001_state.js'
-import * as m0002 from './migrations/0002_identity.js'
-import * as m0003 from './migrations/0003_items.js'
-import * as m0004 from './migrations/0004_builds.js'
-import * as m0005 from './migrations/0005_aircraft.js'
 
-/** Ordered by name; append only. */
-export const migrations: Record<string, Migration> = {
-  '0001_state': m0001,
-  '0002_identity': m0002,
-  '0003_items': m0003,
-  '0004_builds': m0004,
-  '0005_aircraft': m0005,
+/** Whoever brings migrations (a module): its name for error messages, and its migrations by name. */
+export interface MigrationSource {
+  name: string
+  migrations: Readonly<Record<string, Migration>>
+}
+
+/**
+ * One map of every source's migrations, ordered by name (Kysely runs them in that order). Names are
+ * what kysely_migration records, so they must be unique across modules: a duplicate fails loudly.
+ */
+export function gatherMigrations(sources: readonly MigrationSource[]): Record<string, Migration> {
+  const owner = new Map<string, string>()
+  const entries: [string, Migration][] = []
+  for (const source of sources) {
+    for (const [name, migration] of Object.entries(source.migrations)) {
+      const other = owner.get(name)
+      if (other !== undefined) throw new Error(`migration ${name} is defined by both ${other} and ${source.name}`)
+      owner.set(name, source.name)
+      entries.push([name, migration])
+    }
+  }
+  return Object.fromEntries(entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
 }
 
 const MIGRATION_LOCK_KEY = 7_462_001 // arbitrary, fixed: "statehouse migrations"
 
-export async function migrateToLatest(db: Db): Promise<MigrationResultSet> {
+export async function migrateToLatest(db: Db<any>, sources: readonly MigrationSource[]): Promise<MigrationResultSet> {
+  const migrations = gatherMigrations(sources)
   const run = (kysely: Kysely<any>) =>
     // Unordered: modules were given their numbers up front and land in any order, so a database
     // that already ran 0005 must still accept 0002 later.

@@ -1,12 +1,7 @@
-import { type CreateTableBuilder, type Kysely, SqliteAdapter, sql } from 'kysely'
+import type { Kysely } from 'kysely'
+import { withoutRowIdOnSqlite as clustered } from '../../../platform/db/dialect.js'
 
-/**
- * On SQLite, narrow tables keyed by text are WITHOUT ROWID: the rows live in the primary-key B-tree
- * itself, so an insert touches one B-tree instead of a rowid table plus a key index (positions grow
- * by ~7,000 rows per snapshot). PostgreSQL has no such option and needs none.
- */
-const clustered = (db: Kysely<any>) => (b: CreateTableBuilder<any, any>) =>
-  db.getExecutor().adapter instanceof SqliteAdapter ? b.modifyEnd(sql`without rowid`) : b
+// WITHOUT ROWID on SQLite for the narrow text-keyed tables (positions grow by ~7,000 rows per snapshot).
 
 /** Aircraft ingest (SPEC §6): stats, positions, processed files, jobs and the one-job lease. */
 export async function up(db: Kysely<any>): Promise<void> {

@@ -1,23 +1,12 @@
-import { type Kysely, SqliteAdapter } from 'kysely'
-
-const isSqlite = (db: Kysely<any>) => db.getExecutor().adapter instanceof SqliteAdapter
-
-/**
- * An ever-increasing surrogate key: SQLite's AUTOINCREMENT (never reuses a deleted id, so an old
- * id can never name someone else's row), PostgreSQL's bigserial.
- */
-export function serialId(db: Kysely<any>) {
-  return isSqlite(db)
-    ? (['integer', (c: any) => c.primaryKey().autoIncrement()] as const)
-    : (['bigserial', (c: any) => c.primaryKey()] as const)
-}
+import type { Kysely } from 'kysely'
+import { neverReusedId } from '../../../platform/db/dialect.js'
 
 /**
  * Identity (SPEC §3): users, one profile per user, issued API tokens. Booleans are 0/1 integers
  * on both engines (SQLite has no boolean type); timestamps are ISO 8601 UTC text like everywhere.
  */
 export async function up(db: Kysely<any>): Promise<void> {
-  const [idType, idColumn] = serialId(db)
+  const [idType, idColumn] = neverReusedId(db)
   await db.schema
     .createTable('users')
     .addColumn('id', idType, idColumn)

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { type Kysely, SqliteAdapter } from 'kysely'
-
-const isSqlite = (db: Kysely<any>) => db.getExecutor().adapter instanceof SqliteAdapter
+import type { Kysely } from 'kysely'
+import { rowIdType } from '../../../platform/db/dialect.js'
 
 /** Catalog ids every installation starts with (SPEC §5.1). */
 export const SEED_PLATFORMS = [
@@ -30,7 +29,7 @@ export const SEED_IMAGE_TYPES = [
  */
 export async function up(db: Kysely<any>): Promise<void> {
   // SQLite's rowid alias must be spelled INTEGER PRIMARY KEY; PostgreSQL gets an identity column.
-  const serialId = isSqlite(db) ? 'integer' : 'bigserial'
+  const idType = rowIdType(db)
   await db.schema
     .createTable('platforms')
     .addColumn('id', 'text', (c) => c.primaryKey())
@@ -56,7 +55,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('builds')
-    .addColumn('id', serialId, (c) => c.primaryKey())
+    .addColumn('id', idType, (c) => c.primaryKey())
     .addColumn('build_id', 'text', (c) => c.notNull().unique())
     .addColumn('platform', 'text', (c) => c.notNull().references('platforms.id'))
     .addColumn('os_version', 'text', (c) => c.notNull().references('os_versions.id'))
@@ -76,7 +75,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('build_states')
-    .addColumn('id', serialId, (c) => c.primaryKey())
+    .addColumn('id', idType, (c) => c.primaryKey())
     .addColumn('build_pk', 'bigint', (c) => c.notNull().references('builds.id'))
     .addColumn('state_code', 'integer', (c) => c.notNull())
     .addColumn('message', 'text')
@@ -86,7 +85,7 @@ export async function up(db: Kysely<any>): Promise<void> {
 
   await db.schema
     .createTable('build_failures')
-    .addColumn('id', serialId, (c) => c.primaryKey())
+    .addColumn('id', idType, (c) => c.primaryKey())
     .addColumn('build_pk', 'bigint', (c) => c.notNull().references('builds.id'))
     .addColumn('state_code', 'integer', (c) => c.notNull())
     .addColumn('error_message', 'text', (c) => c.notNull())

@@ -1,7 +1,5 @@
-import { type Kysely, SqliteAdapter } from 'kysely'
-
-/** SQLite's rowid alias must be spelled INTEGER PRIMARY KEY (it is 64-bit); PostgreSQL needs bigint. */
-const bigId = (db: Kysely<any>) => (db.getExecutor().adapter instanceof SqliteAdapter ? 'integer' : 'bigint')
+import type { Kysely } from 'kysely'
+import { assignedBigIdType as bigId } from '../../../platform/db/dialect.js'
 
 /** Shared state (SPEC §2): the one state row, its audit log and idempotency records. */
 export async function up(db: Kysely<any>): Promise<void> {

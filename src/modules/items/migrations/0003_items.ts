@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely'
-import { serialId } from './0002_identity.js'
+import { neverReusedId } from '../../../platform/db/dialect.js'
 
 /** Items (SPEC §4): each belongs to the user who created it. */
 export async function up(db: Kysely<any>): Promise<void> {
-  const [idType, idColumn] = serialId(db)
+  const [idType, idColumn] = neverReusedId(db)
   await db.schema
     .createTable('items')
     .addColumn('id', idType, idColumn)
