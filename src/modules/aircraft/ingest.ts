@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto'
 import os from 'node:os'
 import type { Db } from '../../platform/db/index.js'
-import { problems } from '../../platform/errors.js'
+import { problems } from './problems.js'
 import { type CompactFile, MalformedFileError } from './formats.js'
 import { ParserPool } from './parser-pool.js'
 import * as repo from './repository.js'
@@ -156,7 +156,7 @@ export class IngestService {
       })
       return result
     })
-    if (!claim.claimed) throw problems.conflict(`ingest job ${claim.holder} is already running; one job runs at a time`)
+    if (!claim.claimed) throw problems.jobRunning(claim.holder)
     let stopped = false
     const done = this.run(id, prefix, () => stopped)
     this.running = { id, done, stop: () => (stopped = true) }

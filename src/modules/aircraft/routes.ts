@@ -1,9 +1,10 @@
 /** HTTP surface of the aircraft module (SPEC §6): jobs and public reads. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { errors } from '../../platform/http/problem-responses.js'
 import type { Db } from '../../platform/db/index.js'
-import { problems } from '../../platform/errors.js'
 import { type IngestService, summarize } from './ingest.js'
+import { problems } from './problems.js'
 import * as repo from './repository.js'
 import {
   AircraftListItem,
@@ -20,9 +21,6 @@ import {
 } from './schemas.js'
 import { safeSubPrefix } from './sources.js'
 import type { AircraftStatsRow, AircraftTables } from './tables.js'
-
-const problemRef = Type.Unsafe<unknown>({ $ref: 'Problem#' })
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, problemRef]))
 
 /** A stored stats row in the API shape: averages derived from sums and counts. */
 export function toStats(row: AircraftStatsRow): AircraftStats {
@@ -80,7 +78,7 @@ export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>;
     },
     async (request) => {
       const job = await ingest.job(request.params.id)
-      if (!job) throw problems.notFound(`no job ${request.params.id}`)
+      if (!job) throw problems.jobNotFound(request.params.id)
       return job
     },
   )
@@ -90,7 +88,7 @@ export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>;
   }
   const readStats = async (icao: string) => {
     const row = await repo.findStats(db.kysely, icao.toLowerCase())
-    if (!row) throw problems.notFound(`no statistics for aircraft ${icao.toLowerCase()}`)
+    if (!row) throw problems.statsNotFound(icao.toLowerCase())
     return toStats(row)
   }
   app.get('/aircraft-stats/:icao', statsRoute, async (request) => readStats(request.params.icao))
@@ -120,7 +118,7 @@ export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>;
       const icao = request.params.icao.toLowerCase()
       const { page, limit } = request.query
       const rows = await repo.listPositions(db.kysely, icao, limit, (page - 1) * limit)
-      if (rows.length === 0 && !(await repo.findStats(db.kysely, icao))) throw problems.notFound(`no aircraft ${icao}`)
+      if (rows.length === 0 && !(await repo.findStats(db.kysely, icao))) throw problems.aircraftNotFound(icao)
       return rows
     },
   )

@@ -1,6 +1,7 @@
 /** HTTP surface of the build-state API (SPEC §5). Reads need the `read` scope, writes `write`, catalog creates `admin`. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { errors } from '../../platform/http/problem-responses.js'
 import {
   BuildCreated,
   BuildDetail,
@@ -35,8 +36,6 @@ export interface BuildRoutesOptions {
   builds: BuildService
 }
 
-const problemRef = Type.Unsafe<unknown>({ $ref: 'Problem#' })
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, problemRef]))
 const READ = { auth: { scope: 'read' as const } }
 const WRITE = { auth: { scope: 'write' as const } }
 const ADMIN = { auth: { scope: 'admin' as const } }

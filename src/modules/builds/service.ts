@@ -2,7 +2,7 @@
 import type { Redis } from 'ioredis'
 import { Cache, type CacheOutcome } from '../../platform/cache.js'
 import type { Db } from '../../platform/db/index.js'
-import { problems } from '../../platform/errors.js'
+import { problems } from './problems.js'
 import * as repo from './repository.js'
 import type {
   BuildDetail,
@@ -62,7 +62,7 @@ export class BuildService {
   }
 
   private async createCatalog(table: 'platforms' | 'os_versions' | 'image_types', what: string, row: Parameters<typeof repo.insertCatalog>[2]) {
-    if (!(await repo.insertCatalog(this.db.kysely, table, row))) throw problems.conflict(`${what} "${row.id}" exists already`)
+    if (!(await repo.insertCatalog(this.db.kysely, table, row))) throw problems.catalogEntryExists(what, row.id)
     // The summary lists every catalog platform.
     if (table === 'platforms') await this.dashboards.invalidate()
     return { id: row.id, status: 'created' as const }
@@ -96,7 +96,7 @@ export class BuildService {
         created_at: now,
         updated_at: now,
       })
-      if (pk === undefined) throw problems.conflict(`build "${body.build_id}" exists already`)
+      if (pk === undefined) throw problems.buildExists(body.build_id)
       await repo.insertState(trx, pk, 0, 'Build initialized', now)
       return pk
     })
@@ -105,13 +105,13 @@ export class BuildService {
   }
 
   async recordState(buildId: string, body: NewState): Promise<{ status: 'updated'; build_id: string; new_state: number }> {
-    if (body.state_code % 5 !== 0) throw problems.badRequest(`state_code ${body.state_code} is not a multiple of 5 (see GET /state-codes)`)
+    if (body.state_code % 5 !== 0) throw problems.stateCodeNotMultipleOfFive(body.state_code)
     const now = new Date().toISOString()
     const build = await this.db.writeTransaction(async (trx) => {
       const build = await repo.findBuild(trx, buildId)
-      if (!build) throw problems.notFound(`build "${buildId}" does not exist`)
+      if (!build) throw problems.buildNotFound(buildId)
       if ((await repo.advanceBuild(trx, build.id, body.state_code, now)) === undefined) {
-        throw problems.conflict(`build "${build.build_id}" reached state ${FINAL_STATE} (${stateName(FINAL_STATE)}); it takes no further states`)
+        throw problems.buildFinished(build.build_id, FINAL_STATE, stateName(FINAL_STATE))
       }
       await repo.insertState(trx, build.id, body.state_code, body.message ?? null, now)
       return build
@@ -124,9 +124,9 @@ export class BuildService {
     const now = new Date().toISOString()
     const found = await this.db.writeTransaction(async (trx) => {
       const found = await repo.findBuild(trx, buildId)
-      if (!found) throw problems.notFound(`build "${buildId}" does not exist`)
+      if (!found) throw problems.buildNotFound(buildId)
       const build = await repo.markFailed(trx, found.id, now)
-      if (!build) throw problems.notFound(`build "${buildId}" does not exist`)
+      if (!build) throw problems.buildNotFound(buildId)
       await repo.insertFailure(trx, {
         build_pk: build.id,
         state_code: build.current_state,
@@ -194,7 +194,7 @@ export class BuildService {
 
   private async mustFind(buildId: string): Promise<BuildRow> {
     const build = await repo.findBuild(this.db.kysely, buildId)
-    if (!build) throw problems.notFound(`build "${buildId}" does not exist`)
+    if (!build) throw problems.buildNotFound(buildId)
     return build
   }
 
@@ -238,7 +238,7 @@ export class BuildService {
   async platform(platform: string, limit: number): Promise<Cached<PlatformBuilds>> {
     return this.cached(`platform:${limit}:${platform}`, async () => {
       if (!(await repo.catalogIdExists(this.db.kysely, 'platforms', platform))) {
-        throw problems.notFound(`platform "${platform}" does not exist (see GET /platforms)`)
+        throw problems.platformNotFound(platform)
       }
       return { platform, builds: (await repo.listBuilds(this.db.kysely, { platform, limit })).map(toSummary) }
     })
@@ -272,7 +272,7 @@ function encodeCursor(lastId: number): string {
 
 function decodeCursor(cursor: string): number {
   const match = /^before:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString())
-  if (!match) throw problems.validation([{ path: 'querystring.cursor', message: 'is not a cursor this API issued' }])
+  if (!match) throw problems.badCursor()
   return Number(match[1])
 }
 

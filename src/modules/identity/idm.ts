@@ -4,7 +4,7 @@
  * never be "signed" with a public key used as an HMAC secret.
  */
 import { createRemoteJWKSet, errors, jwtVerify } from 'jose'
-import { problems } from '../../platform/errors.js'
+import { problems } from './problems.js'
 
 export interface IdmSettings {
   jwksUrl: string

@@ -2,9 +2,9 @@
 import formbody from '@fastify/formbody'
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { onRequestAsyncHookHandler } from 'fastify'
-import { Type } from 'typebox'
+import { errors } from '../../platform/http/problem-responses.js'
 import type { Principal } from '../../platform/auth/index.js'
-import { problems } from '../../platform/errors.js'
+import { problems } from './problems.js'
 import { perClientLimit } from '../../platform/rate-limit.js'
 import type { IdmVerifier } from './idm.js'
 import {
@@ -34,9 +34,6 @@ export interface IdentityRoutesOptions {
   idm?: IdmVerifier
   loginsPerMinute: number
 }
-
-const problemRef = Type.Unsafe<unknown>({ $ref: 'Problem#' })
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, problemRef]))
 
 const caller = (principal: Principal | null): Principal => {
   // The auth hook sets it on every route that declares `config.auth`; reaching here without one is a bug.

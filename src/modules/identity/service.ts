@@ -5,8 +5,9 @@
  */
 import type { Kysely } from 'kysely'
 import type { Principal, Scope } from '../../platform/auth/index.js'
-import { Problem, problems } from '../../platform/errors.js'
+import { Problem } from '../../platform/errors.js'
 import { hashPassword, verifyPassword } from './passwords.js'
+import { problems } from './problems.js'
 import * as repo from './repository.js'
 import type { IdentityTables, ProfileRow, UserRow } from './tables.js'
 import { type ApiTokenHasher, grantedScopes, type IssuedJwt, type JwtIssuer } from './tokens.js'
@@ -103,7 +104,7 @@ export async function createUser(db: Kysely<IdentityTables>, input: NewUserInput
     },
     new Date().toISOString(),
   )
-  if (!row) throw problems.conflict(`a user with username ${JSON.stringify(input.username)} or that email already exists`)
+  if (!row) throw problems.userExists(input.username)
   return toUserView(row)
 }
 
@@ -134,13 +135,13 @@ export class IdentityService {
   /** 403 unless the caller is this user or acts as a superuser. */
   assertSelfOrSuperuser(caller: Principal, userId: number) {
     if (caller.userId === userId || actsAsSuperuser(caller)) return
-    throw problems.forbidden('only the user itself or a superuser may do this')
+    throw problems.notSelfOrSuperuser()
   }
 
   async getUser(caller: Principal, id: number): Promise<UserView> {
     this.assertSelfOrSuperuser(caller, id)
     const row = await repo.findUserById(this.db, id)
-    if (!row) throw problems.notFound(`user ${id} does not exist`)
+    if (!row) throw problems.userNotFound(id)
     return toUserView(row)
   }
 
@@ -150,17 +151,17 @@ export class IdentityService {
       throw problems.forbidden('only a superuser may change is_superuser')
     }
     if (changes.email && (await repo.emailTakenByOther(this.db, changes.email, id))) {
-      throw problems.conflict('another user already has that email')
+      throw problems.emailTaken()
     }
     const { password, ...rest } = changes
     const stored: repo.UserChanges = { ...rest, ...(password !== undefined ? { password_hash: await hashPassword(password) } : {}) }
-    if (!(await repo.updateUser(this.db, id, stored, new Date().toISOString()))) throw problems.notFound(`user ${id} does not exist`)
+    if (!(await repo.updateUser(this.db, id, stored, new Date().toISOString()))) throw problems.userNotFound(id)
   }
 
   async getProfile(caller: Principal, id: number): Promise<ProfileRow & { is_active: boolean; deactivated_at: string | null }> {
     this.assertSelfOrSuperuser(caller, id)
     const [user, profile] = await Promise.all([repo.findUserById(this.db, id), repo.findProfile(this.db, id)])
-    if (!user || !profile) throw problems.notFound(`user ${id} does not exist`)
+    if (!user || !profile) throw problems.userNotFound(id)
     return { ...profile, is_active: user.is_active === 1, deactivated_at: user.deactivated_at }
   }
 
@@ -192,7 +193,7 @@ export class IdentityService {
   ): Promise<{ id: number; token: string; name: string; scopes: string[]; expires_at: string | null }> {
     this.assertSelfOrSuperuser(caller, userId)
     const user = await repo.findUserById(this.db, userId)
-    if (!user) throw problems.notFound(`user ${userId} does not exist`)
+    if (!user) throw problems.userNotFound(userId)
     const scopes = [...new Set(input.scopes)]
     // A token can never do more than its owner: only a superuser's token may carry admin.
     if (scopes.includes('admin') && user.is_superuser !== 1) {
@@ -213,7 +214,7 @@ export class IdentityService {
 
   async listTokens(caller: Principal, userId: number): Promise<TokenView[]> {
     this.assertSelfOrSuperuser(caller, userId)
-    if (!(await repo.findUserById(this.db, userId))) throw problems.notFound(`user ${userId} does not exist`)
+    if (!(await repo.findUserById(this.db, userId))) throw problems.userNotFound(userId)
     const now = Date.now()
     return (await repo.listApiTokens(this.db, userId)).map((t) => ({
       id: t.id,
@@ -229,7 +230,7 @@ export class IdentityService {
   async revokeToken(caller: Principal, userId: number, tokenId: number): Promise<void> {
     this.assertSelfOrSuperuser(caller, userId)
     if (!(await repo.revokeApiToken(this.db, userId, tokenId, new Date().toISOString()))) {
-      throw problems.notFound(`user ${userId} has no token ${tokenId}`)
+      throw problems.tokenNotFound(userId, tokenId)
     }
   }
 

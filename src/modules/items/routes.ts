@@ -1,8 +1,9 @@
 /** HTTP surface of the items API (SPEC §4): every route needs a JWT and has its own rate limit. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { errors } from '../../platform/http/problem-responses.js'
 import type { AuthRequirement, Principal } from '../../platform/auth/index.js'
-import { problems } from '../../platform/errors.js'
+import { problems } from './problems.js'
 import { perClientLimit } from '../../platform/rate-limit.js'
 import { Item, ItemChanges, ItemParams, ItemsQuery, NewItem } from './schemas.js'
 import type { ItemsService } from './service.js'
@@ -11,9 +12,6 @@ export interface ItemsRoutesOptions {
   items: ItemsService
   perMinute: number
 }
-
-const problemRef = Type.Unsafe<unknown>({ $ref: 'Problem#' })
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, problemRef]))
 
 const caller = (principal: Principal | null): Principal => {
   if (!principal) throw problems.unauthorized('Not authenticated', 'Bearer')

@@ -4,24 +4,24 @@
  */
 import type { Kysely } from 'kysely'
 import type { Principal } from '../../platform/auth/index.js'
-import { problems } from '../../platform/errors.js'
+import { problems } from './problems.js'
 import * as repo from './repository.js'
 import type { Item, ItemChanges, NewItem } from './schemas.js'
 import type { ItemsTablesWithOwners } from './tables.js'
 
-const notFound = (id: number) => problems.notFound(`item ${id} does not exist`)
+const notFound = problems.itemNotFound
 
 export class ItemsService {
   constructor(private readonly db: Kysely<ItemsTablesWithOwners>) {}
 
   private visibility(caller: Principal): repo.Visibility {
     if (caller.kind === 'user' && caller.isSuperuser) return 'all'
-    if (caller.userId === undefined) throw problems.forbidden('items belong to users; log in as one')
+    if (caller.userId === undefined) throw problems.notAUser()
     return { ownerId: caller.userId }
   }
 
   async create(caller: Principal, input: NewItem): Promise<Item> {
-    if (caller.userId === undefined) throw problems.forbidden('items belong to users; log in as one')
+    if (caller.userId === undefined) throw problems.notAUser()
     const id = await repo.insertItem(this.db, caller.userId, { name: input.name, description: input.description ?? null }, new Date().toISOString())
     return this.get(caller, id)
   }

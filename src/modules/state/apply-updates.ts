@@ -5,7 +5,8 @@
  * never spoils the others that share its transaction.
  */
 import { createHash } from 'node:crypto'
-import { type Problem, problems } from '../../platform/errors.js'
+import type { Problem } from '../../platform/errors.js'
+import { problems } from './problems.js'
 import type { UpdateBody, UpdateResponse } from './schemas.js'
 import type { IdempotencyKeyTable, StateLogTable, StateRow } from './tables.js'
 
@@ -75,7 +76,7 @@ export function planBatch(
     if (cmd.ifMatch !== undefined && cmd.ifMatch !== '*' && cmd.ifMatch !== state.version) {
       return {
         ok: false,
-        problem: problems.preconditionFailed(`If-Match names version ${cmd.ifMatch}, but the state is at version ${state.version}`),
+        problem: problems.versionMismatch(cmd.ifMatch, state.version),
       }
     }
     const { body } = cmd

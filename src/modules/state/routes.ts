@@ -1,6 +1,7 @@
 /** HTTP surface of the shared-state API (SPEC §2.1–2.3, §2.5). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
+import { errors } from '../../platform/http/problem-responses.js'
 import { DATABASE_UNAVAILABLE, isUnavailable, problems, sendProblem } from '../../platform/errors.js'
 import type { HealthProbe } from '../../platform/health.js'
 import { PACKAGE_VERSION } from '../../platform/paths.js'
@@ -15,9 +16,6 @@ export interface StateRoutesOptions {
   /** Whether /ui/ exists, so a browser on / is sent there. */
   hasUi: boolean
 }
-
-const problemRef = Type.Unsafe<unknown>({ $ref: 'Problem#' })
-const errors = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, problemRef]))
 
 export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async (app, { state, health, endpoints, hasUi }) => {
   const startedAt = performance.now()

@@ -1,6 +1,6 @@
 /** Rules of the shared-state API (SPEC §2): reads, batched updates and the audit log. */
 import type { Db } from '../../platform/db/index.js'
-import { problems } from '../../platform/errors.js'
+import { problems } from './problems.js'
 import { type UpdateCommand, type UpdateOutcome, planBatch } from './apply-updates.js'
 import * as repo from './repository.js'
 import type { LogEntry, LogsQuery, LogsResponse, StateValue } from './schemas.js'
@@ -152,7 +152,7 @@ function decodeCursor(cursor: string): number {
   const match = /^before:(\d{1,16})$/.exec(Buffer.from(cursor, 'base64url').toString())
   const before = match ? Number(match[1]) : Number.NaN
   if (!Number.isSafeInteger(before) || before < 1) {
-    throw problems.validation([{ path: 'querystring.cursor', message: 'is not a cursor this API returned' }])
+    throw problems.badCursor()
   }
   return before
 }
@@ -164,7 +164,7 @@ export function parseIfMatch(header: string | undefined): number | '*' | undefin
   if (value === '*') return '*'
   const match = /^(?:W\/)?"?(\d{1,16})"?$/.exec(value)
   if (!match) {
-    throw problems.validation([{ path: 'headers.if-match', message: 'must be a version in quotes, e.g. "42"' }])
+    throw problems.badIfMatch()
   }
   return Number(match[1])
 }
