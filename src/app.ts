@@ -30,9 +30,10 @@ import { createRedis } from './platform/redis.js'
 
 /**
  * Every domain module, registered in this order. Identity comes before the modules whose routes
- * accept its credentials: it adds the API-token and JWT verifiers to the auth registry as it
- * registers. State comes first so GET / sits at the top of the docs, as before. Migrations do not
- * follow this order: they run by name across all modules (see platform/db/migrate.ts).
+ * accept its credentials (items, builds, aircraft): registering it adds the API-token and JWT
+ * verifiers to the platform's auth registry, so they are in place before any route that takes them
+ * is wired. The order is also the order routes appear in GET / and the OpenAPI document (state's
+ * index first). Migrations do not follow it: they run by name across all modules (platform/db/migrate.ts).
  */
 export const modules: readonly Module[] = [stateModule, identityModule, itemsModule, buildsModule, aircraftModule]
 
