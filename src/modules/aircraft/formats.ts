@@ -22,9 +22,18 @@ import { gunzipSync } from 'node:zlib'
 /** An aircraft id: 1–10 ASCII letters or digits, optionally `~`-prefixed (a non-ICAO TIS-B track). */
 export const ICAO_PATTERN = /^~?[a-z0-9]{1,10}$/i
 
-/** The id lower-cased when it is one ({@link ICAO_PATTERN}), else null. No trimming: `" a1"` is not an id. */
-export function normalizeIcao(s: unknown): string | null {
-  return typeof s === 'string' && ICAO_PATTERN.test(s) ? s.toLowerCase() : null
+/**
+ * The id as written when it is one ({@link ICAO_PATTERN}), else null. No trimming: `" a1"` is not an
+ * id. Ids are returned as the data first wrote them (a flat record's `A320` stays `A320`) and matched
+ * case-insensitively, through {@link icaoKey}.
+ */
+export function readIcao(s: unknown): string | null {
+  return typeof s === 'string' && ICAO_PATTERN.test(s) ? s : null
+}
+
+/** The key an id is stored and matched by: lower-cased, so `A320` and `a320` are one aircraft. */
+export function icaoKey(icao: string): string {
+  return icao.toLowerCase()
 }
 
 /** A file that cannot be read as either format; `reason` is what the job records as `{file, reason}`. */
@@ -42,7 +51,7 @@ export class MalformedFileError extends Error {
 
 /** One aircraft's statistics over one file, or (folded with {@link mergeAggregates}) over many. */
 export interface AircraftAggregate {
-  /** Lower-cased id. */
+  /** The id as first written (see {@link readIcao}); {@link icaoKey} of it identifies the aircraft. */
   icao: string
   registration: string | null
   type: string | null
@@ -64,6 +73,7 @@ export interface AircraftAggregate {
 
 /** A position report: `timestamp` = `now - seen_pos`, ISO 8601 UTC to the millisecond. */
 export interface AircraftPosition {
+  /** Its aircraft's id as first written. */
   icao: string
   timestamp: string
   lat: number
@@ -123,9 +133,9 @@ const minIso = (a: string | null, b: string | null) => (a === null ? b : b === n
 const maxIso = (a: string | null, b: string | null) => (a === null ? b : b === null ? a : a >= b ? a : b)
 
 /**
- * Folds `b` (the later file) into `a`: observations, sums and counts add, maxima take the max,
- * emergency ORs, first_seen takes the min and last_seen the max, registration/type keep the latest
- * non-null. Associative, and commutative except for registration/type (latest wins), so stored
+ * Folds `b` (the later file) into `a`: the id keeps `a`'s spelling (the first written), observations,
+ * sums and counts add, maxima take the max, emergency ORs, first_seen takes the min and last_seen the
+ * max, registration/type keep the latest non-null. Associative, and commutative except for registration/type (latest wins), so stored
  * stats do not depend on the order files are folded in. Float sums are exact only up to rounding.
  */
 export function mergeAggregates(a: AircraftAggregate, b: AircraftAggregate): AircraftAggregate {
@@ -224,7 +234,10 @@ export interface CompactFile {
   format: ParsedFile['format']
   records: number
   recordsSkipped: number
+  /** Per aircraft: its key ({@link icaoKey}: lower-cased), which stored rows are keyed and matched by. */
   icaos: string[]
+  /** Per aircraft: its id as first written in the file (often the very string of `icaos`). */
+  writtenIcaos: string[]
   registrations: (string | null)[]
   types: (string | null)[]
   /** {@link STATS_STRIDE} per aircraft: observations, maxAlt, sumAlt, altCount, maxGs, sumGs, gsCount, firstMs, lastMs. */
@@ -252,6 +265,7 @@ class FileAccumulator {
   private hexValues: Int32Array
   private hexBits: number
   readonly icaos: string[] = []
+  readonly writtenIcaos: string[] = []
   readonly regs: (string | null)[] = []
   readonly types: (string | null)[] = []
   stats: Float64Array
@@ -286,15 +300,15 @@ class FileAccumulator {
     this.hexValues = new Int32Array(1 << this.hexBits)
   }
 
-  /** The index of an aircraft by its normalised id, created when new. */
-  slotOf(icao: string): number {
-    const i = this.index.get(icao)
+  /** The index of an aircraft by its key ({@link icaoKey}), created (spelled `written`) when new. */
+  slotOf(key: string, written: string): number {
+    const i = this.index.get(key)
     if (i !== undefined) {
       this.fresh = false
       return i
     }
-    const created = this.create(icao)
-    this.index.set(icao, created)
+    const created = this.create(key, written)
+    this.index.set(key, created)
     return created
   }
 
@@ -315,13 +329,13 @@ class FileAccumulator {
     }
   }
 
-  /** Creates the aircraft with a 6-hex-digit id (after findHex said -1); `icao` is its normalised text. */
-  addHex(key: number, icao: string): number {
+  /** Creates the aircraft with a 6-hex-digit id (after findHex said -1): its key text and its spelling. */
+  addHex(key: number, icao: string, written: string): number {
     const keys = this.hexKeys
     const mask = keys.length - 1
     let h = (Math.imul(key, 0x9e3779b1) >>> (32 - this.hexBits)) & mask
     while (keys[h] !== 0) h = (h + 1) & mask
-    const created = this.create(icao)
+    const created = this.create(icao, written)
     keys[h] = key + 1
     this.hexValues[h] = created
     if (this.count * 2 > keys.length) this.growHex()
@@ -348,10 +362,11 @@ class FileAccumulator {
     this.hexValues = values
   }
 
-  private create(icao: string): number {
+  private create(icao: string, written: string): number {
     const i = this.count++
     if (i === this.emergency.length) this.grow()
     this.icaos.push(icao)
+    this.writtenIcaos.push(written)
     this.regs.push(null)
     this.types.push(null)
     const o = i * STATS_STRIDE
@@ -455,6 +470,7 @@ class FileAccumulator {
       records: this.records,
       recordsSkipped: this.skipped,
       icaos: this.icaos,
+      writtenIcaos: this.writtenIcaos,
       registrations: this.regs,
       types: this.types,
       // Copies trimmed to size, so a transfer moves only what is used.
@@ -468,7 +484,7 @@ class FileAccumulator {
 
 const orNull = (v: number): number | null => (v === v ? v : null)
 
-/** Objects from columns: one aggregate per aircraft, one position object per position. */
+/** Objects from columns: one aggregate per aircraft, one position object per position; ids as first written. */
 export function expandCompact(c: CompactFile): ParsedFile {
   const n = c.icaos.length
   const aggregates: AircraftAggregate[] = new Array(n)
@@ -479,7 +495,7 @@ export function expandCompact(c: CompactFile): ParsedFile {
     const last = st[o + 8] as number
     const firstSeen = first === first ? toIso(first) : null
     aggregates[i] = {
-      icao: c.icaos[i] as string,
+      icao: c.writtenIcaos[i] as string,
       registration: c.registrations[i] ?? null,
       type: c.types[i] ?? null,
       observations: st[o] as number,
@@ -498,7 +514,7 @@ export function expandCompact(c: CompactFile): ParsedFile {
   const positions: AircraftPosition[] = new Array(m)
   const pd = c.positionData
   for (let k = 0; k < m; k++) {
-    positions[k] = { icao: c.icaos[c.positionAircraft[k] as number] as string, timestamp: toIso(pd[3 * k] as number), lat: pd[3 * k + 1] as number, lon: pd[3 * k + 2] as number }
+    positions[k] = { icao: c.writtenIcaos[c.positionAircraft[k] as number] as string, timestamp: toIso(pd[3 * k] as number), lat: pd[3 * k + 1] as number, lon: pd[3 * k + 2] as number }
   }
   return { format: c.format, aggregates, positions, records: c.records, recordsSkipped: c.recordsSkipped }
 }
@@ -562,12 +578,12 @@ export function parseWithJsonParse(buf: Buffer, name?: string): CompactFile {
     const acc = new FileAccumulator('flat', NaN)
     for (const entry of doc) {
       const r = entry !== null && typeof entry === 'object' && !Array.isArray(entry) ? (entry as Record<string, unknown>) : null
-      const icao = r === null ? null : normalizeIcao(r.icao)
+      const icao = r === null ? null : readIcao(r.icao)
       if (r === null || icao === null) {
         acc.skipped++
         continue
       }
-      acc.add(acc.slotOf(icao), null, null, num(r.altitude), num(r.speed), false, NONE, NONE, NONE)
+      acc.add(acc.slotOf(icaoKey(icao), icao), null, null, num(r.altitude), num(r.speed), false, NONE, NONE, NONE)
     }
     return acc.finish()
   }
@@ -579,12 +595,12 @@ export function parseWithJsonParse(buf: Buffer, name?: string): CompactFile {
   const acc = new FileAccumulator('readsb-hist', now)
   for (const entry of snapshot.aircraft as unknown[]) {
     const a = entry !== null && typeof entry === 'object' && !Array.isArray(entry) ? (entry as Record<string, unknown>) : null
-    const icao = a === null ? null : normalizeIcao(a.hex)
+    const icao = a === null ? null : readIcao(a.hex)
     if (a === null || icao === null) {
       acc.skipped++
       continue
     }
-    acc.add(acc.slotOf(icao), text(a.r), text(a.t), a.alt_baro === 'ground' ? GROUND : num(a.alt_baro), num(a.gs), isEmergency(a.emergency), num(a.lat), num(a.lon), num(a.seen_pos))
+    acc.add(acc.slotOf(icaoKey(icao), icao), text(a.r), text(a.t), a.alt_baro === 'ground' ? GROUND : num(a.alt_baro), num(a.gs), isEmergency(a.emergency), num(a.lat), num(a.lon), num(a.seen_pos))
   }
   return acc.finish()
 }
@@ -918,7 +934,8 @@ function textField(depth: number): string | null {
 }
 
 // What readId found: no usable id; a 6-hex-digit id (idKey, and its text at idStart–idEnd, idUpper);
-// a 6-hex-digit id written with escapes (idKey, idText); or another id (idText).
+// a 6-hex-digit id written with escapes (idKey, idText); or another id (idText). idText is the key
+// (lower-cased), idWritten the id as written.
 const ID_NONE = 0
 const ID_HEX = 1
 const ID_HEX_TEXT = 2
@@ -929,6 +946,7 @@ let idStart = 0
 let idEnd = 0
 let idUpper = false
 let idText = ''
+let idWritten = ''
 
 /** Reads an id value (`hex` or `icao`), checking ICAO_PATTERN on the bytes. */
 function readId(depth: number): number {
@@ -939,9 +957,11 @@ function readId(depth: number): number {
   const s = p + 1
   const end = scanString()
   if (escaped) {
-    const id = normalizeIcao(JSON.parse(b.toString('utf8', s - 1, end + 1)))
-    if (id === null) return ID_NONE
+    const written = readIcao(JSON.parse(b.toString('utf8', s - 1, end + 1)))
+    if (written === null) return ID_NONE
+    const id = icaoKey(written)
     idText = id
+    idWritten = written
     if (!HEX6.test(id)) return ID_TEXT
     // Same table as the unescaped spelling, or "\u0061bc123" and "abc123" would be two aircraft.
     idKey = Number.parseInt(id.slice(-6), 16) + (id.startsWith('~') ? 0x1000000 : 0)
@@ -981,17 +1001,18 @@ function readId(depth: number): number {
     return ID_HEX
   }
   const id = buf.toString('latin1', s, end)
-  idText = upper ? id.toLowerCase() : id
+  idWritten = id
+  idText = upper ? icaoKey(id) : id
   return ID_TEXT
 }
 
 function slotOfId(acc: FileAccumulator, kind: number): number {
-  if (kind === ID_TEXT) return acc.slotOf(idText)
+  if (kind === ID_TEXT) return acc.slotOf(idText, idWritten)
   const i = acc.findHex(idKey)
   if (i >= 0) return i
-  if (kind === ID_HEX_TEXT) return acc.addHex(idKey, idText)
+  if (kind === ID_HEX_TEXT) return acc.addHex(idKey, idText, idWritten)
   const id = b.toString('latin1', idStart, idEnd)
-  return acc.addHex(idKey, idUpper ? id.toLowerCase() : id)
+  return acc.addHex(idKey, idUpper ? icaoKey(id) : id, id)
 }
 
 /**
@@ -1017,6 +1038,7 @@ export function scanCompact(buf: Buffer): CompactFile | null {
   } finally {
     b = EMPTY // do not keep a 5 MB buffer alive between files
     idText = ''
+    idWritten = ''
   }
 }
 

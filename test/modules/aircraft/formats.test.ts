@@ -17,12 +17,13 @@ import {
   gunzipIfNeeded,
   ICAO_PATTERN,
   MalformedFileError,
+  icaoKey,
   mergeAggregates,
-  normalizeIcao,
   type ParsedFile,
   parseAircraftFile,
   parseAircraftFileCompact,
   parseWithJsonParse,
+  readIcao,
   scanCompact,
   toStats,
 } from '../../../src/modules/aircraft/formats.js'
@@ -39,7 +40,8 @@ if (fixturesAbsent) console.warn(`\n*** SKIPPING the real-fixture aircraft tests
 const SAMPLE_SET = new URL('../../../data/sample-aircraft/', import.meta.url)
 
 const read = (url: URL) => fs.readFileSync(url)
-const byIcao = (file: ParsedFile) => new Map(file.aggregates.map((a) => [a.icao, toStats(a)]))
+/** Stats by key (the lower-cased id); each carries its id as first written. */
+const byIcao = (file: ParsedFile) => new Map(file.aggregates.map((a) => [icaoKey(a.icao), toStats(a)]))
 const isNum = (v: unknown): v is number => typeof v === 'number'
 
 /**
@@ -51,8 +53,8 @@ function expectedStats(records: { id: unknown; alt: unknown; gs: unknown; emerge
   const sums = new Map<string, { alt: number; altN: number; gs: number; gsN: number }>()
   for (const rec of records) {
     if (typeof rec.id !== 'string' || !/^~?[A-Za-z0-9]{1,10}$/.test(rec.id)) continue
-    const icao = rec.id.toLowerCase()
-    const s = out.get(icao) ?? { icao, registration: null, type: null, observations: 0, max_altitude_baro: null, max_ground_speed: null, avg_altitude: null, avg_speed: null, had_emergency: false, first_seen: null, last_seen: null }
+    const icao = rec.id.toLowerCase() // the key; the stats keep the first spelling
+    const s = out.get(icao) ?? { icao: rec.id, registration: null, type: null, observations: 0, max_altitude_baro: null, max_ground_speed: null, avg_altitude: null, avg_speed: null, had_emergency: false, first_seen: null, last_seen: null }
     const sum = sums.get(icao) ?? { alt: 0, altN: 0, gs: 0, gsN: 0 }
     s.observations++
     if (rec.alt === 'ground') sum.altN++
@@ -97,7 +99,7 @@ function snapshotRecords(doc: { now: number; aircraft: Record<string, unknown>[]
 function expectedPositions(doc: { now: number; aircraft: Record<string, unknown>[] }) {
   return doc.aircraft
     .filter((a) => isNum(a.lat) && isNum(a.lon) && isNum(a.seen_pos))
-    .map((a) => ({ icao: String(a.hex).toLowerCase(), timestamp: new Date(Math.round((doc.now - (a.seen_pos as number)) * 1000)).toISOString(), lat: a.lat, lon: a.lon }))
+    .map((a) => ({ icao: String(a.hex), timestamp: new Date(Math.round((doc.now - (a.seen_pos as number)) * 1000)).toISOString(), lat: a.lat, lon: a.lon }))
 }
 
 function assertStatsEqual(actual: Map<string, AircraftStats>, expected: Map<string, AircraftStats>) {
@@ -159,13 +161,14 @@ describe('the real readsb-hist fixture', { skip: fixturesAbsent }, () => {
     assert.notEqual(scanCompact(read(SNAPSHOT)), null)
   })
 
-  it('reads the flat-records fixture: A320 → icao "a320", altitude 30000, speed 500', () => {
+  it('reads the flat-records fixture: A320 → icao "A320" as written (key "a320"), altitude 30000, speed 500', () => {
     const file = parseAircraftFile(read(FLAT), 'flat')
     assert.equal(file.format, 'flat')
     assert.equal(file.records, 1)
     assert.deepEqual(file.positions, [])
+    assert.deepEqual(parseAircraftFileCompact(read(FLAT)).icaos, ['a320'])
     assert.deepEqual(toStats(file.aggregates[0] as AircraftAggregate), {
-      icao: 'a320',
+      icao: 'A320',
       registration: null,
       type: null,
       observations: 1,
@@ -190,12 +193,12 @@ describe('the real readsb-hist fixture', { skip: fixturesAbsent }, () => {
 describe('formats', () => {
   const snapshot = (aircraft: unknown[], now: unknown = 1_698_796_800) => Buffer.from(JSON.stringify({ now, messages: 1, aircraft }))
 
-  it('ICAO_PATTERN and normalizeIcao: 1–10 letters or digits, optional ~, lower-cased', () => {
+  it('ICAO_PATTERN and readIcao: 1–10 letters or digits, optional ~, kept as written; icaoKey lower-cases', () => {
     for (const [input, want] of [
       ['a65800', 'a65800'],
-      ['A65800', 'a65800'],
-      ['~284EDE', '~284ede'],
-      ['A320', 'a320'],
+      ['A65800', 'A65800'],
+      ['~284EDE', '~284EDE'],
+      ['A320', 'A320'],
       ['x', 'x'],
       ['abcdefghij', 'abcdefghij'],
       ['abcdefghijk', null],
@@ -209,9 +212,34 @@ describe('formats', () => {
       [123, null],
       [null, null],
     ] as const) {
-      assert.equal(normalizeIcao(input), want, JSON.stringify(input))
+      assert.equal(readIcao(input), want, JSON.stringify(input))
       if (typeof input === 'string') assert.equal(ICAO_PATTERN.test(input), want !== null, JSON.stringify(input))
     }
+    assert.deepEqual(['A65800', '~284EDE', 'A320', 'a320'].map(icaoKey), ['a65800', '~284ede', 'a320', 'a320'])
+  })
+
+  it('an id keeps its first spelling and is one aircraft in any case, on both parse paths', () => {
+    const cases: [string, string[], string[]][] = [
+      // readsb hex (the scanner's hex table), upper-case first, then lower-case, then escaped
+      ['{"now":1,"aircraft":[{"hex":"ABC123","gs":1},{"hex":"abc123","gs":3},{"hex":"\\u0061bc123","gs":5}]}', ['abc123'], ['ABC123']],
+      // escaped first: its decoded spelling is the one kept
+      ['{"now":1,"aircraft":[{"hex":"\\u0041bC123"},{"hex":"ABC123"}]}', ['abc123'], ['AbC123']],
+      // non-hex ids (the scanner's Map): a flat record's A320 stays A320, a320 later joins it
+      ['[{"icao":"A320","altitude":1},{"icao":"a320","altitude":3},{"icao":"~F1"},{"icao":"~f1"}]', ['a320', '~f1'], ['A320', '~F1']],
+      ['{"now":1,"aircraft":[{"hex":"~2ABCDE"},{"hex":"~2abcde"},{"hex":"Tisb1"}]}', ['~2abcde', 'tisb1'], ['~2ABCDE', 'Tisb1']],
+    ]
+    for (const [text, keys, written] of cases) {
+      const buf = Buffer.from(text)
+      const fast = scanCompact(buf)
+      assert.ok(fast, `the scanner takes ${text}`)
+      for (const [how, file] of [['scanner', fast], ['JSON.parse', parseWithJsonParse(buf)]] as const) {
+        assert.deepEqual(file.icaos, keys, `${how}: keys of ${text}`)
+        assert.deepEqual(file.writtenIcaos, written, `${how}: spellings of ${text}`)
+        assert.deepEqual(expandCompact(file).aggregates.map((a) => a.icao), written, `${how}: aggregates of ${text}`)
+      }
+    }
+    const merged = mergeAggregates({ ...emptyAggregate('A320'), observations: 1 }, { ...emptyAggregate('a320'), observations: 2 })
+    assert.deepEqual([merged.icao, merged.observations], ['A320', 3], 'the earlier file’s spelling wins')
   })
 
   it('skips and counts entries without a valid id, in both formats', () => {
@@ -252,7 +280,7 @@ describe('formats', () => {
     )
     assert.equal(file.aggregates.length, 1)
     assert.deepEqual(toStats(file.aggregates[0] as AircraftAggregate), {
-      icao: 'abc123',
+      icao: 'ABC123',
       registration: 'N2',
       type: null,
       observations: 3,
@@ -418,6 +446,7 @@ describe('formats', () => {
           scanned++
           assert.ok(!(reference instanceof MalformedFileError), `the scanner accepted what JSON.parse rejects: ${reference instanceof Error ? reference.reason : ''}`)
           assert.deepStrictEqual(expandCompact(fast), expandCompact(reference))
+          assert.deepStrictEqual(fast.icaos, reference.icaos, 'the same keys')
         }
         if (reference instanceof MalformedFileError) assert.throws(() => parseAircraftFileCompact(buf), MalformedFileError)
         else assert.deepStrictEqual(expandCompact(parseAircraftFileCompact(buf)), expandCompact(reference))
@@ -544,19 +573,25 @@ describe('mergeAggregates and toStats', () => {
       fc.property(files, fc.func(fc.integer()), (list, order) => {
         const withReg = (a: Record<string, unknown>): Record<string, unknown> => ({ ...a, r: `R-${String(a.hex).toLowerCase()}` }) // constant per aircraft
         const parsed = list.map(([now, aircraft]) => parseAircraftFile(Buffer.from(JSON.stringify({ now, aircraft: aircraft.map(withReg) }))))
+        // By key; the spelling is the first folded one (order-dependent, like the latest registration),
+        // so it is compared apart, and the stats with the key in its place.
         const fold = (fs: ParsedFile[]) => {
           const m = new Map<string, AircraftAggregate>()
-          for (const f of fs) for (const a of f.aggregates) m.set(a.icao, mergeAggregates(m.get(a.icao) ?? emptyAggregate(a.icao), a))
+          for (const f of fs) for (const a of f.aggregates) m.set(icaoKey(a.icao), mergeAggregates(m.get(icaoKey(a.icao)) ?? emptyAggregate(a.icao), a))
           return new Map([...m].map(([k, v]) => [k, toStats(v)]))
         }
+        const keyed = (m: Map<string, AircraftStats>) => new Map([...m].map(([k, v]) => [k, { ...v, icao: k }]))
+        const firstSpelling = new Map<string, string>()
+        for (const [, aircraft] of list) for (const a of aircraft) if (!firstSpelling.has(a.hex.toLowerCase())) firstSpelling.set(a.hex.toLowerCase(), a.hex)
+        for (const [k, v] of fold(parsed)) assert.equal(v.icao, firstSpelling.get(k), `${k}: the first spelling wins`)
         const shuffled = [...parsed].sort((x, y) => order(parsed.indexOf(x)) - order(parsed.indexOf(y)))
         // One file with every record: each record's own now - seen_pos becomes its seen_pos against one now.
         const all = list.flatMap(([now, aircraft]) => aircraft.map((a) => withReg({ ...a, seen_pos: 1_698_800_000 - now + (a.seen_pos ?? 0) })))
         const single = parseAircraftFile(Buffer.from(JSON.stringify({ now: 1_698_800_000, aircraft: all })))
-        const expected = byIcao(single)
+        const expected = keyed(byIcao(single))
         for (const a of all) if (a.seen_pos === undefined) expected.delete(String(a.hex).toLowerCase()) // "now" differs per file
-        const folded = fold(shuffled)
-        assert.deepEqual(fold(parsed), folded)
+        const folded = keyed(fold(shuffled))
+        assert.deepEqual(keyed(fold(parsed)), folded)
         for (const [icao, stats] of expected) assert.deepEqual(folded.get(icao), stats, icao)
       }),
       { numRuns: 150 },
