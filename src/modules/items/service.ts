@@ -9,7 +9,8 @@ import { problems } from '../../platform/errors.js'
 import * as repo from './repository.js'
 import type { Item, ItemChanges, NewItem } from './schemas.js'
 
-const notFound = (id: number) => problems.notFound(`item ${id} does not exist`)
+// The items reference's text, exactly (SPEC §8); which item goes beside it.
+const notFound = (id: number) => problems.notFound('Item not found', { item_id: id })
 
 export class ItemsService {
   constructor(private readonly db: Kysely<Database>) {}

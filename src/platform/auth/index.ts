@@ -48,6 +48,9 @@ declare module 'fastify' {
   }
 }
 
+/** SPEC §8: the shared-state reference's `detail` for a wrong or missing key. */
+export const INVALID_API_KEY = 'Invalid API Key'
+
 const digest = (value: string) => createHash('sha256').update(value).digest()
 
 /** Checks a presented key against every static key in constant time (no early exit on a match). */
@@ -98,7 +101,8 @@ async function authenticate(registry: AuthRegistry, request: FastifyRequest, req
       const principal = await verify(apiKey, request)
       if (principal) return principal
     }
-    throw problems.unauthorized('invalid API key', challenge)
+    // The reference services' text, exactly (their clients compare it); the why goes beside it.
+    throw problems.unauthorized(INVALID_API_KEY, challenge, { reason: 'the X-API-Key header holds no valid key' })
   }
   if (schemes.includes('bearer') && typeof authorization === 'string' && /^bearer\s+/i.test(authorization)) {
     const token = authorization.replace(/^bearer\s+/i, '').trim()
@@ -108,8 +112,9 @@ async function authenticate(registry: AuthRegistry, request: FastifyRequest, req
     }
     throw problems.unauthorized('Could not validate credentials', challenge)
   }
-  throw problems.unauthorized(
-    schemes.includes('apiKey') ? 'missing API key: send it in the X-API-Key header' : 'Not authenticated',
-    challenge,
-  )
+  if (schemes.includes('apiKey')) {
+    const how = schemes.includes('bearer') ? 'send a key in the X-API-Key header or a token in Authorization: Bearer' : 'send a key in the X-API-Key header'
+    throw problems.unauthorized(INVALID_API_KEY, challenge, { reason: `no credentials: ${how}` })
+  }
+  throw problems.unauthorized('Not authenticated', challenge)
 }
