@@ -22,9 +22,8 @@ import { genRequestId, lazyChildLoggerFactory, loggerOptions, registerObservabil
 import { PACKAGE_ROOT } from './platform/paths.js'
 import { registerRateLimit } from './platform/rate-limit.js'
 import { registerSecurityHeaders } from './platform/security-headers.js'
-import { createRedis, pingRedis, redisReady } from './platform/redis.js'
+import { createRedis } from './platform/redis.js'
 import { IngestService } from './modules/aircraft/ingest.js'
-import { ingestMetrics } from './modules/aircraft/metrics.js'
 import { aircraftRoutes } from './modules/aircraft/routes.js'
 import { openSource, sourceUrl } from './modules/aircraft/sources.js'
 import { loadDevelopmentBuilds } from './modules/builds/dev-data.js'
@@ -91,17 +90,16 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema))
 
   const db = createDb(config.database, { poolSize: config.DB_POOL_SIZE, sqliteSynchronous: config.SQLITE_SYNCHRONOUS })
-  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, app.log) : undefined
+  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL) : undefined
   app.decorate('config', config)
   app.decorate('db', db)
   app.decorate('redis', redis)
   const checks: HealthCheck[] = [{ name: 'database', check: () => db.ping() }]
-  if (redis) checks.push({ name: 'redis', check: () => pingRedis(redis) })
+  if (redis) checks.push({ name: 'redis', check: async () => void (await redis.ping()) })
   const health = new HealthProbe(checks, config.HEALTH_PROBE_INTERVAL_MS)
   app.decorate('health', health)
 
   try {
-    if (redis) await redisReady(redis) // the first requests use Redis rather than skip it while it connects
     if (options.migrate !== false) await migrateToLatest(db)
     await assemble(app, config, options, { db, redis, health })
   } catch (err) {
@@ -133,14 +131,11 @@ async function assemble(
   await registerDocs(app) // before any route, so every route is in the OpenAPI document
   const logStream = options.logStream ?? stdoutLog
   const logsInfo = ['trace', 'debug', 'info'].includes(config.LOG_LEVEL)
-  const metrics = registerObservability(app, {
-    accessLog: config.REQUEST_LOG && logsInfo ? { write: (line) => logStream.write(line) } : undefined,
-    poolStats: () => db.poolStats(),
-  })
+  const metrics = registerObservability(app, { accessLog: config.REQUEST_LOG && logsInfo ? { write: (line) => logStream.write(line) } : undefined })
   if (config.CORS_ORIGINS) {
     await app.register(cors, { origin: config.CORS_ORIGINS.split(',').map((o) => o.trim()) })
   }
-  await registerRateLimit(app, { perMinute: config.RATE_LIMIT_PER_MINUTE, redis, nameSpace: options.rateLimitNamespace, registry: metrics.registry })
+  await registerRateLimit(app, { perMinute: config.RATE_LIMIT_PER_MINUTE, redis, nameSpace: options.rateLimitNamespace })
   registerAuth(app, config.apiKeys)
   registerHealthRoutes(app, health, !!redis)
 
@@ -162,7 +157,7 @@ async function assemble(
   const ingest = new IngestService(db, openSource(sourceUrl(config), config), {
     leaseMs: config.INGEST_LEASE_SECONDS * 1000,
     workers: config.INGEST_WORKERS,
-    onProgress: ingestMetrics(metrics.registry),
+    onProgress: (job) => metrics.jobGauge.set({ job_id: job.id }, job.files_done),
   })
   await app.register(aircraftRoutes, { db, ingest })
   // Before the server stops waiting for requests: a running job (and a ?wait=true request on it)
