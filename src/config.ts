@@ -3,6 +3,9 @@
  * start-up, applies defaults, coerces strings, and throws a `ConfigError` naming each bad key; the
  * resulting object is passed down explicitly (nothing else reads `process.env`).
  */
+import fs from 'node:fs'
+import path from 'node:path'
+import util from 'node:util'
 import { Type, type Static } from 'typebox'
 import Value from 'typebox/value'
 
@@ -210,4 +213,19 @@ export function sqliteFilename(url: string): string {
 /** Hides the password of a connection URL for logs and errors. */
 export function redactUrl(url: string): string {
   return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@').replace(/([?&]password=)[^&]*/gi, '$1***')
+}
+
+/**
+ * The environment with a `.env` file's settings under it: a variable already set wins over the file
+ * (as with `node --env-file`). No file, no change. Node's own parser (util.parseEnv, Node ≥ 20.12).
+ */
+export function withEnvFile(env: NodeJS.ProcessEnv = process.env, file = path.resolve('.env')): NodeJS.ProcessEnv {
+  if (!fs.existsSync(file)) return env
+  let parsed: Record<string, string>
+  try {
+    parsed = util.parseEnv(fs.readFileSync(file, 'utf8')) as Record<string, string>
+  } catch (err) {
+    throw new ConfigError([`${file}: cannot be read (${(err as Error).message})`])
+  }
+  return { ...parsed, ...env }
 }
