@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import { type MessagePort, parentPort } from 'node:worker_threads'
-import { type CompactFile, gunzipIfNeeded, MalformedFileError, parseAircraftFileCompact } from './formats.js'
+import { type CompactFile, gunzipIfNeeded, MalformedFileError, parseAircraftFileCompact } from './parse/scanner.js'
 import type { WorkerReply, WorkerTask } from './parser-pool.js'
 
 if (!parentPort) throw new Error('parse-worker runs as a worker thread of ParserPool')

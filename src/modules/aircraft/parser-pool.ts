@@ -10,7 +10,7 @@
  */
 import os from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { type CompactFile, expandCompact, MalformedFileError, type ParsedFile } from './formats.js'
+import { type CompactFile, expandCompact, MalformedFileError, type ParsedFile } from './parse/scanner.js'
 
 /** @internal A message to a worker: a file to read, or bytes to parse. */
 export interface WorkerTask {

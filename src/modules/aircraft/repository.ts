@@ -2,7 +2,7 @@
 import { CompiledQuery, type Kysely, sql } from 'kysely'
 import type { Db } from '../../platform/db/index.js'
 import type { Database } from '../../platform/db/schema.js'
-import { type CompactFile, STATS_STRIDE, toIso } from './formats.js'
+import { type CompactFile, STATS_STRIDE, toIso } from './parse/scanner.js'
 import type { AircraftStatsTable, IngestJobsTable } from './tables.js'
 
 type K = Kysely<Database>

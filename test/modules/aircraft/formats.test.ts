@@ -26,9 +26,9 @@ import {
   readIcao,
   scanCompact,
   toStats,
-} from '../../../src/modules/aircraft/formats.js'
+} from '../../../src/modules/aircraft/parse/scanner.js'
 import { defaultPoolSize, ParserPool } from '../../../src/modules/aircraft/parser-pool.js'
-import { generateFlatRecords, generateSnapshots, snapshotFileName } from '../../../src/modules/aircraft/sample-generator.js'
+import { generateFlatRecords, generateSnapshots, snapshotFileName } from '../../../scripts/aircraft-sample-generator.js'
 
 const FIXTURES = new URL('../../../../shared/fixtures/aircraft/', import.meta.url)
 const SNAPSHOT = new URL('readsb-hist_2023-11-01_000000Z.excerpt.json', FIXTURES)
