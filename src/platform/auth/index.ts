@@ -17,7 +17,7 @@ export interface Principal {
   /** Who it is, for logs: a key fingerprint, a token id or a username. Never a secret. */
   subject: string
   scopes: ReadonlySet<Scope>
-  userId?: number
+  userId?: string
   username?: string
   isSuperuser: boolean
 }

@@ -10,6 +10,7 @@ import * as m0002 from './migrations/0002_identity.js'
 import * as m0003 from './migrations/0003_items.js'
 import * as m0004 from './migrations/0004_builds.js'
 import * as m0005 from './migrations/0005_aircraft.js'
+import * as m0006 from './migrations/0006_string_ids.js'
 import * as m0007 from './migrations/0007_aircraft_icao_case.js'
 
 /** Ordered by name; append only. */
@@ -19,6 +20,7 @@ export const migrations: Record<string, Migration> = {
   '0003_items': m0003,
   '0004_builds': m0004,
   '0005_aircraft': m0005,
+  '0006_string_ids': m0006,
   '0007_aircraft_icao_case': m0007,
 }
 
