@@ -102,6 +102,7 @@ export async function updateUser(db: Db, id: string, changes: UserChanges, now: 
       userSet.deactivated_at = changes.is_active ? null : now
       profileSet.end_date = changes.is_active ? null : now
     }
+    if (Object.keys(userSet).length === 1) return true // nothing to change: updated_at stays too
     await trx.updateTable('users').set(userSet).where('id', '=', id).execute()
     if (Object.keys(profileSet).length > 0) await trx.updateTable('profiles').set(profileSet).where('user_id', '=', id).execute()
     return true
