@@ -2,7 +2,8 @@
 import { CompiledQuery, type Kysely, sql } from 'kysely'
 import type { Db } from '../../platform/db/index.js'
 import type { Database } from '../../platform/db/schema.js'
-import { type CompactFile, STATS_STRIDE, toIso } from './parse/scanner.js'
+import { type CompactFile, STATS_STRIDE } from './parse/accumulator.js'
+import { toIso } from './parse/iso-time.js'
 import type { AircraftStatsTable, IngestJobsTable } from './tables.js'
 
 type K = Kysely<Database>
@@ -362,7 +363,7 @@ export async function releaseLease(db: K, jobId: string) {
   await db.updateTable('ingest_lease').set({ job_id: null, owner: null, expires_at: null }).where('id', '=', 1).where('job_id', '=', jobId).execute()
 }
 
-/** One aircraft's stats row by its key (formats.ts `icaoKey`: the lower-cased id). */
+/** One aircraft's stats row by its key (parse/icao.ts `icaoKey`: the lower-cased id). */
 export async function findStats(db: K, key: string) {
   return db.selectFrom('aircraft_stats').selectAll().where('icao', '=', key).executeTakeFirst()
 }

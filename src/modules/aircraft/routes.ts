@@ -3,7 +3,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Db } from '../../platform/db/index.js'
 import { problems } from '../../platform/errors.js'
-import { icaoKey } from './parse/scanner.js'
+import { icaoKey } from './parse/icao.js'
 import { type IngestService, summarize } from './ingest.js'
 import * as repo from './repository.js'
 import {

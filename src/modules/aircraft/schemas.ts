@@ -1,9 +1,7 @@
 /** Wire shapes of the aircraft API (SPEC §6). */
 import { type Static, Type } from 'typebox'
 import { Nullable, PageQuery, StringEnum } from '../../platform/http/common-schemas.js'
-
-/** 1–10 letters or digits, optionally `~`-prefixed (non-ICAO ids), any case; matched case-insensitively. */
-export const ICAO_PATTERN = '^~?[A-Za-z0-9]{1,10}$'
+import { ICAO_PATTERN } from './parse/icao.js'
 
 export const IcaoParams = Type.Object({
   icao: Type.String({ pattern: ICAO_PATTERN, description: 'ICAO hex address (or another 1–10 character id), matched in any case' }),
