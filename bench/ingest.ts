@@ -23,7 +23,7 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
 import SQLite from 'better-sqlite3'
-import { generateSnapshots } from '../src/modules/aircraft/sample-generator.js'
+import { generateSnapshots } from '../scripts/aircraft-sample-generator.js'
 import { writeResultsSection } from './results-file.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')

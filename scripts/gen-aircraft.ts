@@ -1,6 +1,6 @@
 #!/usr/bin/env -S npx tsx
 /**
- * Writes realistic readsb-hist snapshot files (see src/modules/aircraft/sample-generator.ts).
+ * Writes realistic readsb-hist snapshot files (see scripts/aircraft-sample-generator.ts).
  *
  *   npm run gen:aircraft -- --files N --aircraft M --out DIR [--gzip | --gzip-every K] [--seed S]
  *                           [--flat R] [--start 2023-11-01T00:00:00Z]
@@ -14,7 +14,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
-import { generateFlatRecords, generateSnapshots } from '../src/modules/aircraft/sample-generator.js'
+import { generateFlatRecords, generateSnapshots } from './aircraft-sample-generator.js'
 
 function fail(message: string): never {
   console.error(`gen-aircraft: ${message}`)

@@ -6,7 +6,7 @@ import cors from '@fastify/cors'
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import { Ajv } from 'ajv'
 import addFormats from 'ajv-formats'
-import Fastify, { type FastifyInstance, LogController } from 'fastify'
+import Fastify, { errorCodes, type FastifyInstance, LogController } from 'fastify'
 import type { Redis } from 'ioredis'
 import { pino } from 'pino'
 import type { Config } from './config.js'
@@ -83,6 +83,14 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   }).withTypeProvider<TypeBoxTypeProvider>()
   // JSON only (plus forms where a module registers them): text/plain is 415, not a string body.
   app.removeContentTypeParser('text/plain')
+  // A body without a Content-Type header is read as JSON (SPEC §8: the reference accepted it, and
+  // Python clients posting `data=json.dumps(...)` send none). Fastify hands such a body to the
+  // catch-all parser, which therefore also sees every unknown type: those stay 415.
+  const json = app.getDefaultJsonParser('error', 'error')
+  app.addContentTypeParser('*', { parseAs: 'string' }, (request, body, done) => {
+    if (request.headers['content-type'] === undefined) return json(request, body as string, done)
+    done(new errorCodes.FST_ERR_CTP_INVALID_MEDIA_TYPE(), undefined)
+  })
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema))
 
   const db = createDb(config.database, { poolSize: config.DB_POOL_SIZE, sqliteSynchronous: config.SQLITE_SYNCHRONOUS })
@@ -123,7 +131,7 @@ async function assemble(
 
   registerErrorHandling(app)
   app.addSchema(ProblemSchema)
-  registerSecurityHeaders(app) // its onRoute hook must see every route, docs included
+  registerSecurityHeaders(app, { hsts: config.HSTS }) // its onRoute hook must see every route, docs included
   await registerDocs(app) // before any route, so every route is in the OpenAPI document
   const logStream = options.logStream ?? stdoutLog
   const logsInfo = ['trace', 'debug', 'info'].includes(config.LOG_LEVEL)

@@ -3,6 +3,9 @@
  * start-up, applies defaults, coerces strings, and throws a `ConfigError` naming each bad key; the
  * resulting object is passed down explicitly (nothing else reads `process.env`).
  */
+import fs from 'node:fs'
+import path from 'node:path'
+import util from 'node:util'
 import { Type, type Static } from 'typebox'
 import Value from 'typebox/value'
 
@@ -13,12 +16,16 @@ export const ConfigSchema = Type.Object({
     default: 'development',
     description: 'development loads demo data and generates missing secrets; production requires them',
   }),
-  HOST: Type.String({ default: '0.0.0.0', description: 'address to listen on' }),
+  HOST: Type.Optional(Type.String({ minLength: 1, description: 'address to listen on (default: 0.0.0.0 when ENVIRONMENT=production, else 127.0.0.1)' })),
   PORT: Type.Integer({ default: 5000, minimum: 0, maximum: 65535, description: 'port to listen on' }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info', description: 'pino log level' },
   ),
+  LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], {
+    default: 'json',
+    description: 'json: one JSON object a line; pretty: readable lines for a terminal (needs the dev dependency pino-pretty)',
+  }),
   DATA_DIR: Type.String({ default: './data', description: 'folder for the SQLite file and generated secrets' }),
   DATABASE_URL: Type.Optional(Type.String({ description: 'postgres://…, sqlite:path, sqlite:///abs, sqlite::memory: or a bare path' })),
   DATABASE_TYPE: Type.Union([Type.Literal('auto'), Type.Literal('sqlite'), Type.Literal('postgresql')], {
@@ -43,6 +50,10 @@ export const ConfigSchema = Type.Object({
   TRUST_PROXY: Type.Union([Bool, Type.String()], {
     default: false,
     description: 'true, false, a hop count, or a comma list of trusted proxy addresses (X-Forwarded-For)',
+  }),
+  HSTS: Type.Boolean({
+    default: false,
+    description: 'send HSTS and upgrade-insecure-requests even on plain-HTTP requests (TLS ends before an untrusted proxy); otherwise only requests that came over TLS get them',
   }),
   CORS_ORIGINS: Type.Optional(Type.String({ description: 'comma-separated allowed origins; CORS is off when unset' })),
   REQUEST_LOG: Type.Boolean({ default: true, description: 'one access-log line per request' }),
@@ -70,6 +81,8 @@ export const ConfigSchema = Type.Object({
 })
 
 export type Config = Static<typeof ConfigSchema> & {
+  /** Resolved from HOST, else the environment's default. */
+  HOST: string
   /** Resolved engine and connection string (derived from DATABASE_URL / DB_*). */
   database: DatabaseTarget
   /** Static API keys from API_KEY and API_KEYS. */
@@ -87,9 +100,23 @@ export class ConfigError extends Error {
   }
 }
 
+/** sysexits.h EX_CONFIG: the exit code of every command that stops on a configuration error. */
+export const EXIT_CONFIG = 78
+
+/** Keys whose values never appear in an error message (connection URLs appear redacted). */
+const SECRET_KEYS = new Set(['API_KEY', 'API_KEYS', 'JWT_SECRET', 'DB_PASSWORD', 'ADMIN_PASSWORD'])
+const URL_KEYS = new Set(['DATABASE_URL', 'REDIS_URL'])
+
 const BOOLEAN_WORDS: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false }
 
-/** Reads, defaults, coerces and validates the environment. Throws ConfigError listing every bad key. */
+/** How a bad value is shown in an error: secrets by length only, URLs without their password. */
+function shown(key: string, value: unknown): string {
+  if (SECRET_KEYS.has(key)) return typeof value === 'string' ? `a value of ${value.length} characters` : 'a hidden value'
+  if (URL_KEYS.has(key) && typeof value === 'string') return JSON.stringify(redactUrl(value))
+  return JSON.stringify(value)
+}
+
+/** Reads, defaults, coerces and validates the environment. Throws ConfigError listing every problem at once. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw: Record<string, unknown> = {}
   for (const key of Object.keys(ConfigSchema.properties)) {
@@ -108,38 +135,45 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (typeof raw.TRUST_PROXY === 'string' && !/^\d+$/.test(raw.TRUST_PROXY) && raw.TRUST_PROXY.toLowerCase() in BOOLEAN_WORDS) {
     raw.TRUST_PROXY = BOOLEAN_WORDS[raw.TRUST_PROXY.toLowerCase()]
   }
-  if (typeof raw.REQUEST_LOG === 'string' && raw.REQUEST_LOG.toLowerCase() in BOOLEAN_WORDS) {
-    raw.REQUEST_LOG = BOOLEAN_WORDS[raw.REQUEST_LOG.toLowerCase()]
+  for (const key of ['REQUEST_LOG', 'HSTS']) {
+    const value = raw[key]
+    if (typeof value === 'string' && value.toLowerCase() in BOOLEAN_WORDS) raw[key] = BOOLEAN_WORDS[value.toLowerCase()]
   }
   if (typeof raw.SQLITE_SYNCHRONOUS === 'string') raw.SQLITE_SYNCHRONOUS = raw.SQLITE_SYNCHRONOUS.toUpperCase()
-  const withDefaults = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw))
+  const withDefaults = Value.Convert(ConfigSchema, Value.Default(ConfigSchema, raw)) as Record<string, unknown>
   // Checked key by key so every bad key is named once, with the values it may take.
   const problems: string[] = []
+  const bad = new Set<string>()
   for (const [key, schema] of Object.entries(ConfigSchema.properties)) {
-    const value = (withDefaults as Record<string, unknown>)[key]
+    const value = withDefaults[key]
     if (value === undefined || Value.Check(schema, value)) continue
     const choices = 'anyOf' in schema ? (schema.anyOf as { const?: unknown }[]).map((s) => s.const).filter((c) => c !== undefined) : []
     const first = [...Value.Errors(schema, value)][0]
     const message = choices.length > 0 ? `must be one of ${choices.join(', ')}` : (first?.message ?? 'is invalid')
-    problems.push(`${key}: ${message} (got ${JSON.stringify(raw[key])})`)
+    problems.push(`${key}: ${message} (got ${shown(key, raw[key])})`)
+    bad.add(key)
   }
-  if (problems.length > 0) throw new ConfigError(problems)
   const base = withDefaults as Static<typeof ConfigSchema>
 
-  const apiKeys = [base.API_KEY, ...(base.API_KEYS ?? '').split(',')]
-    .map((k) => k?.trim())
-    .filter((k): k is string => !!k)
-  let database: DatabaseTarget
-  try {
-    database = resolveDatabase(base)
-  } catch (err) {
-    throw new ConfigError([(err as Error).message])
+  // The rules across keys run even when some key is bad, so one run names every problem.
+  const apiKeys = [base.API_KEY, ...(typeof base.API_KEYS === 'string' ? base.API_KEYS : '').split(',')]
+    .map((k) => (typeof k === 'string' ? k.trim() : ''))
+    .filter((k) => k !== '')
+  let database: DatabaseTarget | undefined
+  if (!['DATABASE_URL', 'DATABASE_TYPE', 'DATA_DIR', 'DB_HOST', 'DB_USER', 'DB_NAME'].some((k) => bad.has(k))) {
+    try {
+      database = resolveDatabase(base)
+    } catch (err) {
+      problems.push((err as Error).message)
+    }
   }
-  if (base.ENVIRONMENT === 'production' && apiKeys.length === 0) {
-    problems.push('API_KEY: required when ENVIRONMENT=production (or set API_KEYS)')
+  if (base.ENVIRONMENT === 'production') {
+    if (apiKeys.length === 0) problems.push('API_KEY: required when ENVIRONMENT=production (or set API_KEYS)')
+    if (base.JWT_SECRET === undefined) problems.push('JWT_SECRET: required when ENVIRONMENT=production (at least 32 bytes; aliases JWT_SECRET_KEY, SECRET_KEY)')
   }
-  if (problems.length > 0) throw new ConfigError(problems)
-  return { ...base, database, apiKeys }
+  if (problems.length > 0 || !database) throw new ConfigError(problems)
+  const HOST = base.HOST ?? (base.ENVIRONMENT === 'production' ? '0.0.0.0' : '127.0.0.1')
+  return { ...base, HOST, database, apiKeys }
 }
 
 /** Applies the SPEC's DATABASE_URL / DATABASE_TYPE / DB_* rules. */
@@ -150,6 +184,14 @@ export function resolveDatabase(c: Static<typeof ConfigSchema>): DatabaseTarget 
     url = `postgresql://${auth}@${c.DB_HOST}:${c.DB_PORT}/${encodeURIComponent(c.DB_NAME)}`
   }
   url ??= `sqlite:${c.DATA_DIR.replace(/\/$/, '')}/statehouse.db`
+  // A scheme of two or more letters that is neither engine's (mysql://, file:, https://) is a
+  // mistake, not a relative SQLite path such as ./mysql:/x. (One letter is a Windows drive.)
+  const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(url)?.[1]?.toLowerCase()
+  if (scheme && !['postgres', 'postgresql', 'sqlite'].includes(scheme)) {
+    throw new Error(
+      `DATABASE_URL: unsupported scheme "${scheme}:" in ${redactUrl(url)} (use postgres://…, postgresql://…, sqlite:path, sqlite:///abs/path or a file path)`,
+    )
+  }
   const isPostgresUrl = /^postgres(ql)?:\/\//i.test(url)
   const engine = c.DATABASE_TYPE === 'auto' ? (isPostgresUrl ? 'postgresql' : 'sqlite') : c.DATABASE_TYPE
   if (engine === 'postgresql') {
@@ -170,5 +212,20 @@ export function sqliteFilename(url: string): string {
 
 /** Hides the password of a connection URL for logs and errors. */
 export function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@')
+  return url.replace(/\/\/([^:/@]*):[^@/]*@/, '//$1:***@').replace(/([?&]password=)[^&]*/gi, '$1***')
+}
+
+/**
+ * The environment with a `.env` file's settings under it: a variable already set wins over the file
+ * (as with `node --env-file`). No file, no change. Node's own parser (util.parseEnv, Node ≥ 20.12).
+ */
+export function withEnvFile(env: NodeJS.ProcessEnv = process.env, file = path.resolve('.env')): NodeJS.ProcessEnv {
+  if (!fs.existsSync(file)) return env
+  let parsed: Record<string, string>
+  try {
+    parsed = util.parseEnv(fs.readFileSync(file, 'utf8')) as Record<string, string>
+  } catch (err) {
+    throw new ConfigError([`${file}: cannot be read (${(err as Error).message})`])
+  }
+  return { ...parsed, ...env }
 }

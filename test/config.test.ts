@@ -1,7 +1,21 @@
 /** loadConfig: defaults, coercion, the DATABASE_URL / DB_* rules, and errors that name each bad key. */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { ConfigError, loadConfig, sqliteFilename } from '../src/config.js'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { ConfigError, loadConfig, sqliteFilename, withEnvFile } from '../src/config.js'
+
+/** The problems a bad environment is refused with (fails when it is accepted). */
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env)
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems
+    throw err
+  }
+  assert.fail(`accepted ${JSON.stringify(env)}`)
+}
 
 describe('loadConfig', () => {
   it('defaults to the embedded SQLite file in ./data and port 5000', () => {
@@ -54,7 +68,7 @@ describe('loadConfig', () => {
 
   it('requires an API key in production', () => {
     assert.throws(() => loadConfig({ ENVIRONMENT: 'production' }), /API_KEY: required/)
-    assert.doesNotThrow(() => loadConfig({ ENVIRONMENT: 'production', API_KEY: 'k' }))
+    assert.doesNotThrow(() => loadConfig({ ENVIRONMENT: 'production', API_KEY: 'k', JWT_SECRET: 'x'.repeat(32) }))
   })
 
   it('coerces booleans and numbers from text', () => {
@@ -64,5 +78,56 @@ describe('loadConfig', () => {
     assert.equal(c.PORT, 8080)
     assert.equal(c.SQLITE_SYNCHRONOUS, 'NORMAL')
     assert.equal(loadConfig({ TRUST_PROXY: '10.0.0.1,10.0.0.2' }).TRUST_PROXY, '10.0.0.1,10.0.0.2')
+  })
+
+  it('refuses a DATABASE_URL scheme that is neither engine\'s, with the password redacted', () => {
+    for (const url of ['mysql://root:hunter2@db/app', 'https://x/y', 'file:./x.db', 'redis://h']) {
+      const [problem, ...more] = problemsOf({ DATABASE_URL: url })
+      assert.equal(more.length, 0)
+      assert.match(problem!, /^DATABASE_URL: unsupported scheme/, url)
+      assert.doesNotMatch(problem!, /hunter2/)
+    }
+    // Paths that only look like a scheme (a drive letter, a relative name) stay SQLite files.
+    assert.deepEqual(loadConfig({ DATABASE_URL: './data/x.db' }).database, { engine: 'sqlite', filename: './data/x.db' })
+  })
+
+  it('names every problem in one run: production without API_KEY and JWT_SECRET, and a bad port', () => {
+    const problems = problemsOf({ ENVIRONMENT: 'production', PORT: 'http' })
+    assert.equal(problems.length, 3, problems.join('\n'))
+    assert.match(problems.join('\n'), /PORT: /)
+    assert.match(problems.join('\n'), /API_KEY: required when ENVIRONMENT=production/)
+    assert.match(problems.join('\n'), /JWT_SECRET: required when ENVIRONMENT=production/)
+  })
+
+  it('never echoes a secret in an error', () => {
+    const env = { JWT_SECRET: 'short-secret-value', API_KEY: 'x', DB_PASSWORD: 'p', ADMIN_PASSWORD: 'admin-pw', DATABASE_URL: 'ftp://u:db-password@h/x' }
+    Object.assign(env, { API_KEY: '' })
+    const text = problemsOf(env).join('\n')
+    assert.match(text, /JWT_SECRET: .*18 characters/)
+    for (const secret of ['short-secret-value', 'db-password']) assert.ok(!text.includes(secret), `${secret} in: ${text}`)
+  })
+
+  it('binds 127.0.0.1 by default except in production; HOST wins', () => {
+    assert.equal(loadConfig({}).HOST, '127.0.0.1')
+    assert.equal(loadConfig({ ENVIRONMENT: 'test' }).HOST, '127.0.0.1')
+    assert.equal(loadConfig({ ENVIRONMENT: 'production', API_KEY: 'k', JWT_SECRET: 'x'.repeat(32) }).HOST, '0.0.0.0')
+    assert.equal(loadConfig({ HOST: '0.0.0.0' }).HOST, '0.0.0.0')
+  })
+
+  it('reads HSTS and LOG_FORMAT', () => {
+    assert.equal(loadConfig({}).HSTS, false)
+    assert.equal(loadConfig({ HSTS: 'true' }).HSTS, true)
+    assert.equal(loadConfig({ LOG_FORMAT: 'pretty' }).LOG_FORMAT, 'pretty')
+    assert.match(problemsOf({ LOG_FORMAT: 'colour' })[0]!, /LOG_FORMAT: must be one of json, pretty/)
+  })
+
+  it('puts a .env file under the environment: the environment wins, no file changes nothing', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'statehouse-env-'))
+    const file = path.join(dir, '.env')
+    fs.writeFileSync(file, '# comment\nPORT=6001\nLOG_LEVEL="debug"\nHSTS=true\n')
+    const merged = withEnvFile({ PORT: '7000' }, file)
+    assert.deepEqual({ PORT: merged.PORT, LOG_LEVEL: merged.LOG_LEVEL, HSTS: merged.HSTS }, { PORT: '7000', LOG_LEVEL: 'debug', HSTS: 'true' })
+    assert.deepEqual(withEnvFile({ PORT: '7000' }, path.join(dir, 'none')), { PORT: '7000' })
+    fs.rmSync(dir, { recursive: true, force: true })
   })
 })

@@ -39,16 +39,19 @@ const typeUri = (slug: string) => `urn:statehouse:problem:${slug}`
 /** Named factories: the catalogue of every problem the API sends on purpose. */
 export const problems = {
   badRequest: (detail: string) => new Problem(400, detail, { type: typeUri('bad-request') }),
-  unauthorized: (detail: string, challenge = 'ApiKey') =>
-    new Problem(401, detail, { type: typeUri('unauthorized'), headers: { 'www-authenticate': challenge } }),
+  unauthorized: (detail: string, challenge = 'ApiKey', extensions?: Record<string, unknown>) =>
+    new Problem(401, detail, { type: typeUri('unauthorized'), headers: { 'www-authenticate': challenge }, ...(extensions ? { extensions } : {}) }),
   forbidden: (detail: string) => new Problem(403, detail, { type: typeUri('forbidden') }),
-  notFound: (detail: string) => new Problem(404, detail, { type: typeUri('not-found') }),
+  /** `extensions`: context beside the text (e.g. the id asked for), so `detail` can stay a reference text. */
+  notFound: (detail: string, extensions?: Record<string, unknown>) =>
+    new Problem(404, detail, { type: typeUri('not-found'), ...(extensions ? { extensions } : {}) }),
   methodNotAllowed: (method: string, allow: string[]) =>
     new Problem(405, `${method} is not allowed here; use ${allow.join(', ')}`, {
       type: typeUri('method-not-allowed'),
       headers: { allow: allow.join(', ') },
     }),
-  conflict: (detail: string) => new Problem(409, detail, { type: typeUri('conflict') }),
+  conflict: (detail: string, extensions?: Record<string, unknown>) =>
+    new Problem(409, detail, { type: typeUri('conflict'), ...(extensions ? { extensions } : {}) }),
   preconditionFailed: (detail: string) => new Problem(412, detail, { type: typeUri('precondition-failed') }),
   validation: (errors: FieldError[], detail?: string) =>
     new Problem(422, detail ?? errors.map((e) => `${e.path}: ${e.message}`).join('; '), {
@@ -70,7 +73,8 @@ export const ProblemSchema = Type.Object(
     instance: Type.String(),
     errors: Type.Optional(Type.Array(Type.Object({ path: Type.String(), message: Type.String() }))),
   },
-  { $id: 'Problem', description: 'RFC 9457 problem details' },
+  // Extension members (RFC 9457 §3.2, e.g. the id asked for) pass through: context goes beside `detail`.
+  { $id: 'Problem', description: 'RFC 9457 problem details', additionalProperties: true },
 )
 
 export function sendProblem(request: FastifyRequest, reply: FastifyReply, problem: Problem) {

@@ -9,7 +9,7 @@ import { describe, it } from 'node:test'
 import { API_KEY, ISO_UTC, assertProblem, call, marker, skipUnless, withKey } from './target.js'
 
 interface BuildSummary {
-  id: number
+  id: string
   build_id: string
   platform: string
   os_version: string
@@ -64,9 +64,9 @@ describe('deployed: builds flow', () => {
 
   it('POST /builds creates the build at state 0; a duplicate is 409, an unknown platform 422', { skip }, async () => {
     const body = { platform: PLATFORM, os_version: 'rhel-9.2', image_type: 'base', build_id: buildId, commit_hash: 'abc1234' }
-    const res = await call<{ id: number; build_id: string; status: string }>('POST', '/builds', { json: body, headers: withKey() })
+    const res = await call<{ id: string; build_id: string; status: string }>('POST', '/builds', { json: body, headers: withKey() })
     assert.equal(res.status, 200, JSON.stringify(res.body))
-    assert.ok(Number.isSafeInteger(res.body.id))
+    assert.equal(typeof res.body.id, 'string', 'a string id (SPEC §3)')
     assert.equal(res.body.build_id, buildId)
     assert.equal(res.body.status, 'created')
     created = true

@@ -4,13 +4,14 @@ import { tablesOf } from '../../platform/db/index.js'
 import type { Module } from '../../platform/module.js'
 import { IngestService } from './ingest.js'
 import * as m0005 from './migrations/0005_aircraft.js'
+import * as m0007 from './migrations/0007_aircraft_icao_case.js'
 import { aircraftRoutes } from './routes.js'
 import { openSource, sourceUrl } from './sources.js'
 import type { AircraftTables } from './tables.js'
 
 export const aircraftModule: Module = {
   name: 'aircraft',
-  migrations: { '0005_aircraft': m0005 },
+  migrations: { '0005_aircraft': m0005, '0007_aircraft_icao_case': m0007 },
   async register(app, { config, db, metrics }) {
     const aircraftDb = tablesOf<AircraftTables>(db)
     const jobGauge = new Gauge({

@@ -11,8 +11,9 @@
 import { randomUUID } from 'node:crypto'
 import os from 'node:os'
 import type { Db } from '../../platform/db/index.js'
+import type { CompactFile } from './parse/accumulator.js'
+import { MalformedFileError } from './parse/malformed-file-error.js'
 import { problems } from './problems.js'
-import { type CompactFile, MalformedFileError } from './formats.js'
 import { ParserPool } from './parser-pool.js'
 import * as repo from './repository.js'
 import type { AircraftSource, SourceObject } from './sources.js'
@@ -38,7 +39,10 @@ export interface JobView {
   finished_at: string | null
 }
 
-/** The summary of a finished job (`POST /process-s3-data?wait=true`, the CLI). */
+/**
+ * The summary of a finished job: the answer of `POST /process-s3-data` (the reference's keys
+ * `message`, `records_processed`, `files_processed`, `files_skipped`, `errors`, plus the job) and the CLI's.
+ */
 export interface JobSummary {
   message: string
   job_id: string
@@ -62,6 +66,22 @@ export interface IngestOptions {
 /** Errors listed per job at most; past that, one last entry counts the rest (the row stays small). */
 const MAX_LISTED_ERRORS = 1000
 
+/** The job-level entry that counts the file errors past {@link MAX_LISTED_ERRORS}. */
+const unlistedEntry = (count: number): JobError => ({ file: '', reason: `${count} more file errors not listed` })
+const UNLISTED = /^(\d+) more file errors not listed$/
+
+/** How many files failed: those listed, plus the count in the entry for the unlisted rest. */
+export function failedFiles(errors: JobError[]): number {
+  let failed = 0
+  for (const e of errors) {
+    if (e.file !== '') failed++
+    else failed += Number(UNLISTED.exec(e.reason)?.[1] ?? 0)
+  }
+  return failed
+}
+
+const files = (n: number) => `${n} ${n === 1 ? 'file' : 'files'}`
+
 /** Rows → API shape. */
 export function toJobView(row: IngestJobRow): JobView {
   return {
@@ -78,11 +98,20 @@ export function toJobView(row: IngestJobRow): JobView {
   }
 }
 
-/** The finished job as `?wait=true` and the CLI report it. */
+/**
+ * The finished job as `POST /process-s3-data` and the CLI report it. `message` is the reference's
+ * `Data processed successfully` only when every file went in; otherwise it says how many failed.
+ */
 export function summarize(job: JobView): JobSummary {
-  const fileErrors = job.errors.filter((e) => e.file !== '').length
+  const fileErrors = failedFiles(job.errors)
+  const message =
+    job.status !== 'succeeded'
+      ? `Processing failed${fileErrors ? ` (${files(fileErrors)} failed)` : ''}: ${job.errors.findLast((e) => e.file === '' && !UNLISTED.test(e.reason))?.reason ?? 'see errors'}`
+      : fileErrors
+        ? `Data processed with errors: ${files(fileErrors)} of ${job.files_total} failed (see errors)`
+        : 'Data processed successfully'
   return {
-    message: job.status === 'succeeded' ? 'Data processed successfully' : 'Processing failed',
+    message,
     job_id: job.id,
     status: job.status,
     records_processed: job.records,
@@ -213,7 +242,7 @@ export class IngestService {
       if (errors.length < MAX_LISTED_ERRORS) errors.push(error)
       else unlisted++
     }
-    const listedErrors = () => (unlisted ? [...errors, { file: '', reason: `${unlisted} more file errors not listed` }] : errors)
+    const listedErrors = () => (unlisted ? [...errors, unlistedEntry(unlisted)] : errors)
     let startedAt: string | null = null
     const view = (status: JobView['status'], finishedAt: string | null = null): JobView => ({
       id,

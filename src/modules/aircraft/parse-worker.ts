@@ -5,7 +5,10 @@
  */
 import { readFileSync } from 'node:fs'
 import { type MessagePort, parentPort } from 'node:worker_threads'
-import { type CompactFile, gunzipIfNeeded, MalformedFileError, parseAircraftFileCompact } from './formats.js'
+import type { CompactFile } from './parse/accumulator.js'
+import { gunzipIfNeeded } from './parse/gunzip.js'
+import { MalformedFileError } from './parse/malformed-file-error.js'
+import { parseAircraftFileCompact } from './parse/parse-file.js'
 import type { WorkerReply, WorkerTask } from './parser-pool.js'
 
 if (!parentPort) throw new Error('parse-worker runs as a worker thread of ParserPool')

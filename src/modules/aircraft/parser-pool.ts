@@ -10,7 +10,9 @@
  */
 import os from 'node:os'
 import { Worker } from 'node:worker_threads'
-import { type CompactFile, expandCompact, MalformedFileError, type ParsedFile } from './formats.js'
+import type { CompactFile } from './parse/accumulator.js'
+import { MalformedFileError } from './parse/malformed-file-error.js'
+import { expandCompact, type ParsedFile } from './parse/parsed-file.js'
 
 /** @internal A message to a worker: a file to read, or bytes to parse. */
 export interface WorkerTask {

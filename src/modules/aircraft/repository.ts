@@ -1,13 +1,15 @@
 /** SQL of the aircraft module: stats folded in per file, positions, processed files, jobs, the lease. */
 import { CompiledQuery, type Kysely, sql } from 'kysely'
 import type { Db } from '../../platform/db/index.js'
-import { type CompactFile, STATS_STRIDE, toIso } from './formats.js'
+import { type CompactFile, STATS_STRIDE } from './parse/accumulator.js'
+import { toIso } from './parse/iso-time.js'
 import type { AircraftStatsTable, AircraftTables, IngestJobsTable } from './tables.js'
 
 type K = Kysely<AircraftTables>
 
 const STATS_COLUMNS = [
   'icao',
+  'icao_as_written',
   'registration',
   'type',
   'observations',
@@ -32,6 +34,7 @@ const extreme = (engine: Db['engine'], fn: 'max' | 'min') => (c: string) =>
     : `${c} = COALESCE(${fn}(excluded.${c}, aircraft_stats.${c}), excluded.${c}, aircraft_stats.${c})`
 const added = (c: string) => `${c} = aircraft_stats.${c} + excluded.${c}`
 const latest = (c: string) => `${c} = COALESCE(excluded.${c}, aircraft_stats.${c})`
+// icao_as_written is never updated: the spelling first written stays (`A320` then `a320`: `A320`).
 const fold = (engine: Db['engine']) => {
   const larger = extreme(engine, 'max')
   const smaller = extreme(engine, 'min')
@@ -218,6 +221,7 @@ function fileWriter(db: Db<AircraftTables>): (file: CompactFile, updatedAt: stri
         const firstIso = first === first ? toIso(first) : null
         statsParams.push(
           file.icaos[i],
+          file.writtenIcaos[i],
           file.registrations[i] ?? null,
           file.types[i] ?? null,
           st[o],
@@ -252,30 +256,31 @@ function fileWriter(db: Db<AircraftTables>): (file: CompactFile, updatedAt: stri
       positionParams.length = 0
     }
   }
-  const statsSql = `${STATS_INSERT} SELECT *, $14::text FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::float8[], $6::float8[], $7::float8[], $8::bigint[], $9::float8[], $10::bigint[], $11::int[], $12::text[], $13::text[]) ${fold('postgresql')}`
+  const statsSql = `${STATS_INSERT} SELECT *, $15::text FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::float8[], $7::float8[], $8::float8[], $9::bigint[], $10::float8[], $11::bigint[], $12::int[], $13::text[], $14::text[]) ${fold('postgresql')}`
   const positionsSql = `${POSITIONS_INSERT} SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[]) ${POSITIONS_CONFLICT}`
   return async (file, updatedAt, trx = db.kysely) => {
     const n = file.icaos.length
     if (n > 0) {
       const st = file.stats
-      const cols: unknown[][] = Array.from({ length: 13 }, () => new Array(n))
+      const cols: unknown[][] = Array.from({ length: 14 }, () => new Array(n))
       for (let i = 0; i < n; i++) {
         const o = i * STATS_STRIDE
         const first = st[o + 7] as number
         const last = st[o + 8] as number
         cols[0]![i] = file.icaos[i]
-        cols[1]![i] = file.registrations[i] ?? null
-        cols[2]![i] = file.types[i] ?? null
-        cols[3]![i] = st[o]
-        cols[4]![i] = orNull(st[o + 1] as number)
-        cols[5]![i] = orNull(st[o + 4] as number)
-        cols[6]![i] = st[o + 2]
-        cols[7]![i] = st[o + 3]
-        cols[8]![i] = st[o + 5]
-        cols[9]![i] = st[o + 6]
-        cols[10]![i] = file.emergency[i]
-        cols[11]![i] = first === first ? toIso(first) : null
-        cols[12]![i] = last === last ? toIso(last) : null
+        cols[1]![i] = file.writtenIcaos[i]
+        cols[2]![i] = file.registrations[i] ?? null
+        cols[3]![i] = file.types[i] ?? null
+        cols[4]![i] = st[o]
+        cols[5]![i] = orNull(st[o + 1] as number)
+        cols[6]![i] = orNull(st[o + 4] as number)
+        cols[7]![i] = st[o + 2]
+        cols[8]![i] = st[o + 3]
+        cols[9]![i] = st[o + 5]
+        cols[10]![i] = st[o + 6]
+        cols[11]![i] = file.emergency[i]
+        cols[12]![i] = first === first ? toIso(first) : null
+        cols[13]![i] = last === last ? toIso(last) : null
       }
       await trx.executeQuery(CompiledQuery.raw(statsSql, [...cols, updatedAt]))
     }
@@ -357,15 +362,26 @@ export async function releaseLease(db: K, jobId: string) {
   await db.updateTable('ingest_lease').set({ job_id: null, owner: null, expires_at: null }).where('id', '=', 1).where('job_id', '=', jobId).execute()
 }
 
-export async function findStats(db: K, icao: string) {
-  return db.selectFrom('aircraft_stats').selectAll().where('icao', '=', icao).executeTakeFirst()
+/** One aircraft's stats row by its key (parse/icao.ts `icaoKey`: the lower-cased id). */
+export async function findStats(db: K, key: string) {
+  return db.selectFrom('aircraft_stats').selectAll().where('icao', '=', key).executeTakeFirst()
 }
 
+/** Aircraft by key, each with its id as first written. */
 export async function listAircraft(db: K, limit: number, offset: number) {
-  return db.selectFrom('aircraft_stats').select(['icao', 'registration', 'type']).orderBy('icao').limit(limit).offset(offset).execute()
+  return db
+    .selectFrom('aircraft_stats')
+    .select(['icao_as_written as icao', 'registration', 'type'])
+    .orderBy('aircraft_stats.icao')
+    .limit(limit)
+    .offset(offset)
+    .execute()
 }
 
-/** One aircraft's positions by time: stored ones and (SQLite, during a job) staged ones, deduplicated. */
+/**
+ * One aircraft's positions (by its key) by time: stored ones and (SQLite, during a job) staged ones,
+ * deduplicated.
+ */
 export async function listPositions(db: K, icao: string, limit: number, offset: number) {
   return db
     .selectFrom('aircraft_positions')

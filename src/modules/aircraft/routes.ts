@@ -4,6 +4,7 @@ import { Type } from 'typebox'
 import { errors } from '../../platform/http/problem-responses.js'
 import type { Db } from '../../platform/db/index.js'
 import { type IngestService, summarize } from './ingest.js'
+import { icaoKey } from './parse/icao.js'
 import { problems } from './problems.js'
 import * as repo from './repository.js'
 import {
@@ -25,7 +26,7 @@ import type { AircraftStatsRow, AircraftTables } from './tables.js'
 /** A stored stats row in the API shape: averages derived from sums and counts. */
 export function toStats(row: AircraftStatsRow): AircraftStats {
   return {
-    icao: row.icao,
+    icao: row.icao_as_written,
     registration: row.registration,
     type: row.type,
     observations: row.observations,
@@ -40,6 +41,12 @@ export function toStats(row: AircraftStatsRow): AircraftStats {
   }
 }
 
+/** Whether a `Prefer` header (RFC 7240: comma-separated preferences, each maybe with parameters) asks for respond-async. */
+export function prefersAsync(prefer: string | string[] | undefined): boolean {
+  const values = Array.isArray(prefer) ? prefer : prefer === undefined ? [] : [prefer]
+  return values.some((value) => value.split(',').some((pref) => pref.split(';', 1)[0]?.trim().toLowerCase() === 'respond-async'))
+}
+
 /** Jobs (`POST /process-s3-data`, `GET /jobs/{id}`) and the public reads of §6. */
 export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>; ingest: IngestService }> = async (app, { db, ingest }) => {
   app.post(
@@ -47,7 +54,8 @@ export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>;
     {
       config: { auth: { scope: 'admin' } },
       schema: {
-        summary: 'Start an ingest job over the configured source (202), or run it to the end with ?wait=true (200)',
+        summary:
+          'Run an ingest job over the configured source and answer when it is done (200); with Prefer: respond-async or ?wait=false, answer 202 with the job at once',
         tags: ['aircraft'],
         querystring: ProcessQuery,
         body: Type.Optional(ProcessBody),
@@ -63,9 +71,15 @@ export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>;
       if (prefix === null) {
         throw problems.validation([{ path: 'body.prefix', message: 'must be a relative sub-prefix of the configured source (no .., no absolute path, no scheme)' }])
       }
+      // The reference's clients wait for the result; RFC 7240 clients may ask not to. ?wait decides when given.
+      const respondAsync = request.query.wait === undefined ? prefersAsync(request.headers.prefer) : !request.query.wait
       const { job, done } = await ingest.start(prefix)
-      if (!request.query.wait) {
-        return reply.code(202).header('location', `/jobs/${job.id}`).send({ job_id: job.id, status_url: `/jobs/${job.id}` })
+      if (respondAsync) {
+        return reply
+          .code(202)
+          .header('preference-applied', 'respond-async')
+          .header('location', `/jobs/${job.id}`)
+          .send({ job_id: job.id, status_url: `/jobs/${job.id}` })
       }
       return summarize(await done)
     },
@@ -87,8 +101,8 @@ export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>;
     schema: { summary: 'Statistics of one aircraft', tags: ['aircraft'], params: IcaoParams, response: { 200: AircraftStats, ...errors(404, 422) } },
   }
   const readStats = async (icao: string) => {
-    const row = await repo.findStats(db.kysely, icao.toLowerCase())
-    if (!row) throw problems.statsNotFound(icao.toLowerCase())
+    const row = await repo.findStats(db.kysely, icaoKey(icao))
+    if (!row) throw problems.aircraftNotFound(icao)
     return toStats(row)
   }
   app.get('/aircraft-stats/:icao', statsRoute, async (request) => readStats(request.params.icao))
@@ -96,7 +110,7 @@ export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>;
 
   app.get(
     '/aircraft',
-    { schema: { summary: 'Aircraft seen, by ICAO address', tags: ['aircraft'], querystring: AircraftPage, response: { 200: Type.Array(AircraftListItem), ...errors(422) } } },
+    { schema: { summary: 'Aircraft seen, by ICAO address (each as the data first wrote it)', tags: ['aircraft'], querystring: AircraftPage, response: { 200: Type.Array(AircraftListItem), ...errors(422) } } },
     async (request) => {
       const { page, limit } = request.query
       return repo.listAircraft(db.kysely, limit, (page - 1) * limit)
@@ -115,10 +129,10 @@ export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>;
       },
     },
     async (request) => {
-      const icao = request.params.icao.toLowerCase()
+      const key = icaoKey(request.params.icao)
       const { page, limit } = request.query
-      const rows = await repo.listPositions(db.kysely, icao, limit, (page - 1) * limit)
-      if (rows.length === 0 && !(await repo.findStats(db.kysely, icao))) throw problems.aircraftNotFound(icao)
+      const rows = await repo.listPositions(db.kysely, key, limit, (page - 1) * limit)
+      if (rows.length === 0 && !(await repo.findStats(db.kysely, key))) throw problems.aircraftNotFound(request.params.icao)
       return rows
     },
   )

@@ -1,12 +1,10 @@
 /** Wire shapes of the aircraft API (SPEC §6). */
 import { type Static, Type } from 'typebox'
 import { Nullable, PageQuery, StringEnum } from '../../platform/http/common-schemas.js'
-
-/** 1–10 letters or digits, optionally `~`-prefixed (non-ICAO ids), any case; returned lower-case. */
-export const ICAO_PATTERN = '^~?[A-Za-z0-9]{1,10}$'
+import { ICAO_PATTERN } from './parse/icao.js'
 
 export const IcaoParams = Type.Object({
-  icao: Type.String({ pattern: ICAO_PATTERN, description: 'ICAO hex address (or another 1–10 character id), any case' }),
+  icao: Type.String({ pattern: ICAO_PATTERN, description: 'ICAO hex address (or another 1–10 character id), matched in any case' }),
 })
 
 export const ProcessBody = Type.Object(
@@ -19,7 +17,11 @@ export const ProcessBody = Type.Object(
 )
 
 export const ProcessQuery = Type.Object({
-  wait: Type.Boolean({ default: false, description: 'answer when the job is done instead of at once' }),
+  wait: Type.Optional(
+    Type.Boolean({
+      description: 'true (the default): answer when the job is done; false: answer 202 at once, as `Prefer: respond-async` asks. Given, it wins over Prefer',
+    }),
+  ),
 })
 
 const JobErrorSchema = Type.Object({ file: Type.String(), reason: Type.String() })
@@ -40,7 +42,7 @@ export const JobSchema = Type.Object({
 export const JobAccepted = Type.Object({ job_id: Type.String(), status_url: Type.String() })
 
 export const JobFinished = Type.Object({
-  message: Type.String(),
+  message: Type.String({ description: '"Data processed successfully", or how many files failed' }),
   job_id: Type.String(),
   status: Type.String(),
   records_processed: Type.Integer(),
@@ -52,7 +54,7 @@ export const JobFinished = Type.Object({
 export const JobParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
 export const AircraftStats = Type.Object({
-  icao: Type.String(),
+  icao: Type.String({ description: 'as the data first wrote it (readsb hex is lower-case; a flat record\'s A320 stays A320)' }),
   registration: Nullable(Type.String()),
   type: Nullable(Type.String()),
   observations: Type.Integer(),

@@ -5,7 +5,10 @@ import type { Selectable } from 'kysely'
  * file is exact whatever the order files arrive in; averages are derived on read.
  */
 export interface AircraftStatsTable {
+  /** The key: the id lower-cased (parse/icao.ts `icaoKey`), so lookups in any case find the aircraft. */
   icao: string
+  /** The id as the data first wrote it (`A320` stays `A320`), which the API returns. */
+  icao_as_written: string
   registration: string | null
   type: string | null
   observations: number
@@ -23,6 +26,7 @@ export interface AircraftStatsTable {
 
 /** Positions, deduplicated by (icao, timestamp); the primary key also serves reads by aircraft and time. */
 export interface AircraftPositionsTable {
+  /** The aircraft's key (lower-cased id), as in aircraft_stats.icao. */
   icao: string
   timestamp: string
   lat: number

@@ -6,12 +6,12 @@ import { problems as platform } from '../../platform/errors.js'
 
 export const problems = {
   ...platform,
-  buildNotFound: (ref: string) => platform.notFound(`build "${ref}" does not exist`),
+  // SPEC §8: the reference's text, exactly (its clients compare it).
+  buildNotFound: () => platform.notFound('Build not found'),
   buildExists: (buildId: string) => platform.conflict(`build "${buildId}" exists already`),
   buildFinished: (buildId: string, finalState: number, finalName: string) =>
     platform.conflict(`build "${buildId}" reached state ${finalState} (${finalName}); it takes no further states`),
   stateCodeNotMultipleOfFive: (code: number) => platform.badRequest(`state_code ${code} is not a multiple of 5 (see GET /state-codes)`),
   catalogEntryExists: (what: string, id: string) => platform.conflict(`${what} "${id}" exists already`),
-  platformNotFound: (id: string) => platform.notFound(`platform "${id}" does not exist (see GET /platforms)`),
   badCursor: () => platform.validation([{ path: 'querystring.cursor', message: 'is not a cursor this API issued' }]),
 }

@@ -1,5 +1,6 @@
 /** SQL of the build-state module. Functions take the Kysely they run on (a transaction or the pool). */
 import { type Kysely, sql } from 'kysely'
+import { uuidv7 } from '../../platform/ids.js'
 import type { BuildStatus } from './schemas.js'
 import type { BuildFailureTable, BuildRow, BuildTables, ImageTypeTable, OsVersionTable, PlatformTable } from './tables.js'
 
@@ -31,30 +32,30 @@ export async function catalogIdExists(db: Db, table: CatalogTable, id: string): 
   return (await db.selectFrom(table).select('id').where('id', '=', id).executeTakeFirst()) !== undefined
 }
 
-/** Inserts a build; undefined when its build_id is taken (no exception, so a transaction stays usable). */
+/** Inserts a build under a new UUIDv7; undefined when its build_id is taken (no exception, so a transaction stays usable). */
 export async function insertBuild(
   trx: Db,
   row: Omit<BuildRow, 'id' | 'failure_count'>,
-): Promise<number | undefined> {
+): Promise<string | undefined> {
   const inserted = await trx
     .insertInto('builds')
-    .values(row)
+    .values({ id: uuidv7(), ...row })
     .onConflict((oc) => oc.column('build_id').doNothing())
     .returning('id')
     .executeTakeFirst()
   return inserted?.id
 }
 
-export async function insertState(trx: Db, buildPk: number, stateCode: number, message: string | null, at: string): Promise<void> {
+export async function insertState(trx: Db, buildPk: string, stateCode: number, message: string | null, at: string): Promise<void> {
   await trx.insertInto('build_states').values({ build_pk: buildPk, state_code: stateCode, message, transitioned_at: at }).execute()
 }
 
 /**
- * Moves a build to `stateCode` in one atomic statement, unless it is already at 100 (the WHERE clause
- * makes "nothing after 100" hold under concurrent writers on every replica). Returns the build's
- * primary key, or undefined when it had reached 100.
+ * Moves a build to `stateCode` in one atomic statement, unless it is already at 100 or already at
+ * that code (the WHERE clause makes both hold under concurrent writers on every replica). Returns
+ * the build's id, or undefined when it did not move.
  */
-export async function advanceBuild(trx: Db, buildPk: number, stateCode: number, at: string): Promise<number | undefined> {
+export async function advanceBuild(trx: Db, buildPk: string, stateCode: number, at: string): Promise<string | undefined> {
   const row = await trx
     .updateTable('builds')
     .set({
@@ -64,13 +65,14 @@ export async function advanceBuild(trx: Db, buildPk: number, stateCode: number, 
     })
     .where('id', '=', buildPk)
     .where('current_state', '<>', 100)
+    .where('current_state', '<>', stateCode)
     .returning('id')
     .executeTakeFirst()
   return row?.id
 }
 
 /** Counts a failure on a build (a completed build stays completed). Returns its key and state. */
-export async function markFailed(trx: Db, buildPk: number, at: string): Promise<{ id: number; current_state: number } | undefined> {
+export async function markFailed(trx: Db, buildPk: string, at: string): Promise<{ id: string; current_state: number } | undefined> {
   return trx
     .updateTable('builds')
     .set({
@@ -88,34 +90,47 @@ export async function insertFailure(trx: Db, row: Omit<BuildFailureTable, 'id'>)
 }
 
 /**
- * The build a path names: by its `build_id`, or else — for clients that keep the `id` that
- * POST /builds answered — by that numeric id. A build_id always wins over an equal-looking id.
+ * The build a path names (SPEC §5.3): the build with that id; only when no build has it, the build
+ * with that `build_id`. So a build_id equal to another build's id ("5", or its UUID) never hides it.
  */
 export async function findBuild(db: Db, ref: string): Promise<BuildRow | undefined> {
-  const byBuildId = await db.selectFrom('builds').selectAll().where('build_id', '=', ref).executeTakeFirst()
-  if (byBuildId || !/^[1-9]\d{0,14}$/.test(ref)) return byBuildId
-  return db.selectFrom('builds').selectAll().where('id', '=', Number(ref)).executeTakeFirst()
+  const byId = await db.selectFrom('builds').selectAll().where('id', '=', ref).executeTakeFirst()
+  return byId ?? db.selectFrom('builds').selectAll().where('build_id', '=', ref).executeTakeFirst()
 }
 
-export function latestState(db: Db, buildPk: number) {
+export async function currentStateOf(db: Db, buildPk: string): Promise<number | undefined> {
+  return (await db.selectFrom('builds').select('current_state').where('id', '=', buildPk).executeTakeFirst())?.current_state
+}
+
+export function latestState(db: Db, buildPk: string) {
   return db.selectFrom('build_states').selectAll().where('build_pk', '=', buildPk).orderBy('id', 'desc').limit(1).executeTakeFirst()
 }
 
-export function statesOf(db: Db, buildPk: number) {
+export function statesOf(db: Db, buildPk: string) {
   return db.selectFrom('build_states').selectAll().where('build_pk', '=', buildPk).orderBy('id').execute()
 }
 
-export function failuresOf(db: Db, buildPk: number) {
+export function failuresOf(db: Db, buildPk: string) {
   return db.selectFrom('build_failures').selectAll().where('build_pk', '=', buildPk).orderBy('id').execute()
 }
 
-/** Newest first (by id), optionally filtered; `beforeId` continues after a cursor. */
-export function listBuilds(db: Db, filter: { platform?: string; status?: BuildStatus; beforeId?: number; limit: number }) {
+/** Where a page of builds ended: the last build's creation time and id. */
+export interface BuildPosition {
+  created_at: string
+  id: string
+}
+
+/**
+ * Newest first by (created_at, id) — ids are no longer serials; UUIDv7s made in one millisecond
+ * count up — optionally filtered; `before` continues after a cursor (one index range per filter).
+ */
+export function listBuilds(db: Db, filter: { platform?: string; status?: BuildStatus; before?: BuildPosition; limit: number }) {
   let query = db.selectFrom('builds').selectAll()
   if (filter.platform !== undefined) query = query.where('platform', '=', filter.platform)
   if (filter.status !== undefined) query = query.where('status', '=', filter.status)
-  if (filter.beforeId !== undefined) query = query.where('id', '<', filter.beforeId)
-  return query.orderBy('id', 'desc').limit(filter.limit).execute()
+  const before = filter.before
+  if (before !== undefined) query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(before.created_at, before.id)))
+  return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute()
 }
 
 /** Build counts per (platform, status), computed by the database. */

@@ -78,9 +78,11 @@ export const NewBuild = Type.Object(
 )
 export type NewBuild = Static<typeof NewBuild>
 
-export const BuildCreated = Type.Object({ id: Type.Integer(), build_id: Type.String(), status: Type.Literal('created') })
+export const BuildCreated = Type.Object({ id: Type.String({ description: 'the build\'s id (a UUID): name the build by it in /builds/{id}' }), build_id: Type.String(), status: Type.Literal('created') })
 
-export const BuildParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 200, description: 'the build_id given at creation (or the numeric id POST /builds answered)' }) })
+export const BuildParams = Type.Object({
+  id: Type.String({ minLength: 1, maxLength: 200, description: "the build's id (POST /builds answered it); when no build has that id, a build_id" }),
+})
 
 export const NewState = Type.Object(
   {
@@ -116,7 +118,7 @@ export type NewFailure = Static<typeof NewFailure>
 export const FailureRecorded = Type.Object({ status: Type.Literal('recorded'), build_id: Type.String() })
 
 export const BuildSummary = Type.Object({
-  id: Type.Integer(),
+  id: Type.String(),
   build_id: Type.String(),
   platform: Type.String(),
   os_version: Type.String(),
@@ -172,6 +174,16 @@ export type BuildList = Static<typeof BuildList>
 const StatusCounts = Type.Object({ completed: Type.Integer(), failed: Type.Integer(), in_progress: Type.Integer() })
 export type StatusCounts = Static<typeof StatusCounts>
 
+/** A build as the dashboards list it: also under the reference's key names (its CLI prints those). */
+export const DashboardBuild = Type.Object({
+  ...BuildSummary.properties,
+  platform_id: Type.String({ description: 'the same as platform' }),
+  os_version_id: Type.String({ description: 'the same as os_version' }),
+  image_type_id: Type.String({ description: 'the same as image_type' }),
+  state_code: Type.Integer({ description: 'the same as current_state' }),
+})
+export type DashboardBuild = Static<typeof DashboardBuild>
+
 export const DashboardSummary = Type.Object({
   total_builds: Type.Integer(),
   status_counts: StatusCounts,
@@ -179,14 +191,17 @@ export const DashboardSummary = Type.Object({
     description: 'every catalog platform, with its build counts',
   }),
   success_rate: Type.Number({ description: 'completed builds as a percentage of all builds (0–100, two decimals; 0 without builds)' }),
-  recent_builds: Type.Array(BuildSummary, { description: 'the 10 newest' }),
+  recent_builds: Type.Array(DashboardBuild, { description: 'the 10 newest' }),
 })
 export type DashboardSummary = Static<typeof DashboardSummary>
 
 export const RecentQuery = Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 100, default: 10 }) })
-export const RecentBuilds = Type.Object({ recent_builds: Type.Array(BuildSummary) })
+export const RecentBuilds = Type.Object({ recent_builds: Type.Array(DashboardBuild) })
 
 export const PlatformParams = Type.Object({ platform: Type.String({ minLength: 1, maxLength: 64 }) })
 export const PlatformQuery = Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'newest builds shown' }) })
-export const PlatformBuilds = Type.Object({ platform: Type.String(), builds: Type.Array(BuildSummary, { description: 'newest first' }) })
+export const PlatformBuilds = Type.Object({
+  platform: Type.String(),
+  builds: Type.Array(DashboardBuild, { description: 'newest first; none for a platform without builds, known or not' }),
+})
 export type PlatformBuilds = Static<typeof PlatformBuilds>

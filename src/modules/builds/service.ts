@@ -11,6 +11,7 @@ import type {
   BuildStatus,
   BuildSummary,
   CurrentState,
+  DashboardBuild,
   DashboardSummary,
   NewBuild,
   NewFailure,
@@ -70,7 +71,7 @@ export class BuildService {
 
   // Builds -----------------------------------------------------------------------------------------
 
-  async createBuild(body: NewBuild): Promise<{ id: number; build_id: string; status: 'created' }> {
+  async createBuild(body: NewBuild): Promise<{ id: string; build_id: string; status: 'created' }> {
     const now = new Date().toISOString()
     const id = await this.db.writeTransaction(async (trx) => {
       const missing = []
@@ -107,16 +108,19 @@ export class BuildService {
   async recordState(buildId: string, body: NewState): Promise<{ status: 'updated'; build_id: string; new_state: number }> {
     if (body.state_code % 5 !== 0) throw problems.stateCodeNotMultipleOfFive(body.state_code)
     const now = new Date().toISOString()
-    const build = await this.db.writeTransaction(async (trx) => {
+    const { build, moved } = await this.db.writeTransaction(async (trx) => {
       const build = await repo.findBuild(trx, buildId)
-      if (!build) throw problems.buildNotFound(buildId)
+      if (!build) throw problems.buildNotFound()
       if ((await repo.advanceBuild(trx, build.id, body.state_code, now)) === undefined) {
+        // It did not move: already at this code (a pipeline's retry: 200, no new row), or at 100.
+        // Read again: a concurrent writer may have moved it since `findBuild`.
+        if ((await repo.currentStateOf(trx, build.id)) === body.state_code) return { build, moved: false }
         throw problems.buildFinished(build.build_id, FINAL_STATE, stateName(FINAL_STATE))
       }
       await repo.insertState(trx, build.id, body.state_code, body.message ?? null, now)
-      return build
+      return { build, moved: true }
     })
-    await this.dashboards.invalidate()
+    if (moved) await this.dashboards.invalidate()
     return { status: 'updated', build_id: build.build_id, new_state: body.state_code }
   }
 
@@ -124,9 +128,9 @@ export class BuildService {
     const now = new Date().toISOString()
     const found = await this.db.writeTransaction(async (trx) => {
       const found = await repo.findBuild(trx, buildId)
-      if (!found) throw problems.buildNotFound(buildId)
+      if (!found) throw problems.buildNotFound()
       const build = await repo.markFailed(trx, found.id, now)
-      if (!build) throw problems.buildNotFound(buildId)
+      if (!build) throw problems.buildNotFound()
       await repo.insertFailure(trx, {
         build_pk: build.id,
         state_code: build.current_state,
@@ -179,22 +183,22 @@ export class BuildService {
   }
 
   async list(query: BuildListQuery): Promise<BuildList> {
-    const beforeId = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
+    const before = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
     // One extra row tells whether another page follows, so the last page says next_cursor: null.
     const rows = await repo.listBuilds(this.db.kysely, {
       ...(query.platform !== undefined ? { platform: query.platform } : {}),
       ...(query.status !== undefined ? { status: query.status } : {}),
-      ...(beforeId !== undefined ? { beforeId } : {}),
+      ...(before !== undefined ? { before } : {}),
       limit: query.limit + 1,
     })
     const page = rows.slice(0, query.limit)
     const last = page.at(-1)
-    return { builds: page.map(toSummary), next_cursor: rows.length > query.limit && last ? encodeCursor(Number(last.id)) : null }
+    return { builds: page.map(toSummary), next_cursor: rows.length > query.limit && last ? encodeCursor(last) : null }
   }
 
   private async mustFind(buildId: string): Promise<BuildRow> {
     const build = await repo.findBuild(this.db.kysely, buildId)
-    if (!build) throw problems.buildNotFound(buildId)
+    if (!build) throw problems.buildNotFound()
     return build
   }
 
@@ -224,24 +228,29 @@ export class BuildService {
         status_counts: statusCounts,
         by_platform: byPlatform,
         success_rate: total === 0 ? 0 : Math.round((statusCounts.completed / total) * 10_000) / 100,
-        recent_builds: recent.map(toSummary),
+        recent_builds: recent.map(toDashboardRow),
       }
     })
   }
 
-  recent(limit: number): Promise<Cached<{ recent_builds: BuildSummary[] }>> {
+  recent(limit: number): Promise<Cached<{ recent_builds: DashboardBuild[] }>> {
     return this.cached(`recent:${limit}`, async () => ({
-      recent_builds: (await repo.listBuilds(this.db.kysely, { limit })).map(toSummary),
+      recent_builds: (await repo.listBuilds(this.db.kysely, { limit })).map(toDashboardRow),
     }))
   }
 
+  /** A platform without builds, known or not, has an empty list (SPEC §5.4); only known ones are cached. */
   async platform(platform: string, limit: number): Promise<Cached<PlatformBuilds>> {
-    return this.cached(`platform:${limit}:${platform}`, async () => {
-      if (!(await repo.catalogIdExists(this.db.kysely, 'platforms', platform))) {
-        throw problems.platformNotFound(platform)
-      }
-      return { platform, builds: (await repo.listBuilds(this.db.kysely, { platform, limit })).map(toSummary) }
-    })
+    try {
+      return await this.cached(`platform:${limit}:${platform}`, async () => {
+        // Thrown, not returned, so that names off the catalog never take a cache entry (memory stays bounded).
+        if (!(await repo.catalogIdExists(this.db.kysely, 'platforms', platform))) throw new UnknownPlatform()
+        return { platform, builds: (await repo.listBuilds(this.db.kysely, { platform, limit })).map(toDashboardRow) }
+      })
+    } catch (err) {
+      if (err instanceof UnknownPlatform) return { value: { platform, builds: [] }, cache: 'bypass' }
+      throw err
+    }
   }
 
   private async cached<T>(view: string, compute: () => Promise<T>): Promise<Cached<T>> {
@@ -250,9 +259,11 @@ export class BuildService {
   }
 }
 
+class UnknownPlatform extends Error {}
+
 function toSummary(row: BuildRow): BuildSummary {
   return {
-    id: Number(row.id),
+    id: row.id,
     build_id: row.build_id,
     platform: row.platform,
     os_version: row.os_version,
@@ -266,14 +277,18 @@ function toSummary(row: BuildRow): BuildSummary {
   }
 }
 
-function encodeCursor(lastId: number): string {
-  return Buffer.from(`before:${lastId}`).toString('base64url')
+function toDashboardRow(row: BuildRow): DashboardBuild {
+  return { ...toSummary(row), platform_id: row.platform, os_version_id: row.os_version, image_type_id: row.image_type, state_code: row.current_state }
 }
 
-function decodeCursor(cursor: string): number {
-  const match = /^before:(\d{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString())
+function encodeCursor(last: repo.BuildPosition): string {
+  return Buffer.from(`before:${last.created_at}|${last.id}`).toString('base64url')
+}
+
+function decodeCursor(cursor: string): repo.BuildPosition {
+  const match = /^before:(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)\|([0-9a-f-]{1,36})$/.exec(Buffer.from(cursor, 'base64url').toString())
   if (!match) throw problems.badCursor()
-  return Number(match[1])
+  return { created_at: match[1]!, id: match[2]! }
 }
 
 /** The service with its dashboard cache, namespaced in Redis by this database's cache scope. */

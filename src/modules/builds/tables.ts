@@ -21,7 +21,8 @@ export interface ImageTypeTable {
 
 /** One image build. `current_state` and `status` are kept up to date by every write (derived, SPEC §5.3). */
 export interface BuildTable {
-  id: Generated<number>
+  /** A UUIDv7; builds older than string ids keep their integer id as decimal text ("5"). */
+  id: string
   build_id: string
   platform: string
   os_version: string
@@ -38,7 +39,7 @@ export interface BuildTable {
 /** Every state a build went through, oldest first by id (state 0 is written with the build). */
 export interface BuildStateTable {
   id: Generated<number>
-  build_pk: number
+  build_pk: string
   state_code: number
   message: string | null
   transitioned_at: string
@@ -46,7 +47,7 @@ export interface BuildStateTable {
 
 export interface BuildFailureTable {
   id: Generated<number>
-  build_pk: number
+  build_pk: string
   /** The build's state when the failure was reported. */
   state_code: number
   error_message: string

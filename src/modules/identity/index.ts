@@ -11,6 +11,7 @@ import type { Module, ModuleContext } from '../../platform/module.js'
 import { ensureGeneratedSecret } from '../../platform/secrets.js'
 import { IdmVerifier } from './idm.js'
 import * as m0002 from './migrations/0002_identity.js'
+import * as m0006 from './migrations/0006_identity_string_ids.js'
 import { identityRoutes } from './routes.js'
 import { IdentityService, type NewUserInput } from './service.js'
 import type { IdentityTables } from './tables.js'
@@ -86,6 +87,6 @@ async function registerIdentity(app: FastifyInstance, { config, db }: ModuleCont
 
 export const identityModule: Module = {
   name: 'identity',
-  migrations: { '0002_identity': m0002 },
+  migrations: { '0002_identity': m0002, '0006_identity_string_ids': m0006 },
   register: registerIdentity,
 }

@@ -1,5 +1,6 @@
 /** SQL of the identity module: users, profiles and issued API tokens. */
 import type { Kysely } from 'kysely'
+import { uuidv7 } from '../../platform/ids.js'
 import type { ApiTokenRow, IdentityTables, ProfileRow, UserRow } from './tables.js'
 
 type Db = Kysely<IdentityTables>
@@ -21,6 +22,7 @@ export async function insertUser(db: Db, user: NewUser, now: string): Promise<Us
     const row = await trx
       .insertInto('users')
       .values({
+        id: uuidv7(),
         ...user,
         is_active: user.is_active ? 1 : 0,
         is_superuser: user.is_superuser ? 1 : 0,
@@ -35,6 +37,7 @@ export async function insertUser(db: Db, user: NewUser, now: string): Promise<Us
     await trx
       .insertInto('profiles')
       .values({
+        id: uuidv7(),
         user_id: row.id,
         first_name: user.first_name,
         last_name: user.last_name,
@@ -49,7 +52,7 @@ export async function insertUser(db: Db, user: NewUser, now: string): Promise<Us
   })
 }
 
-export function findUserById(db: Db, id: number): Promise<UserRow | undefined> {
+export function findUserById(db: Db, id: string): Promise<UserRow | undefined> {
   return db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst()
 }
 
@@ -58,11 +61,11 @@ export function findUserByUsername(db: Db, username: string): Promise<UserRow | 
 }
 
 /** The per-request check behind every JWT: one primary-key lookup of what may have changed since issue. */
-export function findUserStatus(db: Db, id: number): Promise<Pick<UserRow, 'id' | 'username' | 'is_active' | 'is_superuser'> | undefined> {
+export function findUserStatus(db: Db, id: string): Promise<Pick<UserRow, 'id' | 'username' | 'is_active' | 'is_superuser'> | undefined> {
   return db.selectFrom('users').select(['id', 'username', 'is_active', 'is_superuser']).where('id', '=', id).executeTakeFirst()
 }
 
-export function emailTakenByOther(db: Db, email: string, userId: number): Promise<{ id: number } | undefined> {
+export function emailTakenByOther(db: Db, email: string, userId: string): Promise<{ id: string } | undefined> {
   return db.selectFrom('users').select('id').where('email', '=', email).where('id', '!=', userId).executeTakeFirst()
 }
 
@@ -74,10 +77,12 @@ export interface UserChanges {
   password_hash?: string
   is_active?: boolean
   is_superuser?: boolean
+  /** Deactivates as of this time (deactivated_at and the profile's end_date). */
+  deactivated_at?: string
 }
 
 /** Applies changes to a user and mirrors the profile fields (and deactivation) onto its profile. */
-export async function updateUser(db: Db, id: number, changes: UserChanges, now: string): Promise<boolean> {
+export async function updateUser(db: Db, id: string, changes: UserChanges, now: string): Promise<boolean> {
   return db.transaction().execute(async (trx) => {
     const current = await trx.selectFrom('users').select(['is_active']).where('id', '=', id).executeTakeFirst()
     if (!current) return false
@@ -88,39 +93,44 @@ export async function updateUser(db: Db, id: number, changes: UserChanges, now: 
     }
     if (changes.password_hash !== undefined) userSet.password_hash = changes.password_hash
     if (changes.is_superuser !== undefined) userSet.is_superuser = changes.is_superuser ? 1 : 0
-    if (changes.is_active !== undefined && changes.is_active !== (current.is_active === 1)) {
+    if (changes.deactivated_at !== undefined) {
+      userSet.is_active = 0
+      userSet.deactivated_at = profileSet.end_date = changes.deactivated_at
+    } else if (changes.is_active !== undefined && changes.is_active !== (current.is_active === 1)) {
       userSet.is_active = changes.is_active ? 1 : 0
       userSet.deactivated_at = changes.is_active ? null : now
       profileSet.end_date = changes.is_active ? null : now
     }
+    if (Object.keys(userSet).length === 1) return true // nothing to change: updated_at stays too
     await trx.updateTable('users').set(userSet).where('id', '=', id).execute()
     if (Object.keys(profileSet).length > 0) await trx.updateTable('profiles').set(profileSet).where('user_id', '=', id).execute()
     return true
   })
 }
 
-export function findProfile(db: Db, userId: number): Promise<ProfileRow | undefined> {
+export function findProfile(db: Db, userId: string): Promise<ProfileRow | undefined> {
   return db.selectFrom('profiles').selectAll().where('user_id', '=', userId).executeTakeFirst()
 }
 
 export async function insertApiToken(
   db: Db,
-  token: { user_id: number; name: string; token_hash: string; scopes: string; expires_at: string | null },
+  token: { user_id: string; name: string; token_hash: string; scopes: string; expires_at: string | null },
   now: string,
 ): Promise<ApiTokenRow> {
   return db
     .insertInto('api_tokens')
-    .values({ ...token, created_at: now, revoked_at: null })
+    .values({ id: uuidv7(), ...token, created_at: now, revoked_at: null })
     .returningAll()
     .executeTakeFirstOrThrow()
 }
 
-export function listApiTokens(db: Db, userId: number): Promise<ApiTokenRow[]> {
-  return db.selectFrom('api_tokens').selectAll().where('user_id', '=', userId).orderBy('id').execute()
+/** Oldest first: by creation, then id (UUIDv7s made in one millisecond count up). */
+export function listApiTokens(db: Db, userId: string): Promise<ApiTokenRow[]> {
+  return db.selectFrom('api_tokens').selectAll().where('user_id', '=', userId).orderBy('created_at').orderBy('id').execute()
 }
 
 /** Revokes one of a user's tokens; false when the user has no such token. */
-export async function revokeApiToken(db: Db, userId: number, tokenId: number, now: string): Promise<boolean> {
+export async function revokeApiToken(db: Db, userId: string, tokenId: string, now: string): Promise<boolean> {
   const found = await db.selectFrom('api_tokens').select(['id', 'revoked_at']).where('id', '=', tokenId).where('user_id', '=', userId).executeTakeFirst()
   if (!found) return false
   if (found.revoked_at === null) await db.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', tokenId).execute()

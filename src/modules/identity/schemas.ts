@@ -1,6 +1,7 @@
 /** Wire shapes of the identity API (SPEC §3), declared once; types derive from them. */
 import { type Static, Type } from 'typebox'
 import { IsoTimestamp, Nullable, StoredText, StringEnum } from '../../platform/http/common-schemas.js'
+import { STRING_ID_PATTERN } from '../../platform/ids.js'
 import { TOKEN_SCOPES } from './tokens.js'
 
 const Username = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._@+-]+$', description: 'letters, digits and . _ @ + -' })
@@ -9,10 +10,12 @@ const Password = Type.String({ minLength: 1, maxLength: 1024 })
 const NewPassword = Type.String({ minLength: 8, maxLength: 1024, description: 'at least 8 characters' })
 const Email = Type.String({ format: 'email', maxLength: 254 })
 const Name = StoredText({ maxLength: 100 })
-const UserId = Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })
+/** Users, profiles and tokens are named by strings (SPEC §3): a UUID, or an older row's integer id as text. */
+const StringId = (description: string) => Type.String({ pattern: STRING_ID_PATTERN, maxLength: 36, description })
+const Id = Type.String()
 
-export const UserIdParams = Type.Object({ id: UserId })
-export const TokenParams = Type.Object({ id: UserId, tid: UserId })
+export const UserIdParams = Type.Object({ id: StringId('the user id POST /users answered') })
+export const TokenParams = Type.Object({ id: StringId('the user id'), tid: StringId('the token id POST /users/{id}/tokens answered') })
 
 export const LoginBody = Type.Object({ username: Username, password: Password }, { additionalProperties: false })
 export type LoginBody = Static<typeof LoginBody>
@@ -41,7 +44,7 @@ export const TokenResponse = Type.Object({
   expires_in: Type.Integer({ description: 'seconds' }),
 })
 
-export const LoginUser = Type.Object({ id: Type.Integer(), username: Type.String(), email: Nullable(Type.String()), is_superuser: Type.Boolean() })
+export const LoginUser = Type.Object({ id: Id, username: Type.String(), email: Nullable(Type.String()), is_superuser: Type.Boolean() })
 export const UserLoginResponse = Type.Object({ ...TokenResponse.properties, user: LoginUser })
 
 export const CreateUserBody = Type.Object(
@@ -59,44 +62,48 @@ export const CreateUserBody = Type.Object(
 )
 export type CreateUserBody = Static<typeof CreateUserBody>
 
-export const CreateUserResponse = Type.Object({ id: Type.Integer(), username: Type.String(), status: Type.Literal('created') })
+export const CreateUserResponse = Type.Object({ id: Id, username: Type.String(), status: Type.Literal('created') })
 
+// Absent or null: unchanged, for every field (clients send their whole model with nulls for the rest).
 export const UpdateUserBody = Type.Object(
   {
     email: Type.Optional(Nullable(Email)),
-    password: Type.Optional(NewPassword),
+    password: Type.Optional(Nullable(NewPassword)),
     first_name: Type.Optional(Nullable(Name)),
     last_name: Type.Optional(Nullable(Name)),
     employee_id: Type.Optional(Nullable(Name)),
-    is_active: Type.Optional(Type.Boolean({ description: 'false deactivates: sets deactivated_at and the profile end_date' })),
-    is_superuser: Type.Optional(Type.Boolean({ description: 'superusers only' })),
+    is_active: Type.Optional(Nullable(Type.Boolean({ description: 'false deactivates: sets deactivated_at and the profile end_date' }))),
+    is_superuser: Type.Optional(Nullable(Type.Boolean({ description: 'superusers only' }))),
+    deactivated_at: Type.Optional(Nullable(IsoTimestamp('deactivates the user, recorded as of this time (also the profile end_date)'))),
   },
-  { additionalProperties: false, minProperties: 1 },
+  { additionalProperties: false },
 )
 export type UpdateUserBody = Static<typeof UpdateUserBody>
 
-export const UpdateUserResponse = Type.Object({ status: Type.Literal('updated'), user_id: Type.Integer() })
+export const UpdateUserResponse = Type.Object({ status: Type.Literal('updated'), user_id: Id })
 
+// Name fields and employee_id are "" when not given, never null (SPEC §3): clients parse them as str.
 export const UserResponse = Type.Object({
-  id: Type.Integer(),
+  id: Id,
   username: Type.String(),
   email: Nullable(Type.String()),
-  first_name: Nullable(Type.String()),
-  last_name: Nullable(Type.String()),
-  employee_id: Nullable(Type.String()),
+  first_name: Type.String(),
+  last_name: Type.String(),
+  employee_id: Type.String(),
   is_active: Type.Boolean(),
   is_superuser: Type.Boolean(),
   created_at: IsoTimestamp(),
   updated_at: IsoTimestamp(),
   deactivated_at: Nullable(IsoTimestamp()),
 })
+export type UserResponse = Static<typeof UserResponse>
 
 export const ProfileResponse = Type.Object({
-  id: Type.Integer(),
-  user_id: Type.Integer(),
-  first_name: Nullable(Type.String()),
-  last_name: Nullable(Type.String()),
-  employee_id: Nullable(Type.String()),
+  id: Id,
+  user_id: Id,
+  first_name: Type.String(),
+  last_name: Type.String(),
+  employee_id: Type.String(),
   email: Nullable(Type.String()),
   start_date: IsoTimestamp(),
   end_date: Nullable(IsoTimestamp()),
@@ -104,6 +111,7 @@ export const ProfileResponse = Type.Object({
   is_active: Type.Boolean(),
   deactivated_at: Nullable(IsoTimestamp()),
 })
+export type ProfileResponse = Static<typeof ProfileResponse>
 
 export const CreateTokenBody = Type.Object(
   {
@@ -116,7 +124,7 @@ export const CreateTokenBody = Type.Object(
 export type CreateTokenBody = Static<typeof CreateTokenBody>
 
 export const CreateTokenResponse = Type.Object({
-  id: Type.Integer(),
+  id: Id,
   token: Type.String({ description: 'shown only in this response; send it as X-API-Key' }),
   name: Type.String(),
   scopes: Type.Array(Type.String()),
@@ -125,7 +133,8 @@ export const CreateTokenResponse = Type.Object({
 })
 
 export const TokenInfo = Type.Object({
-  id: Type.Integer(),
+  id: Id,
+  user_id: Id,
   name: Type.String(),
   scopes: Type.Array(Type.String()),
   created_at: IsoTimestamp(),
@@ -133,5 +142,6 @@ export const TokenInfo = Type.Object({
   revoked_at: Nullable(IsoTimestamp()),
   is_active: Type.Boolean(),
 })
+export type TokenInfo = Static<typeof TokenInfo>
 export const TokenListResponse = Type.Object({ tokens: Type.Array(TokenInfo) })
-export const RevokeTokenResponse = Type.Object({ status: Type.Literal('deactivated'), token_id: Type.Integer() })
+export const RevokeTokenResponse = Type.Object({ status: Type.Literal('deactivated'), token_id: Id })

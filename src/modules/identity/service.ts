@@ -9,22 +9,12 @@ import { Problem } from '../../platform/errors.js'
 import { hashPassword, verifyPassword } from './passwords.js'
 import { problems } from './problems.js'
 import * as repo from './repository.js'
-import type { IdentityTables, ProfileRow, UserRow } from './tables.js'
+import type { ProfileResponse, TokenInfo, UserResponse } from './schemas.js'
+import type { IdentityTables, UserRow } from './tables.js'
 import { type ApiTokenHasher, grantedScopes, type IssuedJwt, type JwtIssuer } from './tokens.js'
 
-export interface UserView {
-  id: number
-  username: string
-  email: string | null
-  first_name: string | null
-  last_name: string | null
-  employee_id: string | null
-  is_active: boolean
-  is_superuser: boolean
-  created_at: string
-  updated_at: string
-  deactivated_at: string | null
-}
+/** A user as the API shows it. */
+export type UserView = UserResponse
 
 export interface NewUserInput {
   username: string
@@ -37,25 +27,19 @@ export interface NewUserInput {
   is_superuser?: boolean
 }
 
+/** PUT /users/{id}: absent or null leaves a field as it is (SPEC §3). */
 export interface UserChangesInput {
   email?: string | null
   first_name?: string | null
   last_name?: string | null
   employee_id?: string | null
-  password?: string
-  is_active?: boolean
-  is_superuser?: boolean
+  password?: string | null
+  is_active?: boolean | null
+  is_superuser?: boolean | null
+  deactivated_at?: string | null
 }
 
-export interface TokenView {
-  id: number
-  name: string
-  scopes: string[]
-  created_at: string
-  expires_at: string | null
-  revoked_at: string | null
-  is_active: boolean
-}
+export type TokenView = TokenInfo
 
 const BAD_LOGIN = 'Incorrect username or password'
 const loginFailed = (detail = BAD_LOGIN) => problems.unauthorized(detail, 'Bearer')
@@ -65,9 +49,9 @@ export function toUserView(row: UserRow): UserView {
     id: row.id,
     username: row.username,
     email: row.email,
-    first_name: row.first_name,
-    last_name: row.last_name,
-    employee_id: row.employee_id,
+    first_name: row.first_name ?? '',
+    last_name: row.last_name ?? '',
+    employee_id: row.employee_id ?? '',
     is_active: row.is_active === 1,
     is_superuser: row.is_superuser === 1,
     created_at: row.created_at,
@@ -133,36 +117,54 @@ export class IdentityService {
   }
 
   /** 403 unless the caller is this user or acts as a superuser. */
-  assertSelfOrSuperuser(caller: Principal, userId: number) {
+  assertSelfOrSuperuser(caller: Principal, userId: string) {
     if (caller.userId === userId || actsAsSuperuser(caller)) return
     throw problems.notSelfOrSuperuser()
   }
 
-  async getUser(caller: Principal, id: number): Promise<UserView> {
+  async getUser(caller: Principal, id: string): Promise<UserView> {
     this.assertSelfOrSuperuser(caller, id)
     const row = await repo.findUserById(this.db, id)
-    if (!row) throw problems.userNotFound(id)
+    if (!row) throw problems.userNotFound()
     return toUserView(row)
   }
 
-  async updateUser(caller: Principal, id: number, changes: UserChangesInput): Promise<void> {
+  async updateUser(caller: Principal, id: string, input: UserChangesInput): Promise<void> {
     this.assertSelfOrSuperuser(caller, id)
+    // null means "unchanged", like absent: drop both before anything looks at the changes.
+    const changes = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined)) as {
+      [K in keyof UserChangesInput]?: NonNullable<UserChangesInput[K]>
+    }
     if (changes.is_superuser !== undefined && !actsAsSuperuser(caller)) {
       throw problems.forbidden('only a superuser may change is_superuser')
+    }
+    if (changes.deactivated_at !== undefined && changes.is_active === true) {
+      throw problems.validation([{ path: 'body.deactivated_at', message: 'deactivates the user; it cannot go with is_active: true' }])
     }
     if (changes.email && (await repo.emailTakenByOther(this.db, changes.email, id))) {
       throw problems.emailTaken()
     }
-    const { password, ...rest } = changes
-    const stored: repo.UserChanges = { ...rest, ...(password !== undefined ? { password_hash: await hashPassword(password) } : {}) }
-    if (!(await repo.updateUser(this.db, id, stored, new Date().toISOString()))) throw problems.userNotFound(id)
+    const { password, deactivated_at, ...rest } = changes
+    const stored: repo.UserChanges = {
+      ...rest,
+      ...(password !== undefined ? { password_hash: await hashPassword(password) } : {}),
+      ...(deactivated_at !== undefined ? { deactivated_at: new Date(deactivated_at).toISOString() } : {}),
+    }
+    if (!(await repo.updateUser(this.db, id, stored, new Date().toISOString()))) throw problems.userNotFound()
   }
 
-  async getProfile(caller: Principal, id: number): Promise<ProfileRow & { is_active: boolean; deactivated_at: string | null }> {
+  async getProfile(caller: Principal, id: string): Promise<ProfileResponse> {
     this.assertSelfOrSuperuser(caller, id)
     const [user, profile] = await Promise.all([repo.findUserById(this.db, id), repo.findProfile(this.db, id)])
-    if (!user || !profile) throw problems.userNotFound(id)
-    return { ...profile, is_active: user.is_active === 1, deactivated_at: user.deactivated_at }
+    if (!user || !profile) throw problems.userNotFound()
+    return {
+      ...profile,
+      first_name: profile.first_name ?? '',
+      last_name: profile.last_name ?? '',
+      employee_id: profile.employee_id ?? '',
+      is_active: user.is_active === 1,
+      deactivated_at: user.deactivated_at,
+    }
   }
 
   /** Username + password → a JWT; 401 (the same answer for an unknown user and a wrong password). */
@@ -188,12 +190,12 @@ export class IdentityService {
 
   async createToken(
     caller: Principal,
-    userId: number,
+    userId: string,
     input: { name: string; scopes: string[]; expires_at?: string | null },
-  ): Promise<{ id: number; token: string; name: string; scopes: string[]; expires_at: string | null }> {
+  ): Promise<{ id: string; token: string; name: string; scopes: string[]; expires_at: string | null }> {
     this.assertSelfOrSuperuser(caller, userId)
     const user = await repo.findUserById(this.db, userId)
-    if (!user) throw problems.userNotFound(userId)
+    if (!user) throw problems.userNotFound()
     const scopes = [...new Set(input.scopes)]
     // A token can never do more than its owner: only a superuser's token may carry admin.
     if (scopes.includes('admin') && user.is_superuser !== 1) {
@@ -212,12 +214,13 @@ export class IdentityService {
     return { id: row.id, token, name: row.name, scopes, expires_at: row.expires_at }
   }
 
-  async listTokens(caller: Principal, userId: number): Promise<TokenView[]> {
+  async listTokens(caller: Principal, userId: string): Promise<TokenView[]> {
     this.assertSelfOrSuperuser(caller, userId)
-    if (!(await repo.findUserById(this.db, userId))) throw problems.userNotFound(userId)
+    if (!(await repo.findUserById(this.db, userId))) throw problems.userNotFound()
     const now = Date.now()
     return (await repo.listApiTokens(this.db, userId)).map((t) => ({
       id: t.id,
+      user_id: t.user_id,
       name: t.name,
       scopes: t.scopes.split(' ').filter(Boolean),
       created_at: t.created_at,
@@ -227,7 +230,7 @@ export class IdentityService {
     }))
   }
 
-  async revokeToken(caller: Principal, userId: number, tokenId: number): Promise<void> {
+  async revokeToken(caller: Principal, userId: string, tokenId: string): Promise<void> {
     this.assertSelfOrSuperuser(caller, userId)
     if (!(await repo.revokeApiToken(this.db, userId, tokenId, new Date().toISOString()))) {
       throw problems.tokenNotFound(userId, tokenId)
@@ -241,7 +244,7 @@ export class IdentityService {
   async principalFromJwt(token: string): Promise<Principal | null> {
     const claims = await this.jwt.verify(token)
     if (!claims) return null
-    const user = await repo.findUserStatus(this.db, Number(claims.sub))
+    const user = await repo.findUserStatus(this.db, claims.sub)
     if (!user || user.is_active !== 1) return null
     const isSuperuser = user.is_superuser === 1
     const scopes = grantedScopes(claims.scopes)

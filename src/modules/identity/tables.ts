@@ -1,8 +1,9 @@
-import type { Generated, Selectable } from 'kysely'
+import type { Selectable } from 'kysely'
 
 /** A user (SPEC §3). `is_active`/`is_superuser` are 0/1; `password_hash` is argon2id (null: IDM only). */
 export interface UsersTable {
-  id: Generated<number>
+  /** A UUIDv7; rows older than string ids keep their integer id as decimal text ("5"). */
+  id: string
   username: string
   email: string | null
   password_hash: string | null
@@ -18,8 +19,8 @@ export interface UsersTable {
 
 /** One per user: the HR-style record whose `end_date` is set when the user is deactivated. */
 export interface ProfilesTable {
-  id: Generated<number>
-  user_id: number
+  id: string
+  user_id: string
   first_name: string | null
   last_name: string | null
   employee_id: string | null
@@ -31,8 +32,8 @@ export interface ProfilesTable {
 
 /** An issued API token: only its keyed hash is stored; `scopes` is space-separated. */
 export interface ApiTokensTable {
-  id: Generated<number>
-  user_id: number
+  id: string
+  user_id: string
   name: string
   token_hash: string
   scopes: string

@@ -6,8 +6,12 @@
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto'
 import { errors, jwtVerify, SignJWT } from 'jose'
 import type { Scope } from '../../platform/auth/index.js'
+import { STRING_ID_PATTERN } from '../../platform/ids.js'
+
+const USER_ID = new RegExp(STRING_ID_PATTERN)
 
 export interface AccessClaims {
+  /** The user's id (a string, SPEC §3). */
   sub: string
   username: string
   is_superuser: boolean
@@ -31,11 +35,11 @@ export class JwtIssuer {
     this.key = new TextEncoder().encode(secret)
   }
 
-  async issue(user: { id: number; username: string; is_superuser: boolean }, scopes: readonly string[]): Promise<IssuedJwt> {
+  async issue(user: { id: string; username: string; is_superuser: boolean }, scopes: readonly string[]): Promise<IssuedJwt> {
     const now = Math.floor(Date.now() / 1000)
     const token = await new SignJWT({ username: user.username, is_superuser: user.is_superuser, scopes: [...scopes] })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
-      .setSubject(String(user.id))
+      .setSubject(user.id)
       .setIssuedAt(now)
       .setExpirationTime(now + this.lifetimeSeconds)
       .setJti(randomUUID())
@@ -47,7 +51,7 @@ export class JwtIssuer {
   async verify(token: string): Promise<AccessClaims | null> {
     try {
       const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], requiredClaims: ['sub', 'exp', 'iat'] })
-      if (typeof payload.sub !== 'string' || !/^\d+$/.test(payload.sub)) return null
+      if (typeof payload.sub !== 'string' || !USER_ID.test(payload.sub)) return null
       if (typeof payload.username !== 'string' || !Array.isArray(payload.scopes)) return null
       return payload as unknown as AccessClaims
     } catch (err) {

@@ -3,6 +3,7 @@ import { problems as platform } from '../../platform/errors.js'
 
 export const problems = {
   ...platform,
-  itemNotFound: (id: number | string) => platform.notFound(`item ${id} does not exist`),
+  // The items reference's text, exactly (SPEC §8); which item goes beside it.
+  itemNotFound: (id: number) => platform.notFound('Item not found', { item_id: id }),
   notAUser: () => platform.forbidden('items belong to users; log in as one'),
 }

@@ -5,7 +5,7 @@ import type { ItemsTablesWithOwners } from './tables.js'
 type Db = Kysely<ItemsTablesWithOwners>
 
 /** Whose items a query may see: one user's, or everyone's (a superuser). */
-export type Visibility = { ownerId: number } | 'all'
+export type Visibility = { ownerId: string } | 'all'
 
 const columns = [
   'items.id as id',
@@ -21,7 +21,7 @@ function visible(db: Db, who: Visibility) {
   return who === 'all' ? base : base.where('items.owner_id', '=', who.ownerId)
 }
 
-export async function insertItem(db: Db, ownerId: number, item: { name: string; description: string | null }, now: string) {
+export async function insertItem(db: Db, ownerId: string, item: { name: string; description: string | null }, now: string) {
   const { id } = await db
     .insertInto('items')
     .values({ owner_id: ownerId, name: item.name, description: item.description, created_at: now, updated_at: now })

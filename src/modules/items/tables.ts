@@ -3,7 +3,7 @@ import type { Generated, Selectable } from 'kysely'
 /** An item (SPEC §4), owned by the user who created it. */
 export interface ItemsTable {
   id: Generated<number>
-  owner_id: number
+  owner_id: string // the user's id
   name: string
   description: string | null
   created_at: string
@@ -18,7 +18,7 @@ export type ItemRow = Selectable<ItemsTable>
 
 /** The columns of identity's `users` that items reads (an owner's name); identity owns and migrates that table. */
 export interface ItemOwnersTable {
-  id: number
+  id: string
   username: string
 }
 

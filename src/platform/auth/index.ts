@@ -17,7 +17,7 @@ export interface Principal {
   /** Who it is, for logs: a key fingerprint, a token id or a username. Never a secret. */
   subject: string
   scopes: ReadonlySet<Scope>
-  userId?: number
+  userId?: string
   username?: string
   isSuperuser: boolean
 }
@@ -47,6 +47,9 @@ declare module 'fastify' {
     auth: AuthRegistry
   }
 }
+
+/** SPEC §8: the shared-state reference's `detail` for a wrong or missing key. */
+export const INVALID_API_KEY = 'Invalid API Key'
 
 const digest = (value: string) => createHash('sha256').update(value).digest()
 
@@ -98,7 +101,8 @@ async function authenticate(registry: AuthRegistry, request: FastifyRequest, req
       const principal = await verify(apiKey, request)
       if (principal) return principal
     }
-    throw problems.unauthorized('invalid API key', challenge)
+    // The reference services' text, exactly (their clients compare it); the why goes beside it.
+    throw problems.unauthorized(INVALID_API_KEY, challenge, { reason: 'the X-API-Key header holds no valid key' })
   }
   if (schemes.includes('bearer') && typeof authorization === 'string' && /^bearer\s+/i.test(authorization)) {
     const token = authorization.replace(/^bearer\s+/i, '').trim()
@@ -108,8 +112,9 @@ async function authenticate(registry: AuthRegistry, request: FastifyRequest, req
     }
     throw problems.unauthorized('Could not validate credentials', challenge)
   }
-  throw problems.unauthorized(
-    schemes.includes('apiKey') ? 'missing API key: send it in the X-API-Key header' : 'Not authenticated',
-    challenge,
-  )
+  if (schemes.includes('apiKey')) {
+    const how = schemes.includes('bearer') ? 'send a key in the X-API-Key header or a token in Authorization: Bearer' : 'send a key in the X-API-Key header'
+    throw problems.unauthorized(INVALID_API_KEY, challenge, { reason: `no credentials: ${how}` })
+  }
+  throw problems.unauthorized('Not authenticated', challenge)
 }

@@ -9,25 +9,16 @@ import { fileURLToPath } from 'node:url'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
-import {
-  type AircraftAggregate,
-  type AircraftStats,
-  emptyAggregate,
-  expandCompact,
-  gunzipIfNeeded,
-  ICAO_PATTERN,
-  MalformedFileError,
-  mergeAggregates,
-  normalizeIcao,
-  type ParsedFile,
-  parseAircraftFile,
-  parseAircraftFileCompact,
-  parseWithJsonParse,
-  scanCompact,
-  toStats,
-} from '../../../src/modules/aircraft/formats.js'
+import { gunzipIfNeeded } from '../../../src/modules/aircraft/parse/gunzip.js'
+import { ICAO_PATTERN, icaoKey, readIcao } from '../../../src/modules/aircraft/parse/icao.js'
+import { parseWithJsonParse } from '../../../src/modules/aircraft/parse/json-parse.js'
+import { MalformedFileError } from '../../../src/modules/aircraft/parse/malformed-file-error.js'
+import { parseAircraftFile, parseAircraftFileCompact } from '../../../src/modules/aircraft/parse/parse-file.js'
+import { type AircraftAggregate, expandCompact, type ParsedFile } from '../../../src/modules/aircraft/parse/parsed-file.js'
+import { scanCompact } from '../../../src/modules/aircraft/parse/scanner.js'
 import { defaultPoolSize, ParserPool } from '../../../src/modules/aircraft/parser-pool.js'
-import { generateFlatRecords, generateSnapshots, snapshotFileName } from '../../../src/modules/aircraft/sample-generator.js'
+import { generateFlatRecords, generateSnapshots, snapshotFileName } from '../../../scripts/aircraft-sample-generator.js'
+import { type AggregateStats, aggregateStats, emptyAggregate, mergeAggregates } from '../../helpers/aircraft-fold.js'
 
 const FIXTURES = new URL('../../../../shared/fixtures/aircraft/', import.meta.url)
 const SNAPSHOT = new URL('readsb-hist_2023-11-01_000000Z.excerpt.json', FIXTURES)
@@ -39,7 +30,8 @@ if (fixturesAbsent) console.warn(`\n*** SKIPPING the real-fixture aircraft tests
 const SAMPLE_SET = new URL('../../../data/sample-aircraft/', import.meta.url)
 
 const read = (url: URL) => fs.readFileSync(url)
-const byIcao = (file: ParsedFile) => new Map(file.aggregates.map((a) => [a.icao, toStats(a)]))
+/** Stats by key (the lower-cased id); each carries its id as first written. */
+const byIcao = (file: ParsedFile) => new Map(file.aggregates.map((a) => [icaoKey(a.icao), aggregateStats(a)]))
 const isNum = (v: unknown): v is number => typeof v === 'number'
 
 /**
@@ -47,12 +39,12 @@ const isNum = (v: unknown): v is number => typeof v === 'number'
  * no code with the parser.
  */
 function expectedStats(records: { id: unknown; alt: unknown; gs: unknown; emergency?: unknown; r?: unknown; t?: unknown; time?: string }[]) {
-  const out = new Map<string, AircraftStats>()
+  const out = new Map<string, AggregateStats>()
   const sums = new Map<string, { alt: number; altN: number; gs: number; gsN: number }>()
   for (const rec of records) {
     if (typeof rec.id !== 'string' || !/^~?[A-Za-z0-9]{1,10}$/.test(rec.id)) continue
-    const icao = rec.id.toLowerCase()
-    const s = out.get(icao) ?? { icao, registration: null, type: null, observations: 0, max_altitude_baro: null, max_ground_speed: null, avg_altitude: null, avg_speed: null, had_emergency: false, first_seen: null, last_seen: null }
+    const icao = rec.id.toLowerCase() // the key; the stats keep the first spelling
+    const s = out.get(icao) ?? { icao: rec.id, registration: null, type: null, observations: 0, max_altitude_baro: null, max_ground_speed: null, avg_altitude: null, avg_speed: null, had_emergency: false, first_seen: null, last_seen: null }
     const sum = sums.get(icao) ?? { alt: 0, altN: 0, gs: 0, gsN: 0 }
     s.observations++
     if (rec.alt === 'ground') sum.altN++
@@ -97,13 +89,13 @@ function snapshotRecords(doc: { now: number; aircraft: Record<string, unknown>[]
 function expectedPositions(doc: { now: number; aircraft: Record<string, unknown>[] }) {
   return doc.aircraft
     .filter((a) => isNum(a.lat) && isNum(a.lon) && isNum(a.seen_pos))
-    .map((a) => ({ icao: String(a.hex).toLowerCase(), timestamp: new Date(Math.round((doc.now - (a.seen_pos as number)) * 1000)).toISOString(), lat: a.lat, lon: a.lon }))
+    .map((a) => ({ icao: String(a.hex), timestamp: new Date(Math.round((doc.now - (a.seen_pos as number)) * 1000)).toISOString(), lat: a.lat, lon: a.lon }))
 }
 
-function assertStatsEqual(actual: Map<string, AircraftStats>, expected: Map<string, AircraftStats>) {
+function assertStatsEqual(actual: Map<string, AggregateStats>, expected: Map<string, AggregateStats>) {
   assert.deepEqual([...actual.keys()].sort(), [...expected.keys()].sort())
   for (const [icao, want] of expected) {
-    const got = actual.get(icao) as AircraftStats
+    const got = actual.get(icao) as AggregateStats
     for (const key of ['avg_altitude', 'avg_speed'] as const) {
       const a = got[key]
       const e = want[key]
@@ -159,13 +151,14 @@ describe('the real readsb-hist fixture', { skip: fixturesAbsent }, () => {
     assert.notEqual(scanCompact(read(SNAPSHOT)), null)
   })
 
-  it('reads the flat-records fixture: A320 → icao "a320", altitude 30000, speed 500', () => {
+  it('reads the flat-records fixture: A320 → icao "A320" as written (key "a320"), altitude 30000, speed 500', () => {
     const file = parseAircraftFile(read(FLAT), 'flat')
     assert.equal(file.format, 'flat')
     assert.equal(file.records, 1)
     assert.deepEqual(file.positions, [])
-    assert.deepEqual(toStats(file.aggregates[0] as AircraftAggregate), {
-      icao: 'a320',
+    assert.deepEqual(parseAircraftFileCompact(read(FLAT)).icaos, ['a320'])
+    assert.deepEqual(aggregateStats(file.aggregates[0] as AircraftAggregate), {
+      icao: 'A320',
       registration: null,
       type: null,
       observations: 1,
@@ -190,12 +183,12 @@ describe('the real readsb-hist fixture', { skip: fixturesAbsent }, () => {
 describe('formats', () => {
   const snapshot = (aircraft: unknown[], now: unknown = 1_698_796_800) => Buffer.from(JSON.stringify({ now, messages: 1, aircraft }))
 
-  it('ICAO_PATTERN and normalizeIcao: 1–10 letters or digits, optional ~, lower-cased', () => {
+  it('ICAO_PATTERN and readIcao: 1–10 letters or digits, optional ~, kept as written; icaoKey lower-cases', () => {
     for (const [input, want] of [
       ['a65800', 'a65800'],
-      ['A65800', 'a65800'],
-      ['~284EDE', '~284ede'],
-      ['A320', 'a320'],
+      ['A65800', 'A65800'],
+      ['~284EDE', '~284EDE'],
+      ['A320', 'A320'],
       ['x', 'x'],
       ['abcdefghij', 'abcdefghij'],
       ['abcdefghijk', null],
@@ -209,9 +202,34 @@ describe('formats', () => {
       [123, null],
       [null, null],
     ] as const) {
-      assert.equal(normalizeIcao(input), want, JSON.stringify(input))
-      if (typeof input === 'string') assert.equal(ICAO_PATTERN.test(input), want !== null, JSON.stringify(input))
+      assert.equal(readIcao(input), want, JSON.stringify(input))
+      if (typeof input === 'string') assert.equal(new RegExp(ICAO_PATTERN).test(input), want !== null, JSON.stringify(input))
     }
+    assert.deepEqual(['A65800', '~284EDE', 'A320', 'a320'].map(icaoKey), ['a65800', '~284ede', 'a320', 'a320'])
+  })
+
+  it('an id keeps its first spelling and is one aircraft in any case, on both parse paths', () => {
+    const cases: [string, string[], string[]][] = [
+      // readsb hex (the scanner's hex table), upper-case first, then lower-case, then escaped
+      ['{"now":1,"aircraft":[{"hex":"ABC123","gs":1},{"hex":"abc123","gs":3},{"hex":"\\u0061bc123","gs":5}]}', ['abc123'], ['ABC123']],
+      // escaped first: its decoded spelling is the one kept
+      ['{"now":1,"aircraft":[{"hex":"\\u0041bC123"},{"hex":"ABC123"}]}', ['abc123'], ['AbC123']],
+      // non-hex ids (the scanner's Map): a flat record's A320 stays A320, a320 later joins it
+      ['[{"icao":"A320","altitude":1},{"icao":"a320","altitude":3},{"icao":"~F1"},{"icao":"~f1"}]', ['a320', '~f1'], ['A320', '~F1']],
+      ['{"now":1,"aircraft":[{"hex":"~2ABCDE"},{"hex":"~2abcde"},{"hex":"Tisb1"}]}', ['~2abcde', 'tisb1'], ['~2ABCDE', 'Tisb1']],
+    ]
+    for (const [text, keys, written] of cases) {
+      const buf = Buffer.from(text)
+      const fast = scanCompact(buf)
+      assert.ok(fast, `the scanner takes ${text}`)
+      for (const [how, file] of [['scanner', fast], ['JSON.parse', parseWithJsonParse(buf)]] as const) {
+        assert.deepEqual(file.icaos, keys, `${how}: keys of ${text}`)
+        assert.deepEqual(file.writtenIcaos, written, `${how}: spellings of ${text}`)
+        assert.deepEqual(expandCompact(file).aggregates.map((a) => a.icao), written, `${how}: aggregates of ${text}`)
+      }
+    }
+    const merged = mergeAggregates({ ...emptyAggregate('A320'), observations: 1 }, { ...emptyAggregate('a320'), observations: 2 })
+    assert.deepEqual([merged.icao, merged.observations], ['A320', 3], 'the earlier file’s spelling wins')
   })
 
   it('skips and counts entries without a valid id, in both formats', () => {
@@ -251,8 +269,8 @@ describe('formats', () => {
       ]),
     )
     assert.equal(file.aggregates.length, 1)
-    assert.deepEqual(toStats(file.aggregates[0] as AircraftAggregate), {
-      icao: 'abc123',
+    assert.deepEqual(aggregateStats(file.aggregates[0] as AircraftAggregate), {
+      icao: 'ABC123',
       registration: 'N2',
       type: null,
       observations: 3,
@@ -418,6 +436,7 @@ describe('formats', () => {
           scanned++
           assert.ok(!(reference instanceof MalformedFileError), `the scanner accepted what JSON.parse rejects: ${reference instanceof Error ? reference.reason : ''}`)
           assert.deepStrictEqual(expandCompact(fast), expandCompact(reference))
+          assert.deepStrictEqual(fast.icaos, reference.icaos, 'the same keys')
         }
         if (reference instanceof MalformedFileError) assert.throws(() => parseAircraftFileCompact(buf), MalformedFileError)
         else assert.deepStrictEqual(expandCompact(parseAircraftFileCompact(buf)), expandCompact(reference))
@@ -480,7 +499,7 @@ describe('formats', () => {
   })
 })
 
-describe('mergeAggregates and toStats', () => {
+describe('mergeAggregates and aggregateStats', () => {
   const int = fc.integer({ min: -50_000, max: 50_000 })
   const iso = fc.integer({ min: 1_600_000_000_000, max: 1_800_000_000_000 }).map((ms) => new Date(ms).toISOString())
   const aggregate = fc.record({
@@ -498,7 +517,7 @@ describe('mergeAggregates and toStats', () => {
     firstSeen: fc.option(iso),
     lastSeen: fc.option(iso),
   })
-  const numeric = (a: AircraftAggregate) => ({ ...toStats(a), registration: null, type: null })
+  const numeric = (a: AircraftAggregate) => ({ ...aggregateStats(a), registration: null, type: null })
 
   it('is associative (every field) and commutative (all but the latest-wins registration/type)', () => {
     fc.assert(
@@ -521,9 +540,9 @@ describe('mergeAggregates and toStats', () => {
     assert.deepEqual([mergeAggregates(older, newer).registration, mergeAggregates(older, newer).type], ['N2', 'A320'])
   })
 
-  it('toStats: averages are sum/count, null when nothing was counted', () => {
+  it('aggregateStats: averages are sum/count, null when nothing was counted', () => {
     const agg = { ...emptyAggregate('a1'), observations: 4, sumAltitude: 300, altitudeCount: 4, sumSpeed: 0, speedCount: 0 }
-    assert.deepEqual([toStats(agg).avg_altitude, toStats(agg).avg_speed], [75, null])
+    assert.deepEqual([aggregateStats(agg).avg_altitude, aggregateStats(agg).avg_speed], [75, null])
   })
 
   it('folding parsed files in any order gives the stats of one file holding every record (property)', () => {
@@ -544,19 +563,25 @@ describe('mergeAggregates and toStats', () => {
       fc.property(files, fc.func(fc.integer()), (list, order) => {
         const withReg = (a: Record<string, unknown>): Record<string, unknown> => ({ ...a, r: `R-${String(a.hex).toLowerCase()}` }) // constant per aircraft
         const parsed = list.map(([now, aircraft]) => parseAircraftFile(Buffer.from(JSON.stringify({ now, aircraft: aircraft.map(withReg) }))))
+        // By key; the spelling is the first folded one (order-dependent, like the latest registration),
+        // so it is compared apart, and the stats with the key in its place.
         const fold = (fs: ParsedFile[]) => {
           const m = new Map<string, AircraftAggregate>()
-          for (const f of fs) for (const a of f.aggregates) m.set(a.icao, mergeAggregates(m.get(a.icao) ?? emptyAggregate(a.icao), a))
-          return new Map([...m].map(([k, v]) => [k, toStats(v)]))
+          for (const f of fs) for (const a of f.aggregates) m.set(icaoKey(a.icao), mergeAggregates(m.get(icaoKey(a.icao)) ?? emptyAggregate(a.icao), a))
+          return new Map([...m].map(([k, v]) => [k, aggregateStats(v)]))
         }
+        const keyed = (m: Map<string, AggregateStats>) => new Map([...m].map(([k, v]) => [k, { ...v, icao: k }]))
+        const firstSpelling = new Map<string, string>()
+        for (const [, aircraft] of list) for (const a of aircraft) if (!firstSpelling.has(a.hex.toLowerCase())) firstSpelling.set(a.hex.toLowerCase(), a.hex)
+        for (const [k, v] of fold(parsed)) assert.equal(v.icao, firstSpelling.get(k), `${k}: the first spelling wins`)
         const shuffled = [...parsed].sort((x, y) => order(parsed.indexOf(x)) - order(parsed.indexOf(y)))
         // One file with every record: each record's own now - seen_pos becomes its seen_pos against one now.
         const all = list.flatMap(([now, aircraft]) => aircraft.map((a) => withReg({ ...a, seen_pos: 1_698_800_000 - now + (a.seen_pos ?? 0) })))
         const single = parseAircraftFile(Buffer.from(JSON.stringify({ now: 1_698_800_000, aircraft: all })))
-        const expected = byIcao(single)
+        const expected = keyed(byIcao(single))
         for (const a of all) if (a.seen_pos === undefined) expected.delete(String(a.hex).toLowerCase()) // "now" differs per file
-        const folded = fold(shuffled)
-        assert.deepEqual(fold(parsed), folded)
+        const folded = keyed(fold(shuffled))
+        assert.deepEqual(keyed(fold(parsed)), folded)
         for (const [icao, stats] of expected) assert.deepEqual(folded.get(icao), stats, icao)
       }),
       { numRuns: 150 },
@@ -611,7 +636,7 @@ describe('sample generator', () => {
     some('no emergency key', (a) => !('emergency' in a))
     some('a space-padded callsign', (a) => typeof a.flight === 'string' && a.flight.length === 8 && a.flight.endsWith(' '))
     for (const type of ['adsb_icao', 'adsc', 'mlat', 'tisb_trackfile']) some(`type ${type}`, (a) => a.type === type)
-    assert.ok(all.every((a) => ICAO_PATTERN.test(String(a.hex))))
+    assert.ok(all.every((a) => new RegExp(ICAO_PATTERN).test(String(a.hex))))
   })
 
   it('moves the same aircraft plausibly from one file to the next', () => {

@@ -52,7 +52,7 @@ describe('aircraft ingest across replicas on postgresql', { skip: postgresql.ski
     const servers = await Promise.all([startServer(env), startServer(env)])
     t.after(() => Promise.all(servers.map((s) => s.stop('SIGKILL'))))
 
-    const answers = await Promise.all(servers.map((s) => fetch(`${s.url}/process-s3-data`, { method: 'POST', headers: KEY })))
+    const answers = await Promise.all(servers.map((s) => fetch(`${s.url}/process-s3-data`, { method: 'POST', headers: { ...KEY, prefer: 'respond-async' } })))
     const statuses = answers.map((r) => r.status).sort()
     assert.deepEqual(statuses, [202, 409], 'exactly one instance starts the job')
     const winner = answers.findIndex((r) => r.status === 202)

@@ -7,6 +7,7 @@ import { DIALECTS } from '../../helpers/databases.js'
 import { assertProblem, get, newBuild, post } from './helpers.js'
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
+const UUID_V7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/
 
 const SPEC_STATE_NAMES = [
   'Initial', 'Kickstart', 'Green image', 'Base config', 'Cloud-specific config', 'Security baseline applied', 'Monitoring',
@@ -106,9 +107,9 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(Object.keys(body).sort(), ['build_id', 'id', 'status'])
       assert.equal(body.build_id, 'img-1')
       assert.equal(body.status, 'created')
-      assert.ok(Number.isInteger(body.id) && body.id > 0)
+      assert.match(body.id, UUID_V7, 'a string id (SPEC §3): a UUIDv7')
       const second = (await post(app, '/builds', newBuild('img-2'))).json()
-      assert.ok(second.id > body.id)
+      assert.ok(second.id > body.id, 'UUIDv7s made one after the other sort in that order')
 
       const detail = (await get(app, '/builds/img-1')).json()
       assert.equal(detail.id, body.id)
@@ -171,7 +172,7 @@ for (const dialect of DIALECTS) {
       assertProblem(await get(app, '/builds/nope/state'), 404)
     })
 
-    it('POST /builds/{id}/state: outside 0–100 → 422, not a multiple of 5 → 400, unknown → 404, after 100 → 409; nothing changes', async (t) => {
+    it('POST /builds/{id}/state: outside 0–100 → 422, not a multiple of 5 → 400, unknown → 404, the current code again → 200 with no row, another after 100 → 409', async (t) => {
       const app = await buildTestApp(t, dialect)
       await post(app, '/builds', newBuild('b1'))
       await post(app, '/builds/b1/state', { state_code: 50 })
@@ -189,20 +190,29 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await rowCounts(app), before)
       assert.equal((await get(app, '/builds/b1/state')).json().current_state, 50)
 
+      // The current code again is a pipeline's retry: 200, and no new state row (SPEC §5.3).
+      const retried = await post(app, '/builds/b1/state', { state_code: 50, message: 'retry' })
+      assert.deepEqual([retried.statusCode, retried.json()], [200, { status: 'updated', build_id: 'b1', new_state: 50 }])
+      assert.deepEqual(await rowCounts(app), before)
+      assert.equal((await get(app, '/builds/b1/state')).json().message, null, 'the retry changed nothing')
+
       assert.equal((await post(app, '/builds/b1/state', { state_code: 100 })).statusCode, 200)
-      const done = assertProblem(await post(app, '/builds/b1/state', { state_code: 100 }), 409)
+      assert.deepEqual((await post(app, '/builds/b1/state', { state_code: 100 })).json(), { status: 'updated', build_id: 'b1', new_state: 100 })
+      const done = assertProblem(await post(app, '/builds/b1/state', { state_code: 55 }), 409)
       assert.match(done.detail, /100/)
-      assertProblem(await post(app, '/builds/b1/state', { state_code: 55 }), 409)
+      assertProblem(await post(app, '/builds/b1/state', { state_code: 0 }), 409)
       const detail = (await get(app, '/builds/b1')).json()
       assert.deepEqual(detail.states.map((s: { state_code: number }) => s.state_code), [0, 50, 100])
       assert.equal(detail.status, 'completed')
     })
 
-    it('of many concurrent moves to 100 exactly one wins; the rest are 409', async (t) => {
+    it('of many concurrent moves to 100 exactly one writes a state; the rest are retries (200, no row); then others are 409', async (t) => {
       const app = await buildTestApp(t, dialect)
       await post(app, '/builds', newBuild('race'))
       const results = await Promise.all(Array.from({ length: 8 }, () => post(app, '/builds/race/state', { state_code: 100 })))
-      assert.deepEqual(results.map((r) => r.statusCode).sort(), [200, 409, 409, 409, 409, 409, 409, 409])
+      assert.deepEqual(results.map((r) => r.statusCode), Array(8).fill(200))
+      const others = await Promise.all(Array.from({ length: 4 }, (_, i) => post(app, '/builds/race/state', { state_code: 50 + i * 5 })))
+      assert.deepEqual(others.map((r) => r.statusCode), [409, 409, 409, 409])
       const detail = (await get(app, '/builds/race')).json()
       assert.deepEqual(detail.states.map((s: { state_code: number }) => s.state_code), [0, 100])
     })
@@ -278,26 +288,18 @@ for (const dialect of DIALECTS) {
       assert.match(body.created_at, ISO)
       assert.ok(body.updated_at >= body.created_at)
       const missing = assertProblem(await get(app, '/builds/unknown-build'), 404)
-      assert.match(missing.detail, /unknown-build/)
+      assert.equal(missing.detail, 'Build not found', 'the reference text (SPEC §8)')
     })
 
-    it('a build is also found by the numeric id POST /builds answered; a build_id that looks like a number wins', async (t) => {
+    it('a build is found by the id POST /builds answered and by its build_id (test/modules/builds/paths.test.ts: which one wins)', async (t) => {
       const app = await buildTestApp(t, dialect)
-      const { id } = (await post(app, '/builds', newBuild('by-number'))).json()
-      assert.equal((await get(app, `/builds/${id}`)).json().build_id, 'by-number')
-      assert.deepEqual((await post(app, `/builds/${id}/state`, { state_code: 15 })).json(), { status: 'updated', build_id: 'by-number', new_state: 15 })
-      assert.deepEqual((await post(app, `/builds/${id}/failure`, { error_message: 'x' })).json(), { status: 'recorded', build_id: 'by-number' })
+      const { id } = (await post(app, '/builds', newBuild('by-id'))).json()
+      assert.equal((await get(app, `/builds/${id}`)).json().build_id, 'by-id')
+      assert.deepEqual((await post(app, `/builds/${id}/state`, { state_code: 15 })).json(), { status: 'updated', build_id: 'by-id', new_state: 15 })
+      assert.deepEqual((await post(app, `/builds/${id}/failure`, { error_message: 'x' })).json(), { status: 'recorded', build_id: 'by-id' })
       assert.equal((await get(app, `/builds/${id}/state`)).json().current_state, 15)
-      assert.equal((await get(app, '/builds/by-number')).json().status, 'failed')
-
-      // Now a build whose build_id is that number: the path means it, not the build with that id.
-      const lookalike = (await post(app, '/builds', newBuild(String(id)))).json()
-      assert.notEqual(lookalike.id, id)
-      const detail = (await get(app, `/builds/${id}`)).json()
-      assert.deepEqual([detail.id, detail.build_id, detail.status], [lookalike.id, String(id), 'in_progress'])
-      assert.equal((await post(app, `/builds/${id}/state`, { state_code: 100 })).json().build_id, String(id))
-      assert.equal((await get(app, '/builds/by-number')).json().current_state, 15, 'the other build was not touched')
-      for (const ref of ['0', '007', '99999', '1e3']) assertProblem(await get(app, `/builds/${ref}`), 404)
+      assert.deepEqual([(await get(app, '/builds/by-id')).json().id, (await get(app, '/builds/by-id')).json().status], [id, 'failed'])
+      for (const ref of ['0', '1', '007', '1e3', id.toUpperCase(), `${id}x`]) assert.equal((await get(app, `/builds/${ref}`)).statusCode, 404, ref)
     })
 
     it('GET /builds filters by platform and status and pages newest first with a cursor', async (t) => {
@@ -376,7 +378,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(summary.recent_builds.map((b: { build_id: string }) => b.build_id), Array.from({ length: 10 }, (_, i) => `s-${11 - i}`))
     })
 
-    it('GET /dashboard/recent?limit and GET /dashboard/platform/{platform}; unknown platform 404, bad limits 422', async (t) => {
+    it('GET /dashboard/recent?limit and GET /dashboard/platform/{platform}; a platform without builds (known or not) is [], bad limits 422', async (t) => {
       const app = await buildTestApp(t, dialect)
       for (let i = 0; i < 14; i++) await post(app, '/builds', newBuild(`r-${i}`, { platform: i % 2 ? 'azure' : 'gcp' }))
       const recent = (await get(app, '/dashboard/recent')).json()
@@ -390,8 +392,20 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(azure.builds.map((b: { build_id: string }) => b.build_id), ['r-13', 'r-11', 'r-9', 'r-7', 'r-5', 'r-3', 'r-1'])
       assert.equal((await get(app, '/dashboard/platform/azure?limit=2')).json().builds.length, 2)
       assert.deepEqual((await get(app, '/dashboard/platform/openstack')).json(), { platform: 'openstack', builds: [] })
-      const unknown = assertProblem(await get(app, '/dashboard/platform/mars'), 404)
-      assert.match(unknown.detail, /mars/)
+      // SPEC §5.4: no builds → 200 with an empty list, whether the catalog knows the platform or not.
+      const unknown = await get(app, '/dashboard/platform/mars')
+      assert.deepEqual([unknown.statusCode, unknown.json()], [200, { platform: 'mars', builds: [] }])
+      assert.equal((await get(app, '/dashboard/platform/mars')).headers['x-cache'], 'bypass', 'names off the catalog take no cache entry')
+      // Each dashboard row also carries the reference's key names.
+      const [row] = recent.recent_builds
+      assert.deepEqual(
+        [row.platform_id, row.os_version_id, row.image_type_id, row.state_code],
+        [row.platform, row.os_version, row.image_type, row.current_state],
+      )
+      assert.deepEqual(Object.keys(azure.builds[0]).sort(), [
+        'build_id', 'commit_hash', 'created_at', 'current_state', 'id', 'image_type', 'image_type_id', 'os_version', 'os_version_id',
+        'pipeline_url', 'platform', 'platform_id', 'state_code', 'status', 'updated_at',
+      ])
       for (const url of ['/dashboard/recent?limit=0', '/dashboard/recent?limit=101', '/dashboard/recent?limit=ten', '/dashboard/platform/gcp?limit=0']) {
         assertProblem(await get(app, url), 422)
       }

@@ -29,7 +29,7 @@ describe('statehouse user create', () => {
     const url = `sqlite:${path.join(dir, 'cli.db')}`
     const made = cli(['user', 'create', '--username', 'opsadmin', '--password-stdin', '--superuser', '--email', 'ops@example.com'], { DATABASE_URL: url }, 'cli-password-123\n')
     assert.equal(made.status, 0, made.stderr)
-    assert.match(made.stdout, /created user opsadmin \(id \d+, superuser\)/)
+    assert.match(made.stdout, /created user opsadmin \(id [0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}, superuser\)/)
     assert.ok(!made.stdout.includes('cli-password-123') && !made.stderr.includes('cli-password-123'))
     const plain = cli(['user', 'create', '--username', 'worker', '--password-stdin'], { DATABASE_URL: url }, 'worker-password')
     assert.equal(plain.status, 0, plain.stderr)

@@ -21,7 +21,7 @@ export const STATIC_KEY = { 'x-api-key': TEST_API_KEY }
 export const bearer = (token: string) => ({ authorization: `Bearer ${token}` })
 
 export interface TestUser {
-  id: number
+  id: string
   username: string
   password: string
 }

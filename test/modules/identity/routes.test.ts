@@ -98,7 +98,7 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(Object.keys(res.json()).sort(), ['id', 'status', 'username'])
       assert.equal(res.json().status, 'created')
       assert.equal(res.json().username, 'frank')
-      assert.equal(typeof res.json().id, 'number')
+      assert.equal(typeof res.json().id, 'string')
 
       const root = await userWithToken(app, 'root', { is_superuser: true })
       const bySuper = await app.inject({ method: 'POST', url: '/users', headers: root.headers, payload: { username: 'gina', password: 'gina-password' } })
@@ -176,15 +176,19 @@ for (const dialect of DIALECTS) {
       assertProblem(await app.inject({ method: 'PUT', url: `/users/${leo.id}`, headers: kim.headers, payload: { first_name: 'Hacked' } }), 403)
       assertProblem(await app.inject({ method: 'PUT', url: `/users/${kim.id}`, headers: kim.headers, payload: { is_superuser: true } }), 403)
       assertProblem(await app.inject({ method: 'PUT', url: `/users/${kim.id}`, headers: kim.headers, payload: { is_superuser: false, first_name: 'K' } }), 403)
-      assert.equal((await app.inject({ url: `/users/${leo.id}`, headers: leo.headers })).json().first_name, null)
+      assert.equal((await app.inject({ url: `/users/${leo.id}`, headers: leo.headers })).json().first_name, '', 'never given: "" (SPEC §3), not null')
       const after = (await app.inject({ url: `/users/${kim.id}`, headers: kim.headers })).json()
       assert.equal(after.is_superuser, false)
       assert.equal(after.first_name, 'Kim')
 
       assertProblem(await app.inject({ method: 'PUT', url: `/users/${leo.id}`, headers: leo.headers, payload: { email: 'kim@example.com' } }), 409)
-      assertProblem(await app.inject({ method: 'PUT', url: `/users/${kim.id}`, headers: kim.headers, payload: {} }), 422)
       assertProblem(await app.inject({ method: 'PUT', url: `/users/${kim.id}`, headers: kim.headers, payload: { is_active: 'no' } }), 422)
-      assertProblem(await app.inject({ method: 'PUT', url: '/users/424242', headers: STATIC_KEY, payload: { first_name: 'x' } }), 404)
+      const missing = assertProblem(await app.inject({ method: 'PUT', url: '/users/424242', headers: STATIC_KEY, payload: { first_name: 'x' } }), 404)
+      assert.equal(missing.detail, 'User not found', 'the reference text (SPEC §8)')
+      assert.equal(assertProblem(await app.inject({ url: '/users/0190a1b2-c3d4-7e5f-8a6b-1c2d3e4f5a6b', headers: STATIC_KEY }), 404).detail, 'User not found')
+      for (const bad of ['abc', '0', '-1', '1.5', 'X190A1B2-C3D4-7E5F-8A6B-1C2D3E4F5A6B']) {
+        assertProblem(await app.inject({ url: `/users/${bad}`, headers: STATIC_KEY }), 422)
+      }
       assertProblem(await app.inject({ method: 'PUT', url: `/users/${kim.id}`, payload: { first_name: 'x' } }), 401)
     })
 
@@ -208,6 +212,41 @@ for (const dialect of DIALECTS) {
       assert.equal(on.deactivated_at, null)
       assert.equal(on.end_date, null)
       assert.equal(typeof (await login(app, mia)), 'string')
+    })
+
+    it('PUT /users/{id}: absent or null leaves every field as it is (booleans too); deactivated_at deactivates at that time', async (t) => {
+      const app = await identityApp(t, dialect)
+      const una = await createUser(app, 'una', { email: 'una@example.com', is_superuser: true })
+      const put = (payload: unknown) => app.inject({ method: 'PUT', url: `/users/${una.id}`, headers: STATIC_KEY, payload: payload as object })
+      assert.equal((await put({ first_name: 'Una', last_name: 'Ulm', employee_id: 'E9' })).statusCode, 200)
+      const read = async () => {
+        const user = (await app.inject({ url: `/users/${una.id}`, headers: STATIC_KEY })).json()
+        const profile = (await app.inject({ url: `/users/${una.id}/profile`, headers: STATIC_KEY })).json()
+        return { user, profile }
+      }
+      const before = await read()
+      assert.deepEqual([before.user.first_name, before.user.is_superuser, before.user.is_active], ['Una', true, true])
+
+      // The whole model with nulls for the rest (what typed clients send), and an empty body: no change.
+      const nulls = { email: null, password: null, first_name: null, last_name: null, employee_id: null, is_active: null, is_superuser: null, deactivated_at: null }
+      for (const payload of [nulls, {}]) {
+        const res = await put(payload)
+        assert.deepEqual([res.statusCode, res.json()], [200, { status: 'updated', user_id: una.id }])
+        assert.deepEqual(await read(), before)
+      }
+      await login(app, una) // the password was not touched either
+
+      // deactivated_at: deactivated as of that time, on the user and as the profile's end_date.
+      const at = '2024-05-01T12:00:00.000Z'
+      assert.equal((await put({ deactivated_at: at, first_name: null })).statusCode, 200)
+      const off = await read()
+      assert.deepEqual([off.user.is_active, off.user.deactivated_at, off.user.first_name], [false, at, 'Una'])
+      assert.deepEqual([off.profile.is_active, off.profile.deactivated_at, off.profile.end_date], [false, at, at])
+      assertProblem(await app.inject({ method: 'POST', url: '/token', payload: { username: 'una', password: una.password } }), 401)
+      assertProblem(await put({ deactivated_at: at, is_active: true }), 422)
+      assertProblem(await put({ deactivated_at: 'yesterday' }), 422)
+      assert.equal((await put({ is_active: true })).statusCode, 200)
+      assert.deepEqual([(await read()).user.is_active, (await read()).profile.end_date], [true, null])
     })
 
     it('PUT /users/{id} with a password changes the password', async (t) => {
@@ -251,13 +290,14 @@ for (const dialect of DIALECTS) {
       assert.equal((await app.inject({ url: `/users/${quinn.id}`, headers: key })).statusCode, 200)
       const forbidden = assertProblem(await app.inject({ method: 'PUT', url: `/users/${quinn.id}`, headers: key, payload: { first_name: 'Q' } }), 403)
       assert.match(forbidden.detail, /write/)
-      assert.equal((await app.inject({ url: `/users/${quinn.id}`, headers: quinn.headers })).json().first_name, null)
+      assert.equal((await app.inject({ url: `/users/${quinn.id}`, headers: quinn.headers })).json().first_name, '')
 
       const list = await app.inject({ url: `/users/${quinn.id}/tokens`, headers: quinn.headers })
       assert.equal(list.statusCode, 200)
       assert.equal(list.json().tokens.length, 1)
       const [info] = list.json().tokens
-      assert.deepEqual(Object.keys(info).sort(), ['created_at', 'expires_at', 'id', 'is_active', 'name', 'revoked_at', 'scopes'])
+      assert.deepEqual(Object.keys(info).sort(), ['created_at', 'expires_at', 'id', 'is_active', 'name', 'revoked_at', 'scopes', 'user_id'])
+      assert.deepEqual([info.id, info.user_id], [body.id, quinn.id], 'each entry names its user (SPEC §3)')
       assert.equal(info.is_active, true)
       assert.ok(!list.body.includes(body.token), 'the token value is never listed')
 

@@ -22,7 +22,7 @@ async function sign(claims: Record<string, unknown>, secret: string, alg = 'HS25
 }
 
 /** The same protected request, for each credential under test: needs a valid JWT of an active user. */
-const whoami = (app: TestApp, userId: number, token: string) => app.inject({ url: `/users/${userId}`, headers: bearer(token) })
+const whoami = (app: TestApp, userId: string, token: string) => app.inject({ url: `/users/${userId}`, headers: bearer(token) })
 
 for (const dialect of DIALECTS) {
   describe(`auth security on ${dialect.name}`, { skip: dialect.skip }, () => {
@@ -31,7 +31,7 @@ for (const dialect of DIALECTS) {
       const uma = await createUser(app, 'uma')
       const valid = await login(app, uma)
       assert.equal((await whoami(app, uma.id, valid)).statusCode, 200, 'the genuine token works')
-      const claims = { sub: String(uma.id), username: 'uma', is_superuser: false }
+      const claims = { sub: uma.id, username: 'uma', is_superuser: false }
       const [header, payload, signature] = parts(valid)
 
       const none = `${b64({ alg: 'none', typ: 'JWT' })}.${payload}.`
@@ -91,7 +91,7 @@ for (const dialect of DIALECTS) {
             headers: STATIC_KEY,
             payload: { name: 'x', scopes, expires_at: new Date(Date.now() + 3_600_000).toISOString() },
           })
-        ).json() as { id: number; token: string }
+        ).json() as { id: string; token: string }
       const expiring = await mk(['read', 'write'])
       const revoked = await mk(['read', 'write'])
       const reader = await mk(['read'])

@@ -146,7 +146,8 @@ for (const dialect of DIALECTS) {
       assert.equal(del.body, '')
       assertProblem(await app.inject({ method: 'DELETE', url: `/items/${item.id}`, headers: fay.headers }), 404)
       assertProblem(await app.inject({ url: `/items/${item.id}`, headers: fay.headers }), 404)
-      assertProblem(await app.inject({ url: '/items/424242', headers: fay.headers }), 404)
+      const unknown = assertProblem(await app.inject({ url: '/items/424242', headers: fay.headers }), 404)
+      assert.deepEqual([unknown.detail, unknown.item_id], ['Item not found', 424242], 'the reference text, the id beside it')
       assertProblem(await app.inject({ method: 'POST', url: '/items', headers: { ...fay.headers, 'content-type': 'application/json' }, payload: '' }), 400)
       for (const id of ['abc', '1.5', '1e400']) {
         assertProblem(await app.inject({ url: `/items/${id}`, headers: fay.headers }), 422)

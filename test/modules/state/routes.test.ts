@@ -91,7 +91,8 @@ for (const dialect of DIALECTS) {
       })
       assert.equal(upper.statusCode, 200)
       const missing = await app.inject({ method: 'POST', url: '/update', headers: { 'content-type': 'application/json' }, payload: '{"increment":1}' })
-      assertProblem(missing, 401)
+      assert.equal(assertProblem(missing, 401).detail, 'Invalid API Key', 'the reference text, exactly')
+      assert.match(missing.json().reason, /X-API-Key/, 'the why beside it')
       assert.ok(missing.headers['www-authenticate'])
       const wrong = await update(app, { increment: 1 }, { 'x-api-key': 'not-the-key' })
       assertProblem(wrong, 401)
@@ -146,7 +147,17 @@ for (const dialect of DIALECTS) {
       assertProblem(await update(app, 'counter=1', { 'content-type': 'application/x-www-form-urlencoded' }), 415)
       assertProblem(await update(app, 'hello', { 'content-type': 'text/plain' }), 415)
       assertProblem(await update(app, { message: 'x'.repeat(70_000) }), 413)
+      for (const type of ['text/csv', 'application/xml', 'multipart/form-data; boundary=x']) assertProblem(await update(app, '{"counter": 1}', { 'content-type': type }), 415)
+      // Without a Content-Type header the body is read as JSON, with the same answers as JSON.
+      const bare = (payload: string) => app.inject({ method: 'POST', url: '/update', headers: { 'x-api-key': TEST_API_KEY }, payload: Buffer.from(payload) })
+      assertProblem(await bare('{"counter": 1'), 400)
+      assertProblem(await bare('counter=1'), 400)
+      assertProblem(await bare('{"counter": "1"}'), 422)
+      assertProblem(await bare(JSON.stringify({ message: 'x'.repeat(70_000) })), 413)
       assert.equal((await app.inject({ url: '/status' })).json().version, 0)
+      const read = await bare('{"increment": 2}')
+      assert.equal(read.statusCode, 200, read.body)
+      assert.equal(read.json().new_state.counter, 2)
     })
 
     it('keeps the counter within ±(2^53−1): values and increments outside → 422, state unchanged', async (t) => {

@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// The `statehouse` command: the compiled CLI when `npm run build` made one, else the TypeScript
+// source through tsx (a dev dependency, resolved from this package), so it works right after
+// `npm install`.
+import fs from 'node:fs'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+const root = fileURLToPath(new URL('..', import.meta.url))
+const built = `${root}dist/src/cli.js`
+if (fs.existsSync(built)) {
+  await import(pathToFileURL(built).href)
+} else {
+  let register
+  try {
+    ;({ register } = await import('tsx/esm/api'))
+  } catch {
+    process.stderr.write('statehouse: neither dist/ (npm run build) nor tsx (npm install) is here\n')
+    process.exit(1)
+  }
+  register()
+  await import(pathToFileURL(`${root}src/cli.ts`).href)
+}
