@@ -28,7 +28,9 @@ export interface DevServer {
   close: () => Promise<void>
 }
 
-export async function startDevServer(opts: { port?: number; env?: Record<string, string> } = {}): Promise<DevServer> {
+export async function startDevServer(
+  opts: { port?: number; env?: Record<string, string>; /** more routes (e.g. a stand-in /events) */ extend?: (app: FastifyInstance) => void } = {},
+): Promise<DevServer> {
   if (!fs.existsSync(path.join(UI_DIST, 'index.html'))) throw new Error('ui/dist is missing: run `node ui/build.mjs` first')
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'statehouse-ui-'))
   const config = loadConfig({
@@ -63,6 +65,7 @@ export async function startDevServer(opts: { port?: number; env?: Record<string,
       return reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false })
     })
   })
+  opts.extend?.(app)
   await app.listen({ host: '127.0.0.1', port: opts.port ?? 0 })
   const address = app.server.address()
   const port = typeof address === 'object' && address ? address.port : 0

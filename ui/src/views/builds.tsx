@@ -264,11 +264,11 @@ export function BuildView({ id }: { id: string }) {
                 <dt>Image type</dt>
                 <dd>{b.image_type}</dd>
               </div>
-              <div>
+              <div class="wide">
                 <dt>Commit</dt>
-                <dd>{b.commit_hash ? <code>{b.commit_hash}</code> : '—'}</dd>
+                <dd>{b.commit_hash ? <code class="break">{b.commit_hash}</code> : '—'}</dd>
               </div>
-              <div>
+              <div class="wide">
                 <dt>Pipeline</dt>
                 <dd>{b.pipeline_url ? <span class="break">{b.pipeline_url}</span> : '—'}</dd>
               </div>
@@ -278,7 +278,7 @@ export function BuildView({ id }: { id: string }) {
                   <Time iso={b.created_at} />
                 </dd>
               </div>
-              <div>
+              <div class="wide">
                 <dt>Id</dt>
                 <dd>
                   <code class="break">{b.id}</code>

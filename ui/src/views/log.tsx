@@ -30,6 +30,7 @@ export function LogView({ query }: { query: URLSearchParams }) {
   const page = Math.max(1, Math.floor(Number(query.get('page') ?? '1')) || 1)
   const log = useLoad((signal) => api<LogPage>(`/logs?page=${page}&limit=${LIMIT}`, { signal }), `logs:${page}`)
   const [missed, setMissed] = useState(0)
+  const [arrived, setArrived] = useState<ReadonlySet<number>>(new Set())
   const live = useLive({
     topics: ['state'],
     types: ['state.updated'],
@@ -47,6 +48,7 @@ export function LogView({ query }: { query: URLSearchParams }) {
         setMissed((n) => n + 1)
         return
       }
+      setArrived((ids) => new Set([...ids, entry.id].slice(-LIMIT)))
       log.setData((old) => {
         if (!old || old.logs.some((l) => l.id === entry.id)) return old
         const total = old.total + 1
@@ -83,7 +85,7 @@ export function LogView({ query }: { query: URLSearchParams }) {
         </Empty>
       ) : null}
       {data && data.logs.length > 0 ? (
-        <div class="table-wrap" tabIndex={0} role="region" aria-label="Audit log entries">
+        <div class="card table-wrap" tabIndex={0} role="region" aria-label="Audit log entries">
           <table class="log stack">
             <caption class="sr-only">
               Changes, newest first, page {data.page} of {data.total_pages}
@@ -99,7 +101,7 @@ export function LogView({ query }: { query: URLSearchParams }) {
             </thead>
             <tbody>
               {data.logs.map((l) => (
-                <tr key={l.id} data-version={l.id}>
+                <tr key={l.id} data-version={l.id} class={arrived.has(l.id) ? 'arrived' : undefined}>
                   <td data-label="Version" class="num">{l.id}</td>
                   <td data-label="When">
                     <Time iso={l.timestamp} />
