@@ -11,7 +11,7 @@
  */
 
 /** Options of {@link generateSnapshots}. */
-export interface SnapshotOptions {
+interface SnapshotOptions {
   /** How many snapshot files. */
   files: number
   /** Fleet size: about this many aircraft per snapshot (a few drop out of each one). */
@@ -25,7 +25,7 @@ export interface SnapshotOptions {
 }
 
 /** One generated snapshot: its readsb-hist file name (without `.gz`), its `now`, and its JSON text. */
-export interface GeneratedSnapshot {
+interface GeneratedSnapshot {
   name: string
   now: number
   body: Buffer
@@ -34,7 +34,7 @@ export interface GeneratedSnapshot {
 }
 
 /** 2023-11-01T00:00:00Z, the day of the real fixture. */
-export const DEFAULT_START = 1_698_796_800
+const DEFAULT_START = 1_698_796_800
 
 /** mulberry32: tiny, fast and good enough for test data; deterministic for a seed. */
 export function prng(seed: number): () => number {

@@ -9,6 +9,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { gunzipSync, gzipSync } from 'node:zlib'
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3'
+import { prng } from '../../scripts/aircraft-sample-generator.js'
 import { tempDir } from './databases.js'
 import { REPO_ROOT } from './server-process.js'
 
@@ -21,19 +22,9 @@ export interface TestFile {
   body: Buffer
 }
 
-/** A deterministic pseudo-random source (mulberry32), so every run writes the same files. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** `count` files over a fleet of `fleet` aircraft: snapshots (plain or gzipped) and some flat files. */
 export function makeFiles(count: number, fleet = 40, seed = 7): TestFile[] {
-  const random = rng(seed)
+  const random = prng(seed) // deterministic: every run writes the same files
   const files: TestFile[] = []
   for (let i = 0; i < count; i++) {
     const now = 1_698_796_800 + i * 5

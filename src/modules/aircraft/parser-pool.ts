@@ -29,7 +29,7 @@ export type WorkerReply =
   | { id: number; ok: false; malformed: boolean; reason: string; code?: string | undefined }
 
 /** Options of {@link ParserPool}. */
-export interface ParserPoolOptions {
+interface ParserPoolOptions {
   /** Worker threads; default {@link defaultPoolSize} (one core left for the main thread). */
   size?: number
   /** Young-generation size of each worker, MiB (V8's default when unset; measured no clear gain either way). */
@@ -37,7 +37,7 @@ export interface ParserPoolOptions {
 }
 
 /** A parsed file and the size of what was read (gzipped size for a `.gz`). */
-export interface PoolResult<T> {
+interface PoolResult<T> {
   file: T
   bytes: number
 }

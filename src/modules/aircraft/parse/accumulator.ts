@@ -7,7 +7,7 @@
 import { MAX_MS, MIN_MS } from './iso-time.js'
 
 /** The two formats, detected per file from the top-level JSON value. */
-export type FileFormat = 'readsb-hist' | 'flat'
+type FileFormat = 'readsb-hist' | 'flat'
 
 /** `alt_baro` after reading: a number, the `"ground"` marker, or nothing usable. */
 export const GROUND = -Infinity

@@ -28,7 +28,7 @@ export interface AircraftAggregate {
 }
 
 /** A position report: `timestamp` = `now - seen_pos`, ISO 8601 UTC to the millisecond. */
-export interface AircraftPosition {
+interface AircraftPosition {
   /** Its aircraft's id as first written. */
   icao: string
   timestamp: string

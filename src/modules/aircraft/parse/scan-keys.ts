@@ -10,7 +10,7 @@ export function matches(buf: Buffer, s: number, word: Buffer): boolean {
 }
 
 // What keyId found: K_OTHER for a key the scanner skips.
-export const K_OTHER = 0
+const K_OTHER = 0
 export const K_HEX = 1
 export const K_R = 2
 export const K_T = 3
