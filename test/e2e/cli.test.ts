@@ -108,6 +108,8 @@ describe('statehouse command line', () => {
         if (line) resolve(line)
       })
       child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)))
+      // Bounded: a server that never prints the line fails here instead of running on.
+      setTimeout(() => reject(new Error(`no banner line within 60 s:\n${stderr}`)), 60_000).unref()
     })
     try {
       const line = await banner
