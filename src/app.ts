@@ -22,7 +22,7 @@ import { genRequestId, lazyChildLoggerFactory, loggerOptions, registerObservabil
 import { PACKAGE_ROOT } from './platform/paths.js'
 import { registerRateLimit } from './platform/rate-limit.js'
 import { registerSecurityHeaders } from './platform/security-headers.js'
-import { createRedis } from './platform/redis.js'
+import { createRedis, pingRedis, redisReady } from './platform/redis.js'
 import { IngestService } from './modules/aircraft/ingest.js'
 import { aircraftRoutes } from './modules/aircraft/routes.js'
 import { openSource, sourceUrl } from './modules/aircraft/sources.js'
@@ -90,16 +90,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema))
 
   const db = createDb(config.database, { poolSize: config.DB_POOL_SIZE, sqliteSynchronous: config.SQLITE_SYNCHRONOUS })
-  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL) : undefined
+  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, app.log) : undefined
   app.decorate('config', config)
   app.decorate('db', db)
   app.decorate('redis', redis)
   const checks: HealthCheck[] = [{ name: 'database', check: () => db.ping() }]
-  if (redis) checks.push({ name: 'redis', check: async () => void (await redis.ping()) })
+  if (redis) checks.push({ name: 'redis', check: () => pingRedis(redis) })
   const health = new HealthProbe(checks, config.HEALTH_PROBE_INTERVAL_MS)
   app.decorate('health', health)
 
   try {
+    if (redis) await redisReady(redis) // the first requests use Redis rather than skip it while it connects
     if (options.migrate !== false) await migrateToLatest(db)
     await assemble(app, config, options, { db, redis, health })
   } catch (err) {
