@@ -24,6 +24,7 @@ import { registerRateLimit } from './platform/rate-limit.js'
 import { registerSecurityHeaders } from './platform/security-headers.js'
 import { createRedis, pingRedis, redisReady } from './platform/redis.js'
 import { IngestService } from './modules/aircraft/ingest.js'
+import { ingestMetrics } from './modules/aircraft/metrics.js'
 import { aircraftRoutes } from './modules/aircraft/routes.js'
 import { openSource, sourceUrl } from './modules/aircraft/sources.js'
 import { loadDevelopmentBuilds } from './modules/builds/dev-data.js'
@@ -132,11 +133,14 @@ async function assemble(
   await registerDocs(app) // before any route, so every route is in the OpenAPI document
   const logStream = options.logStream ?? stdoutLog
   const logsInfo = ['trace', 'debug', 'info'].includes(config.LOG_LEVEL)
-  const metrics = registerObservability(app, { accessLog: config.REQUEST_LOG && logsInfo ? { write: (line) => logStream.write(line) } : undefined })
+  const metrics = registerObservability(app, {
+    accessLog: config.REQUEST_LOG && logsInfo ? { write: (line) => logStream.write(line) } : undefined,
+    poolStats: () => db.poolStats(),
+  })
   if (config.CORS_ORIGINS) {
     await app.register(cors, { origin: config.CORS_ORIGINS.split(',').map((o) => o.trim()) })
   }
-  await registerRateLimit(app, { perMinute: config.RATE_LIMIT_PER_MINUTE, redis, nameSpace: options.rateLimitNamespace })
+  await registerRateLimit(app, { perMinute: config.RATE_LIMIT_PER_MINUTE, redis, nameSpace: options.rateLimitNamespace, registry: metrics.registry })
   registerAuth(app, config.apiKeys)
   registerHealthRoutes(app, health, !!redis)
 
@@ -158,7 +162,7 @@ async function assemble(
   const ingest = new IngestService(db, openSource(sourceUrl(config), config), {
     leaseMs: config.INGEST_LEASE_SECONDS * 1000,
     workers: config.INGEST_WORKERS,
-    onProgress: (job) => metrics.jobGauge.set({ job_id: job.id }, job.files_done),
+    onProgress: ingestMetrics(metrics.registry),
   })
   await app.register(aircraftRoutes, { db, ingest })
   // Before the server stops waiting for requests: a running job (and a ?wait=true request on it)
