@@ -26,7 +26,7 @@ import type { Module, ModuleContext } from './platform/module.js'
 import { genRequestId, lazyChildLoggerFactory, loggerOptions, registerObservability } from './platform/observability.js'
 import { registerRateLimit } from './platform/rate-limit.js'
 import { registerSecurityHeaders } from './platform/security-headers.js'
-import { createRedis } from './platform/redis.js'
+import { createRedis, pingRedis, redisReady } from './platform/redis.js'
 
 /**
  * Every domain module, registered in this order. Identity comes before the modules whose routes
@@ -94,16 +94,17 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema))
 
   const db = createDb(config.database, { poolSize: config.DB_POOL_SIZE, sqliteSynchronous: config.SQLITE_SYNCHRONOUS })
-  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL) : undefined
+  const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, app.log) : undefined
   app.decorate('config', config)
   app.decorate('db', tablesOf<Database>(db))
   app.decorate('redis', redis)
   const checks: HealthCheck[] = [{ name: 'database', check: () => db.ping() }]
-  if (redis) checks.push({ name: 'redis', check: async () => void (await redis.ping()) })
+  if (redis) checks.push({ name: 'redis', check: () => pingRedis(redis) })
   const health = new HealthProbe(checks, config.HEALTH_PROBE_INTERVAL_MS)
   app.decorate('health', health)
 
   try {
+    if (redis) await redisReady(redis) // the first requests use Redis rather than skip it while it connects
     if (options.migrate !== false) await migrateToLatest(db, modules)
     await assemble(app, config, options, { db, redis, health })
   } catch (err) {
@@ -135,11 +136,14 @@ async function assemble(
   await registerDocs(app) // before any route, so every route is in the OpenAPI document
   const logStream = options.logStream ?? stdoutLog
   const logsInfo = ['trace', 'debug', 'info'].includes(config.LOG_LEVEL)
-  const metrics = registerObservability(app, { accessLog: config.REQUEST_LOG && logsInfo ? { write: (line) => logStream.write(line) } : undefined })
+  const metrics = registerObservability(app, {
+    accessLog: config.REQUEST_LOG && logsInfo ? { write: (line) => logStream.write(line) } : undefined,
+    poolStats: () => db.poolStats(),
+  })
   if (config.CORS_ORIGINS) {
     await app.register(cors, { origin: config.CORS_ORIGINS.split(',').map((o) => o.trim()) })
   }
-  await registerRateLimit(app, { perMinute: config.RATE_LIMIT_PER_MINUTE, redis, nameSpace: options.rateLimitNamespace })
+  await registerRateLimit(app, { perMinute: config.RATE_LIMIT_PER_MINUTE, redis, nameSpace: options.rateLimitNamespace, registry: metrics.registry })
   registerAuth(app, config.apiKeys)
   registerHealthRoutes(app, health, !!redis)
 

@@ -12,11 +12,17 @@
  *
  * Redis trouble never fails or stalls a request: each command has REDIS_TIMEOUT_MS, and a read
  * whose command fails computes directly. An invalidation that could not reach Redis is remembered,
- * and this replica bypasses the cache until a retry of it succeeds.
+ * and this replica bypasses the cache until a retry of it succeeds. `onError` hears of the first
+ * failure of a streak only, and not while the client is disconnected (the client reports that
+ * itself): a dead Redis must not cost a log line per request.
  */
 import type { Redis } from 'ioredis'
 
-/** How long one Redis command may take before the cache gives up on it (a dashboard is computed instead). */
+/**
+ * How long one Redis command may take before the cache gives up on it (a dashboard is computed
+ * instead). The client's own command timeout (src/platform/redis.ts) is shorter; this bounds a
+ * client configured without one.
+ */
 const REDIS_TIMEOUT_MS = 500
 
 function withTimeout<T>(operation: Promise<T>): Promise<T> {
@@ -38,7 +44,7 @@ export interface CacheOptions {
   ttlSeconds: number
   /** Prefix of every Redis key (namespaces one cache from another on a shared Redis). */
   prefix: string
-  /** Told about Redis errors (once per failing operation); the request goes on without the cache. */
+  /** Told about the first Redis error of a streak while connected (a timeout, a bad reply); the request goes on without the cache. */
   onError?: (err: unknown, operation: string) => void
 }
 
@@ -51,6 +57,8 @@ export class Cache {
   private readonly entries = new Map<string, { expiresAt: number; json: string }>()
   // Redis mode: an INCR that failed and must succeed before this replica trusts the cache again.
   private invalidationPending = false
+  // Redis mode: the last command failed (an outage is reported once, on its first failure).
+  private failing = false
 
   constructor(private readonly options: CacheOptions) {
     this.redis = options.redis
@@ -74,9 +82,10 @@ export class Cache {
     try {
       await withTimeout(this.redis.incr(this.generationKey))
       this.invalidationPending = false
+      this.failing = false
     } catch (err) {
       this.invalidationPending = true
-      this.options.onError?.(err, 'invalidate')
+      this.failed(err, 'invalidate')
     }
   }
 
@@ -100,17 +109,24 @@ export class Cache {
       const generation = (await withTimeout(redis.get(this.generationKey))) ?? '0'
       key = `${this.options.prefix}${generation}:${view}`
       const cached = await withTimeout(redis.get(key))
+      this.failing = false
       if (cached !== null) return { value: JSON.parse(cached) as T, outcome: 'hit' }
     } catch (err) {
-      this.options.onError?.(err, 'read')
+      this.failed(err, 'read')
       return { value: await compute(), outcome: 'bypass' }
     }
     const value = await compute()
     try {
       await withTimeout(redis.set(key, JSON.stringify(value), 'PX', Math.max(1, Math.round(this.ttlMs))))
     } catch (err) {
-      this.options.onError?.(err, 'store')
+      this.failed(err, 'store')
     }
     return { value, outcome: 'miss' }
+  }
+
+  private failed(err: unknown, operation: string) {
+    // While the client is disconnected, it has said so itself (src/platform/redis.ts logs the outage).
+    if (!this.failing && this.redis?.status === 'ready') this.options.onError?.(err, operation)
+    this.failing = true
   }
 }

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import os from 'node:os'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Bindings, ChildLoggerOptions } from 'pino'
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 
@@ -39,11 +39,28 @@ export function genRequestId(req: { headers: Record<string, string | string[] | 
 }
 
 export interface Metrics {
-  /** Modules register their own metrics here (e.g. the ingest job gauge). */
+  /** Modules add their own series here (every label value bounded: no ids, no user input). */
   registry: Registry
 }
 
-export function registerObservability(app: FastifyInstance, opts: { accessLog?: { write(line: string): unknown } }): Metrics {
+/** The database's connections as /metrics reports them. */
+export interface PoolStats {
+  /** Connections open now (idle or in use). */
+  size: number
+  idle: number
+  /** Queries waiting for a connection. */
+  waiting: number
+  /** The most connections the pool opens. */
+  max: number
+}
+
+/** Values a response's `X-Cache` header may carry (src/platform/cache.ts); others are not counted. */
+const CACHE_OUTCOMES = new Set(['hit', 'miss', 'bypass'])
+
+export function registerObservability(
+  app: FastifyInstance,
+  opts: { accessLog?: { write(line: string): unknown }; poolStats?: () => PoolStats },
+): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
   const requests = new Counter({
@@ -59,6 +76,30 @@ export function registerObservability(app: FastifyInstance, opts: { accessLog?: 
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [registry],
   })
+  // A route that answers from a cache says so in X-Cache (the build dashboards do); counting it here
+  // keeps the cache itself free of metrics. Labels: the route template and one of three outcomes.
+  const cacheLookups = new Counter({
+    name: 'statehouse_cache_requests_total',
+    help: 'Responses of cached views by route and outcome (hit, miss, bypass: Redis away or caching off)',
+    labelNames: ['route', 'outcome'],
+    registers: [registry],
+  })
+  const poolStats = opts.poolStats
+  if (poolStats) {
+    const poolGauge = (name: string, help: string, pick: (s: PoolStats) => number) =>
+      new Gauge({
+        name,
+        help,
+        registers: [registry],
+        collect() {
+          this.set(pick(poolStats()))
+        },
+      })
+    poolGauge('statehouse_db_pool_size', 'Database connections open (SQLite: its one connection)', (s) => s.size)
+    poolGauge('statehouse_db_pool_idle', 'Database connections open and idle', (s) => s.idle)
+    poolGauge('statehouse_db_pool_waiting', 'Queries waiting for a database connection', (s) => s.waiting)
+    poolGauge('statehouse_db_pool_max', 'Most database connections the pool opens (DB_POOL_SIZE; SQLite: 1)', (s) => s.max)
+  }
 
   // prom-client hashes the label set on every call; the per-route children are looked up once.
   const children = new Map<string, { latency: ReturnType<Histogram['labels']>; byStatus: Map<number, ReturnType<Counter['labels']>> }>()
@@ -86,6 +127,8 @@ export function registerObservability(app: FastifyInstance, opts: { accessLog?: 
     }
     counter.inc()
     child.latency.observe(ms / 1000)
+    const cached = reply.getHeader('x-cache')
+    if (typeof cached === 'string' && CACHE_OUTCOMES.has(cached)) cacheLookups.labels(route, cached).inc()
     if (access) {
       // One access line per request, in pino's format, written straight to the log stream: going
       // through a per-request pino child logger cost more than the rest of a GET /status.

@@ -4,6 +4,8 @@
  */
 export function promptHidden(question: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WritableStream = process.stderr): Promise<string> {
   return new Promise((resolve, reject) => {
+    // Echo goes off before the question shows, so nothing typed after it can appear.
+    input.setRawMode(true)
     output.write(question)
     let typed = ''
     const done = (err?: Error) => {
@@ -22,7 +24,6 @@ export function promptHidden(question: string, input: NodeJS.ReadStream = proces
         else if (ch >= ' ' && typed.length < 4096) typed += ch
       }
     }
-    input.setRawMode(true)
     input.resume()
     input.on('data', onData)
   })

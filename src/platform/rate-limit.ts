@@ -6,11 +6,24 @@
 import rateLimit from '@fastify/rate-limit'
 import type { FastifyInstance, onRequestAsyncHookHandler } from 'fastify'
 import type { Redis } from 'ioredis'
+import { Counter, type Registry } from 'prom-client'
 import { Problem } from './errors.js'
 
 const EXEMPT = new Set(['/health', '/ready', '/metrics'])
 
-export async function registerRateLimit(app: FastifyInstance, opts: { perMinute: number; redis?: Redis; nameSpace?: string }) {
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** 429s by limiter (`global`, or a {@link perClientLimit} group's name), when metrics are on. */
+    rateLimited?: Counter<'limiter'>
+  }
+}
+
+export async function registerRateLimit(app: FastifyInstance, opts: { perMinute: number; redis?: Redis; nameSpace?: string; registry?: Registry }) {
+  // Limiter names come from code (route groups), never from a request: the label stays bounded.
+  const rateLimited = opts.registry
+    ? new Counter({ name: 'statehouse_rate_limited_total', help: 'Requests refused with 429, by rate limiter', labelNames: ['limiter'] as const, registers: [opts.registry] })
+    : undefined
+  app.decorate('rateLimited', rateLimited)
   await app.register(rateLimit, {
     global: opts.perMinute > 0,
     max: opts.perMinute > 0 ? opts.perMinute : 1_000_000,
@@ -20,11 +33,13 @@ export async function registerRateLimit(app: FastifyInstance, opts: { perMinute:
     // Counting in Redis must not take the API down with it: if Redis is away, let requests through.
     skipOnError: true,
     allowList: (request) => EXEMPT.has(request.routeOptions.url ?? ''),
-    errorResponseBuilder: (_request, context) =>
-      new Problem(429, `rate limit of ${context.max} requests per ${context.after} exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`, {
+    errorResponseBuilder: (_request, context) => {
+      rateLimited?.inc({ limiter: 'global' })
+      return new Problem(429, `rate limit of ${context.max} requests per ${context.after} exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`, {
         type: 'urn:statehouse:problem:rate-limited',
         headers: { 'retry-after': String(Math.ceil(context.ttl / 1000)) },
-      }),
+      })
+    },
   })
 }
 
@@ -46,6 +61,7 @@ export function perClientLimit(app: FastifyInstance, name: string, perMinute: nu
       reply.header('x-ratelimit-reset', result.ttlInSeconds)
       return
     }
+    app.rateLimited?.inc({ limiter: name })
     const retryAfter = String(Math.max(1, result.ttlInSeconds))
     throw new Problem(429, `rate limit of ${result.max} requests per minute on ${name} exceeded; retry in ${retryAfter} s`, {
       type: 'urn:statehouse:problem:rate-limited',

@@ -165,7 +165,7 @@ export function healthcheck(t: DeployTexts): string[] {
   return v
 }
 
-/** EXPOSE 5000, VOLUME /data, ENV ENVIRONMENT=production in the final stage. */
+/** EXPOSE 5000, VOLUME /data, ENV ENVIRONMENT=production and HOST=0.0.0.0 (development binds 127.0.0.1) in the final stage. */
 export function runtimeSettings(t: DeployTexts): string[] {
   const v: string[] = []
   const last = finalStage(t, v)
@@ -174,6 +174,8 @@ export function runtimeSettings(t: DeployTexts): string[] {
   if (!find(last, 'VOLUME').some((i) => execArgs(i.args).includes('/data'))) v.push('Dockerfile: no VOLUME /data')
   const env = new Map(find(last, 'ENV').flatMap(keyValues).map((kv) => [kv.key, kv.value?.replace(/^["']|["']$/g, '')]))
   if (env.get('ENVIRONMENT') !== 'production') v.push(`Dockerfile: ENV ENVIRONMENT is ${JSON.stringify(env.get('ENVIRONMENT'))}, not production`)
+  // A container listening on its loopback only is unreachable through its published port.
+  if (env.get('HOST') !== '0.0.0.0') v.push(`Dockerfile: ENV HOST is ${JSON.stringify(env.get('HOST'))}, not 0.0.0.0`)
   if (env.has('DATABASE_URL')) v.push('Dockerfile: ENV DATABASE_URL would override DB_HOST-style configuration')
   return v
 }

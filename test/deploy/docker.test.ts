@@ -72,6 +72,8 @@ const MUTATIONS: Mutation[] = [
   { check: 'runtimeSettings', what: 'EXPOSE 8000', key: 'dockerfile', find: /EXPOSE 5000/, replace: 'EXPOSE 8000' },
   { check: 'runtimeSettings', what: 'no /data volume', key: 'dockerfile', find: /VOLUME \["\/data"\]/, replace: 'VOLUME ["/var/lib/statehouse"]' },
   { check: 'runtimeSettings', what: 'ENVIRONMENT=development', key: 'dockerfile', find: /ENVIRONMENT=production/, replace: 'ENVIRONMENT=development' },
+  { check: 'runtimeSettings', what: 'no HOST (the app would bind 127.0.0.1)', key: 'dockerfile', find: /\n {4}HOST=0\.0\.0\.0 \\/, replace: '' },
+  { check: 'runtimeSettings', what: 'HOST=127.0.0.1', key: 'dockerfile', find: /HOST=0\.0\.0\.0/, replace: 'HOST=127.0.0.1' },
   { check: 'defaultAircraftSource', what: 'the sample set is not copied', key: 'dockerfile', find: /COPY --from=build \/app\/data\/sample-aircraft \.\/data\/sample-aircraft\n/, replace: '' },
   { check: 'defaultAircraftSource', what: 'the sample set is generated with another seed', key: 'dockerfile', find: /--seed 1 --out data\/sample-aircraft/, replace: '--seed 2 --out data/sample-aircraft' },
   { check: 'defaultAircraftSource', what: 'the sample set is copied to /data (the volume hides it)', key: 'dockerfile', find: /\.\/data\/sample-aircraft\n/, replace: '/data/sample-aircraft\n' },

@@ -887,6 +887,28 @@ export function proxyTrustMatchesTopology(tree: TfTree): string[] {
   return v
 }
 
+/**
+ * Both stacks set HOST=0.0.0.0 explicitly: the app's development default is 127.0.0.1, and a
+ * container listening on its loopback only is unreachable through the published port or the ALB.
+ */
+export function containersListenOnAllInterfaces(tree: TfTree): string[] {
+  const v: string[] = []
+  const expected: Record<(typeof STACKS)[number], string> = { ecs: 'modules/ecs-service', ec2: 'modules/ec2-app' }
+  for (const stack of STACKS) {
+    const calls = callsTo(tree, `stacks/${stack}`, expected[stack])
+    if (calls.length === 0) v.push(`stacks/${stack}: does not use ${expected[stack]}`)
+    for (const call of calls) {
+      const env = call.body.environment
+      const got = isObj(env) ? env.HOST : undefined
+      if (got !== '0.0.0.0') v.push(`stacks/${stack}: module "${call.name}" sets HOST to ${JSON.stringify(got)}, not "0.0.0.0"`)
+    }
+  }
+  // The EC2 user data writes the environment it is given, whole, into the container's env file.
+  const userData = tree.dirs.get('modules/ec2-app')?.texts.get('user-data.sh.tftpl') ?? ''
+  if (!/%\{ for key, value in environment ~\}\n\$\{key\}=\$\{value\}/.test(userData)) v.push('modules/ec2-app/user-data.sh.tftpl: does not write the environment into app.env')
+  return v
+}
+
 /** Every variable (except bools, whose type is the whole check) has a validation block. */
 export function variablesValidated(tree: TfTree): string[] {
   const v: string[] = []
@@ -1041,6 +1063,7 @@ export const CHECKS: Record<string, Check> = {
   ec2SecretsFromParameterStore,
   generatedSecretsOnlyInParameterStore,
   proxyTrustMatchesTopology,
+  containersListenOnAllInterfaces,
   variablesValidated,
   stackOutputs,
   moduleInputsDeclared,

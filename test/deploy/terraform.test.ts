@@ -166,6 +166,10 @@ const MUTATIONS: Mutation[] = [
   { check: 'proxyTrustMatchesTopology', what: 'ECS sets no TRUST_PROXY', file: 'stacks/ecs/main.tf', find: /\n\s*TRUST_PROXY\s*= "1"/, replace: '' },
   { check: 'proxyTrustMatchesTopology', what: 'EC2 (no proxy) trusts X-Forwarded-For', file: 'stacks/ec2/main.tf', find: /TRUST_PROXY(?<sp>\s*)= "false"/, replace: 'TRUST_PROXY$<sp>= "true"' },
 
+  { check: 'containersListenOnAllInterfaces', what: 'ECS sets no HOST', file: 'stacks/ecs/main.tf', find: /\n\s*HOST\s*= "0\.0\.0\.0"/, replace: '' },
+  { check: 'containersListenOnAllInterfaces', what: 'EC2 listens on loopback', file: 'stacks/ec2/main.tf', find: /HOST(?<sp>\s*)= "0\.0\.0\.0"/, replace: 'HOST$<sp>= "127.0.0.1"' },
+  { check: 'containersListenOnAllInterfaces', what: 'the user data drops the environment', file: 'modules/ec2-app/user-data.sh.tftpl', find: /\$\{key\}=\$\{value\}\n/, replace: '' },
+
   { check: 'variablesValidated', what: 'a stack variable loses its validation', file: 'stacks/ecs/variables.tf', find: /(?<pre>variable "desired_count" \{[\s\S]*?)\n  validation \{[\s\S]*?\n  \}\n/, replace: '$<pre>\n' },
   { check: 'variablesValidated', what: 'a module variable loses its validation', file: 'modules/network/variables.tf', find: /(?<pre>variable "cidr_block" \{[\s\S]*?)\n  validation \{[\s\S]*?\n  \}\n/, replace: '$<pre>\n' },
   { check: 'variablesValidated', what: 'a new unvalidated stack variable', file: 'stacks/ec2/variables.tf', append: '\nvariable "extra" {\n  type    = string\n  default = ""\n}\n' },

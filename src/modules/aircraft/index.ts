@@ -1,8 +1,8 @@
 /** The aircraft module (SPEC §6): ingest jobs over position files, per-aircraft statistics. */
-import { Gauge } from 'prom-client'
 import { tablesOf } from '../../platform/db/index.js'
 import type { Module } from '../../platform/module.js'
 import { IngestService } from './ingest.js'
+import { ingestMetrics } from './metrics.js'
 import * as m0005 from './migrations/0005_aircraft.js'
 import * as m0007 from './migrations/0007_aircraft_icao_case.js'
 import { aircraftRoutes } from './routes.js'
@@ -14,16 +14,10 @@ export const aircraftModule: Module = {
   migrations: { '0005_aircraft': m0005, '0007_aircraft_icao_case': m0007 },
   async register(app, { config, db, metrics }) {
     const aircraftDb = tablesOf<AircraftTables>(db)
-    const jobGauge = new Gauge({
-      name: 'statehouse_job_files_done',
-      help: 'Files processed by the running ingest job',
-      labelNames: ['job_id'],
-      registers: [metrics.registry],
-    })
     const ingest = new IngestService(aircraftDb, openSource(sourceUrl(config), config), {
       leaseMs: config.INGEST_LEASE_SECONDS * 1000,
       workers: config.INGEST_WORKERS,
-      onProgress: (job) => jobGauge.set({ job_id: job.id }, job.files_done),
+      onProgress: ingestMetrics(metrics.registry),
     })
     await app.register(aircraftRoutes, { db: aircraftDb, ingest })
     // Before the server stops waiting for requests: a running job (and a ?wait=true request on it)

@@ -24,7 +24,17 @@ export interface AircraftSource {
   read(key: string): Promise<Buffer>
   /** A local file path for the key, when the source is a folder (a worker thread then reads it itself). */
   localPath?(key: string): string
+  /** Throws a {@link SourceError} saying why, when the source cannot be listed (before a job starts). */
+  check?(): Promise<void>
 }
+
+/** A source that cannot be used as named: an unknown scheme, a missing folder, an unreadable one. */
+export class SourceError extends Error {
+  override name = 'SourceError'
+}
+
+/** The schemes {@link openSource} knows. */
+const SCHEME = /^([a-z][a-z0-9+.-]*):/i
 
 const DATA_FILE = /\.json(\.gz)?$/i
 
@@ -44,17 +54,25 @@ export function sourceUrl(settings: SourceSettings): string {
   return 'file:./data/sample-aircraft'
 }
 
-/** The source a URL names: `s3://bucket/prefix`, or a folder (`file:./path`, `file:///abs`, or a bare path). */
+/**
+ * The source a URL names: `s3://bucket/prefix`, or a folder (`file:./path`, `file:///abs`, or a bare
+ * path). Any other scheme (`ftp://x`, `https://…`) is a {@link SourceError}, not a folder named `ftp:`.
+ */
 export function openSource(url: string, settings: SourceSettings = {}): AircraftSource {
   if (url.startsWith('s3://')) {
     const rest = url.slice('s3://'.length)
     const slash = rest.indexOf('/')
     const bucket = slash < 0 ? rest : rest.slice(0, slash)
     const prefix = slash < 0 ? '' : rest.slice(slash + 1)
-    if (!bucket) throw new Error(`AIRCRAFT_SOURCE ${url}: no bucket`)
+    if (!bucket) throw new SourceError(`source ${url}: no bucket (use s3://bucket/prefix)`)
     return new S3Source(bucket, prefix, settings)
   }
-  const dir = url.startsWith('file:') ? url.slice('file:'.length).replace(/^\/\/(?=\/)/, '') : url
+  const scheme = SCHEME.exec(url)?.[1]
+  if (scheme && scheme.toLowerCase() !== 'file') {
+    throw new SourceError(`source ${url}: unknown scheme "${scheme}:" (use file:./folder, a folder path, or s3://bucket/prefix)`)
+  }
+  const dir = scheme ? url.slice('file:'.length).replace(/^\/\/(?=\/)/, '') : url
+  if (dir === '') throw new SourceError(`source ${url}: no folder (use file:./folder)`)
   return new FolderSource(path.resolve(dir))
 }
 
@@ -77,14 +95,31 @@ export class FolderSource implements AircraftSource {
     this.name = `file:${root}`
   }
 
+  /** The folder exists, is a folder, and can be listed. */
+  async check(): Promise<void> {
+    let stat: Awaited<ReturnType<typeof fs.stat>>
+    try {
+      stat = await fs.stat(this.root)
+    } catch (err) {
+      throw folderError(this.root, err)
+    }
+    if (!stat.isDirectory()) throw new SourceError(`${this.root} is not a folder`)
+    try {
+      await (await fs.opendir(this.root)).close()
+    } catch (err) {
+      throw folderError(this.root, err)
+    }
+  }
+
   async *list(prefix = ''): AsyncIterable<SourceObject> {
     const start = path.join(this.root, prefix)
     let entries: string[]
     try {
       entries = (await fs.readdir(start, { recursive: true })).map(String)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
-      throw err
+      // A sub-prefix that names no folder matches no file; a missing source is an error, not "0 files".
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT' && start !== this.root) return
+      throw folderError(this.root, err)
     }
     for (const entry of entries.sort()) {
       if (!DATA_FILE.test(entry)) continue
@@ -104,6 +139,22 @@ export class FolderSource implements AircraftSource {
     return path.join(this.root, key)
   }
 }
+
+/** A folder's stat or listing error as a {@link SourceError} that says what is wrong in words. */
+function folderError(root: string, err: unknown): SourceError {
+  const code = (err as NodeJS.ErrnoException).code
+  const what =
+    code === 'ENOENT'
+      ? 'does not exist'
+      : code === 'EACCES' || code === 'EPERM'
+        ? 'cannot be read (permission denied)'
+        : code === 'ENOTDIR'
+          ? 'is not a folder'
+          : `cannot be read (${oneLine((err as Error).message)})`
+  return new SourceError(`folder ${root} ${what}`)
+}
+
+const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, ' / ')
 
 /**
  * An S3 bucket (or any S3-compatible store via S3_ENDPOINT, path-style), listed with paginated
@@ -131,6 +182,23 @@ export class S3Source implements AircraftSource {
       }),
     }))
     return this.sdk
+  }
+
+  /** One listing request: the bucket exists and these credentials may list it. */
+  async check(): Promise<void> {
+    const { sdk, client } = await this.connect()
+    try {
+      await client.send(new sdk.ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.basePrefix, MaxKeys: 1 }))
+    } catch (err) {
+      const name = (err as Error).name
+      const what =
+        name === 'NoSuchBucket'
+          ? `bucket ${this.bucket} does not exist`
+          : name === 'AccessDenied' || name === 'Forbidden'
+            ? `access denied listing bucket ${this.bucket} (credentials, bucket policy)`
+            : `cannot be listed: ${oneLine((err as Error).message || name)}`
+      throw new SourceError(`source ${this.name}: ${what}`)
+    }
   }
 
   async *list(prefix = ''): AsyncIterable<SourceObject> {

@@ -29,6 +29,8 @@ export interface Db<DB = object> {
    */
   prepared<R>(query: Compilable<R>): (params?: readonly unknown[]) => Promise<R[]>
   ping(): Promise<void>
+  /** Connections now (for /metrics): open, idle, queries waiting for one, the most it opens. */
+  poolStats(): { size: number; idle: number; waiting: number; max: number }
   close(): Promise<void>
 }
 
@@ -82,6 +84,7 @@ export function createDb(target: DatabaseTarget, opts: DbOptions = {}): Db {
     async ping() {
       await sql`select 1`.execute(kysely)
     },
+    poolStats: () => ({ size: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max }),
     close: () => kysely.destroy(),
   }
 }
@@ -118,6 +121,8 @@ function createSqlite(filename: string, opts: DbOptions): Db {
     async ping() {
       handle.prepare('select 1').get()
     },
+    // One synchronous connection: nothing waits for a pool (writers queue on the file lock instead).
+    poolStats: () => ({ size: handle.open ? 1 : 0, idle: handle.open ? 1 : 0, waiting: 0, max: 1 }),
     close: () => kysely.destroy(),
   }
 }

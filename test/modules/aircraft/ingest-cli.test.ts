@@ -37,6 +37,10 @@ describe('statehouse ingest (CLI)', () => {
     assert.match(first.stdout, /files +14 listed: 12 processed, 0 skipped .*, 2 failed/)
     assert.match(first.stdout, /error +broken\/truncated\.json\.gz: /)
     assert.match(first.stdout, /error +broken\/not-json\.json: /)
+    // The headline names the failed files and never calls the run a success.
+    const headline = first.stdout.split('\n')[0] as string
+    assert.match(headline, /2 of 14 files failed \(broken\/not-json\.json, broken\/truncated\.json\.gz\)/, headline)
+    assert.doesNotMatch(first.stdout, /successfully|\(succeeded\)/)
     const records = [...expectedStats(good).values()].reduce((n, s) => n + s.observations, 0)
     assert.match(first.stdout, new RegExp(`records +${records.toLocaleString('en-US')} in`))
 
@@ -54,5 +58,54 @@ describe('statehouse ingest (CLI)', () => {
     const usage = await statehouse(['ingest', 'file:/a', 'file:/b'], env)
     assert.equal(usage.code, 2)
     assert.match(usage.stderr, /one source at most/)
+  })
+
+  it('a source that cannot be used exits 2 with why, before any database exists: missing folder, unknown scheme, a file, no bucket', async (t) => {
+    const dir = tempDir('statehouse-cli-')
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+    const dbFile = path.join(dir, 'cli.db')
+    const env = { DATABASE_URL: `sqlite:${dbFile}`, DATA_DIR: dir }
+    const aFile = path.join(dir, 'a-file.json')
+    fs.writeFileSync(aFile, '{}')
+    const cases: [string, RegExp][] = [
+      ['/no/such/folder', /^statehouse ingest: folder \/no\/such\/folder does not exist$/m],
+      ['ftp://x', /source ftp:\/\/x: unknown scheme "ftp:"/],
+      [aFile, /a-file\.json is not a folder/],
+      ['s3://', /no bucket/],
+    ]
+    for (const [source, message] of cases) {
+      const run = await statehouse(['ingest', source], env)
+      assert.equal(run.code, 2, `${source}: exit 2\n${run.stdout}${run.stderr}`)
+      assert.match(run.stderr, message, source)
+      assert.doesNotMatch(run.stdout, /successfully/, source)
+    }
+    assert.equal(fs.existsSync(dbFile), false, 'no database was made for a source that cannot be used')
+    assert.equal(fs.existsSync(path.join(REPO_ROOT, 'ftp:')), false, 'ftp://x was not read as the folder ./ftp:/x')
+  })
+
+  it('an empty source or a prefix matching nothing warns "no files matched" (exit 0, no ETA placeholder); reasons are one line each', async (t) => {
+    const dir = tempDir('statehouse-cli-')
+    t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
+    const env = { DATABASE_URL: `sqlite:${path.join(dir, 'cli.db')}`, DATA_DIR: dir }
+    fs.mkdirSync(path.join(dir, 'empty'))
+    writeFolder(makeFiles(2), path.join(dir, 'some'))
+
+    for (const args of [[`file:${path.join(dir, 'empty')}`], [`file:${path.join(dir, 'some')}`, '--prefix', 'no-such-day']]) {
+      const run = await statehouse(['ingest', ...args], env)
+      assert.equal(run.code, 0, `${args.join(' ')}\n${run.stdout}${run.stderr}`)
+      assert.match(run.stdout.split('\n')[0] as string, /^No files matched: /)
+      assert.match(run.stderr, /warning: no files matched/)
+      assert.doesNotMatch(run.stdout, /successfully/)
+      assert.doesNotMatch(run.stderr, /ETA (LL|NF)s|NULL|INF/)
+    }
+
+    // A reason that spans lines (JSON.parse quotes the text) and a file name with a newline in it.
+    writeFolder([{ key: 'two\nlines.json', body: Buffer.from('xy\nzz\nww') }], path.join(dir, 'odd'))
+    const odd = await statehouse(['ingest', `file:${path.join(dir, 'odd')}`], env)
+    assert.equal(odd.code, 1, odd.stdout + odd.stderr)
+    const errorLines = odd.stdout.split('\n').filter((l) => l.startsWith('  error'))
+    assert.equal(errorLines.length, 1, odd.stdout)
+    assert.match(errorLines[0] as string, /two \/ lines\.json: .*xy \/ zz \/ ww/)
+    assert.deepEqual(odd.stdout.split('\n').filter((l) => l !== '' && !/^(\S| {2}(job|files|records|peak RSS|error) )/.test(l)), [], 'every summary line is a known line')
   })
 })

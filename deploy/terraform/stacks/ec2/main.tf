@@ -69,7 +69,10 @@ module "app" {
   image_tag     = var.image_tag
 
   environment = {
-    ENVIRONMENT    = "production"
+    ENVIRONMENT = "production"
+    # Published by docker (-p 80:5000): the app must listen on every interface of its container
+    # (development's default is 127.0.0.1).
+    HOST           = "0.0.0.0"
     LOG_LEVEL      = var.log_level
     ADMIN_USERNAME = var.admin_username
     # Clients connect directly (no proxy in front), so X-Forwarded-For is not trusted.

@@ -97,8 +97,11 @@ module "app" {
 
   environment = {
     ENVIRONMENT = "production"
-    PORT        = "5000"
-    LOG_LEVEL   = var.log_level
+    # The ALB reaches the task on its own address: listen on every interface (development's
+    # default is 127.0.0.1).
+    HOST      = "0.0.0.0"
+    PORT      = "5000"
+    LOG_LEVEL = var.log_level
     # One hop: the ALB appends the client's address to X-Forwarded-For; anything left of it was
     # written by the client ("true" would trust that, and the login limit could be dodged).
     TRUST_PROXY    = "1"
