@@ -22,10 +22,6 @@ export const ConfigSchema = Type.Object({
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info', description: 'pino log level' },
   ),
-  LOG_FORMAT: Type.Union([Type.Literal('json'), Type.Literal('pretty')], {
-    default: 'json',
-    description: 'json: one JSON object a line; pretty: readable lines for a terminal (needs the dev dependency pino-pretty)',
-  }),
   DATA_DIR: Type.String({ default: './data', description: 'folder for the SQLite file and generated secrets' }),
   DATABASE_URL: Type.Optional(Type.String({ description: 'postgres://…, sqlite:path, sqlite:///abs, sqlite::memory: or a bare path' })),
   DATABASE_TYPE: Type.Union([Type.Literal('auto'), Type.Literal('sqlite'), Type.Literal('postgresql')], {

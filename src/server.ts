@@ -29,25 +29,13 @@ export function startupBanner(config: Config, notices: string[]): string {
   return `statehouse ${PACKAGE_VERSION} (${config.ENVIRONMENT}) on ${base} · ${db} · Redis ${config.REDIS_URL ? redactUrl(config.REDIS_URL) : 'none'} · docs ${base}/docs · ${key}`
 }
 
-/** LOG_FORMAT=pretty: readable lines through pino-pretty (a dev dependency, loaded only then). */
-async function logStreamFor(config: Config): Promise<NodeJS.WritableStream | undefined> {
-  if (config.LOG_FORMAT !== 'pretty') return undefined
-  try {
-    const { default: pretty } = await import('pino-pretty')
-    return pretty({ colorize: !!process.stdout.isTTY, translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname', destination: 1 })
-  } catch {
-    throw new ConfigError(['LOG_FORMAT: pretty needs the dev dependency pino-pretty (npm install), or set LOG_FORMAT=json'])
-  }
-}
-
 /** Loads the config (a .env file under the environment), builds the app and listens. Throws on failure. */
 export async function start(env: NodeJS.ProcessEnv = withEnvFile()): Promise<FastifyInstance> {
   const config = loadConfig(env)
   const prepared = withDevelopmentSecrets(config)
-  const logStream = await logStreamFor(config)
   let app: FastifyInstance
   try {
-    app = await buildApp(prepared.config, logStream ? { logStream } : {})
+    app = await buildApp(prepared.config)
   } catch (err) {
     throw withContext(err, prepared.config)
   }

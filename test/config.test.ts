@@ -114,11 +114,10 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ HOST: '0.0.0.0' }).HOST, '0.0.0.0')
   })
 
-  it('reads HSTS and LOG_FORMAT', () => {
+  it('reads HSTS', () => {
     assert.equal(loadConfig({}).HSTS, false)
     assert.equal(loadConfig({ HSTS: 'true' }).HSTS, true)
-    assert.equal(loadConfig({ LOG_FORMAT: 'pretty' }).LOG_FORMAT, 'pretty')
-    assert.match(problemsOf({ LOG_FORMAT: 'colour' })[0]!, /LOG_FORMAT: must be one of json, pretty/)
+    assert.match(problemsOf({ HSTS: 'maybe' })[0]!, /^HSTS: /)
   })
 
   it('puts a .env file under the environment: the environment wins, no file changes nothing', () => {
