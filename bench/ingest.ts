@@ -48,7 +48,11 @@ interface Run {
   peakRss?: number
 }
 
-function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<{ stdout: string; wallSeconds: number }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ stdout: string; wallSeconds: number }> {
   const started = performance.now()
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -89,8 +93,16 @@ function dataset(): { dir: string; bytes: number; jsonBytes: number } {
 }
 
 async function python(dir: string, statsOut?: string): Promise<Run> {
-  const { stdout, wallSeconds } = await run('python3', [path.join(ROOT, 'bench/ingest_reference.py'), dir, ...(statsOut ? ['--stats', statsOut] : [])])
-  const r = JSON.parse(stdout.trim().split('\n').at(-1) as string) as { records: number; seconds: number; errors: number }
+  const { stdout, wallSeconds } = await run('python3', [
+    path.join(ROOT, 'bench/ingest_reference.py'),
+    dir,
+    ...(statsOut ? ['--stats', statsOut] : []),
+  ])
+  const r = JSON.parse(stdout.trim().split('\n').at(-1) as string) as {
+    records: number
+    seconds: number
+    errors: number
+  }
   if (r.errors) throw new Error(`python reference: ${r.errors} errors`)
   return { seconds: r.seconds, records: r.records, rps: r.records / r.seconds, wallSeconds }
 }
@@ -103,31 +115,73 @@ async function compile() {
   const { globSync } = await import('glob')
   fs.rmSync(BUILD, { recursive: true, force: true })
   const entryPoints = globSync('src/**/*.ts', { cwd: ROOT, absolute: true })
-  await build({ entryPoints, outdir: path.join(BUILD, 'src'), outbase: path.join(ROOT, 'src'), format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning' })
+  await build({
+    entryPoints,
+    outdir: path.join(BUILD, 'src'),
+    outbase: path.join(ROOT, 'src'),
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'warning',
+  })
 }
 
 async function statehouse(dir: string, dbFile: string): Promise<Run> {
   fs.rmSync(dbFile, { force: true })
   fs.rmSync(`${dbFile}-wal`, { force: true })
   fs.rmSync(`${dbFile}-shm`, { force: true })
-  const { stdout, wallSeconds } = await run(process.execPath, [path.join(BUILD, 'src/cli.js'), 'ingest', `file:${dir}`, '--json'], {
-    DATABASE_URL: `sqlite:${dbFile}`,
-    LOG_LEVEL: 'silent',
-    ENVIRONMENT: 'development',
-  })
-  const r = JSON.parse(stdout.trim().split('\n').at(-1) as string) as { records_processed: number; seconds: number; peak_rss_bytes: number; errors: unknown[] }
+  const { stdout, wallSeconds } = await run(
+    process.execPath,
+    [path.join(BUILD, 'src/cli.js'), 'ingest', `file:${dir}`, '--json'],
+    {
+      DATABASE_URL: `sqlite:${dbFile}`,
+      LOG_LEVEL: 'silent',
+      ENVIRONMENT: 'development',
+    },
+  )
+  const r = JSON.parse(stdout.trim().split('\n').at(-1) as string) as {
+    records_processed: number
+    seconds: number
+    peak_rss_bytes: number
+    errors: unknown[]
+  }
   if (r.errors.length) throw new Error(`statehouse: ${JSON.stringify(r.errors)}`)
-  return { seconds: r.seconds, records: r.records_processed, rps: r.records_processed / r.seconds, wallSeconds, peakRss: r.peak_rss_bytes }
+  return {
+    seconds: r.seconds,
+    records: r.records_processed,
+    rps: r.records_processed / r.seconds,
+    wallSeconds,
+    peakRss: r.peak_rss_bytes,
+  }
 }
 
 /** statehouse's stored stats against Python's, aircraft by aircraft. */
 function compareStats(dbFile: string, pythonStats: string): { aircraft: number; mismatches: string[] } {
-  const expected = JSON.parse(fs.readFileSync(pythonStats, 'utf8')) as Record<string, { observations: number; max_altitude_baro: number | null; max_ground_speed: number | null; avg_altitude: number | null; avg_speed: number | null }>
+  const expected = JSON.parse(fs.readFileSync(pythonStats, 'utf8')) as Record<
+    string,
+    {
+      observations: number
+      max_altitude_baro: number | null
+      max_ground_speed: number | null
+      avg_altitude: number | null
+      avg_speed: number | null
+    }
+  >
   const db = new SQLite(dbFile, { readonly: true })
-  const rows = db.prepare('select * from aircraft_stats').all() as { icao: string; observations: number; max_altitude_baro: number | null; max_ground_speed: number | null; sum_altitude: number; altitude_count: number; sum_speed: number; speed_count: number }[]
+  const rows = db.prepare('select * from aircraft_stats').all() as {
+    icao: string
+    observations: number
+    max_altitude_baro: number | null
+    max_ground_speed: number | null
+    sum_altitude: number
+    altitude_count: number
+    sum_speed: number
+    speed_count: number
+  }[]
   db.close()
   const mismatches: string[] = []
-  const close = (a: number | null, b: number | null) => (a === null || b === null ? a === b : Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b)))
+  const close = (a: number | null, b: number | null) =>
+    a === null || b === null ? a === b : Math.abs(a - b) <= 1e-6 * Math.max(1, Math.abs(b))
   for (const row of rows) {
     const want = expected[row.icao]
     if (!want) {
@@ -136,11 +190,18 @@ function compareStats(dbFile: string, pythonStats: string): { aircraft: number; 
     }
     const avgAlt = row.altitude_count ? row.sum_altitude / row.altitude_count : null
     const avgGs = row.speed_count ? row.sum_speed / row.speed_count : null
-    if (row.observations !== want.observations || !close(row.max_altitude_baro, want.max_altitude_baro) || !close(row.max_ground_speed, want.max_ground_speed) || !close(avgAlt, want.avg_altitude) || !close(avgGs, want.avg_speed)) {
+    if (
+      row.observations !== want.observations ||
+      !close(row.max_altitude_baro, want.max_altitude_baro) ||
+      !close(row.max_ground_speed, want.max_ground_speed) ||
+      !close(avgAlt, want.avg_altitude) ||
+      !close(avgGs, want.avg_speed)
+    ) {
       mismatches.push(`${row.icao}: ${JSON.stringify(row)} vs ${JSON.stringify(want)}`)
     }
   }
-  if (rows.length !== Object.keys(expected).length) mismatches.push(`${rows.length} aircraft stored, Python has ${Object.keys(expected).length}`)
+  if (rows.length !== Object.keys(expected).length)
+    mismatches.push(`${rows.length} aircraft stored, Python has ${Object.keys(expected).length}`)
   return { aircraft: rows.length, mismatches }
 }
 
@@ -185,10 +246,13 @@ async function main() {
       console.log(`round ${round}: python      ${fmt(p.rps)} records/s (${p.seconds.toFixed(1)} s)`)
       const s = await statehouse(data.dir, dbFile)
       sh.push(s)
-      console.log(`round ${round}: statehouse  ${fmt(s.rps)} records/s (${s.seconds.toFixed(1)} s), peak RSS ${mib(s.peakRss ?? 0)}`)
+      console.log(
+        `round ${round}: statehouse  ${fmt(s.rps)} records/s (${s.seconds.toFixed(1)} s), peak RSS ${mib(s.peakRss ?? 0)}`,
+      )
     }
     const check = compareStats(dbFile, statsFile)
-    if (check.mismatches.length) throw new Error(`statehouse and Python disagree:\n${check.mismatches.slice(0, 10).join('\n')}`)
+    if (check.mismatches.length)
+      throw new Error(`statehouse and Python disagree:\n${check.mismatches.slice(0, 10).join('\n')}`)
     const positions = (() => {
       const db = new SQLite(dbFile, { readonly: true })
       const n = (db.prepare('select count(*) as n from aircraft_positions').get() as { n: number }).n

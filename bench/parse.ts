@@ -17,11 +17,11 @@ import { spawnSync } from 'node:child_process'
 import os from 'node:os'
 import { isDeepStrictEqual, parseArgs } from 'node:util'
 import { gzipSync } from 'node:zlib'
+import { generateSnapshots } from '../scripts/aircraft-sample-generator.js'
 import type { CompactFile } from '../src/modules/aircraft/parse/accumulator.js'
 import { gunzipIfNeeded } from '../src/modules/aircraft/parse/gunzip.js'
 import { parseWithJsonParse } from '../src/modules/aircraft/parse/json-parse.js'
 import { scanCompact } from '../src/modules/aircraft/parse/scanner.js'
-import { generateSnapshots } from '../scripts/aircraft-sample-generator.js'
 import { writeResultsSection } from './results-file.js'
 
 /** The scanner's keep: ≥ 1.3× JSON.parse on the same data, else delete it and use JSON.parse. */
@@ -40,19 +40,34 @@ const { values: opts } = parseArgs({
 const FILES = Number(opts.files)
 const AIRCRAFT = Number(opts.aircraft)
 const ROUNDS = Number(opts.rounds)
-for (const [name, v] of [['files', FILES], ['aircraft', AIRCRAFT], ['rounds', ROUNDS]] as const) {
+for (const [name, v] of [
+  ['files', FILES],
+  ['aircraft', AIRCRAFT],
+  ['rounds', ROUNDS],
+] as const) {
   if (!Number.isInteger(v) || v < 1 || v > 100_000) throw new Error(`--${name} must be a whole number from 1 to 100000`)
 }
 
 // Re-run itself under taskset once (same node, same loader flags), unless already pinned.
-if (process.env[PINNED_ENV] === undefined && process.platform === 'linux' && spawnSync('taskset', ['-V']).status === 0) {
-  const run = spawnSync('taskset', ['-c', CORE, process.execPath, ...process.execArgv, process.argv[1] as string, ...process.argv.slice(2)], {
-    stdio: 'inherit',
-    env: { ...process.env, [PINNED_ENV]: CORE },
-  })
+if (
+  process.env[PINNED_ENV] === undefined &&
+  process.platform === 'linux' &&
+  spawnSync('taskset', ['-V']).status === 0
+) {
+  const run = spawnSync(
+    'taskset',
+    ['-c', CORE, process.execPath, ...process.execArgv, process.argv[1] as string, ...process.argv.slice(2)],
+    {
+      stdio: 'inherit',
+      env: { ...process.env, [PINNED_ENV]: CORE },
+    },
+  )
   process.exit(run.status ?? 1)
 }
-const pinned = process.env[PINNED_ENV] !== undefined ? `pinned to core ${process.env[PINNED_ENV]} (taskset)` : 'not pinned (no taskset)'
+const pinned =
+  process.env[PINNED_ENV] !== undefined
+    ? `pinned to core ${process.env[PINNED_ENV]} (taskset)`
+    : 'not pinned (no taskset)'
 
 type Path = 'scanner' | 'JSON.parse'
 type Input = 'plain' | 'gzip'
@@ -97,7 +112,8 @@ function round(input: Input, index: number): Record<Path, number> {
       seconds[path] += Number(process.hrtime.bigint() - start) / 1e9
     }
   })
-  for (const path of PATHS) if (seen[path] !== records) throw new Error(`${path}/${input}: ${seen[path]} records, expected ${records}`)
+  for (const path of PATHS)
+    if (seen[path] !== records) throw new Error(`${path}/${input}: ${seen[path]} records, expected ${records}`)
   return seconds
 }
 
@@ -120,7 +136,9 @@ const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
 /** Median records/s of a path over the rounds. */
 const rate = (input: Input, path: Path) => median(rounds[input].map((r) => records / r[path]))
 /** Median of the rounds' own ratios: each round's two paths ran interleaved, under the same load. */
-const ratios = Object.fromEntries(INPUTS.map((input) => [input, median(rounds[input].map((r) => r['JSON.parse'] / r.scanner))])) as Record<Input, number>
+const ratios = Object.fromEntries(
+  INPUTS.map((input) => [input, median(rounds[input].map((r) => r['JSON.parse'] / r.scanner))]),
+) as Record<Input, number>
 const keep = INPUTS.every((input) => ratios[input] >= KEEP_RATIO)
 const mib = (n: number) => (n / 2 ** 20).toFixed(1)
 
@@ -134,7 +152,9 @@ const table = [
   }),
 ].join('\n')
 
-const allRatios = INPUTS.map((input) => `${input} ${rounds[input].map((r) => (r['JSON.parse'] / r.scanner).toFixed(2)).join(', ')}`).join('; ')
+const allRatios = INPUTS.map(
+  (input) => `${input} ${rounds[input].map((r) => (r['JSON.parse'] / r.scanner).toFixed(2)).join(', ')}`,
+).join('; ')
 
 const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU'
 const markdown = `${FILES} generated readsb-hist snapshots × ${AIRCRAFT.toLocaleString('en-US')} aircraft (seed 1): ${mib(bytes.plain / FILES)} MiB of JSON a file (${mib(bytes.gzip / FILES)} MiB gzipped), ${fmt(records)} records in all. Same files, same process, ${ROUNDS} rounds after a warm-up; in each round every file is parsed by both paths back to back (which goes first alternates); medians over the rounds. Node ${process.version}, ${cpu}, ${os.cpus().length} cores, ${pinned}; load average when the run began: ${loadBefore.toFixed(1)}.
@@ -146,7 +166,9 @@ Both paths give identical columns for every file (checked before timing). Each r
 **Decision: ${keep ? `keep the scanner` : `delete the scanner and use JSON.parse`}** (rule: keep it only at ≥ ${KEEP_RATIO}× JSON.parse on the same data, plain and gzipped; measured ${ratios.plain.toFixed(2)}× and ${ratios.gzip.toFixed(2)}×).`
 
 console.log(`\n${table}\n`)
-console.log(`decision: ${keep ? 'keep the scanner' : 'the scanner does not pay: delete it, use JSON.parse'} (≥ ${KEEP_RATIO}× needed; plain ${ratios.plain.toFixed(2)}×, gzip ${ratios.gzip.toFixed(2)}×)`)
+console.log(
+  `decision: ${keep ? 'keep the scanner' : 'the scanner does not pay: delete it, use JSON.parse'} (≥ ${KEEP_RATIO}× needed; plain ${ratios.plain.toFixed(2)}×, gzip ${ratios.gzip.toFixed(2)}×)`,
+)
 if (opts.write) {
   writeResultsSection('Aircraft parse: scanner vs JSON.parse (npm run bench:parse)', markdown)
   console.log('bench/RESULTS.md updated')

@@ -93,7 +93,10 @@ async function load(name: string, opts: autocannon.Options, server?: ChildProces
     p99: r.latency.p99,
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
-    cpuUs: before !== undefined && after !== undefined && r.requests.total > 0 ? (after - before) / r.requests.total : undefined,
+    cpuUs:
+      before !== undefined && after !== undefined && r.requests.total > 0
+        ? (after - before) / r.requests.total
+        : undefined,
   }
 }
 
@@ -119,7 +122,9 @@ function sqliteTransactionLoop(dir: string): number {
     insert into state values (1, 0, '', 0, '');
     create table state_log (id integer primary key, timestamp text, old_counter integer, new_counter integer,
       old_message text, new_message text, update_type text);`)
-  const update = db.prepare('update state set counter = counter + 1, version = version + 1, updated_at = ? where id = 1')
+  const update = db.prepare(
+    'update state set counter = counter + 1, version = version + 1, updated_at = ? where id = 1',
+  )
   const insert = db.prepare(
     "insert into state_log (timestamp, old_counter, new_counter, old_message, new_message, update_type) values (?, ?, ?, '', '', 'counter')",
   )
@@ -166,9 +171,17 @@ async function statehouse(dir: string, name: string, logRows: number) {
     DATA_DIR: dir,
   }
   // Migrate, seed, then serve: the server starts on a database that already has its log rows.
-  execFileSync(process.execPath, [path.join(ROOT, 'dist/src/cli.js'), 'migrate'], { cwd: ROOT, env: { ...process.env, ...env } })
+  execFileSync(process.execPath, [path.join(ROOT, 'dist/src/cli.js'), 'migrate'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+  })
   if (logRows > 0) seedLogs(file, logRows)
-  const child = startProcess(process.execPath, [path.join(ROOT, 'dist/src/server.js')], env, path.join(dir, `${name}.log`))
+  const child = startProcess(
+    process.execPath,
+    [path.join(ROOT, 'dist/src/server.js')],
+    env,
+    path.join(dir, `${name}.log`),
+  )
   await waitFor('http://127.0.0.1:5099/health', child)
   return child
 }
@@ -202,16 +215,24 @@ async function main() {
     "await app.listen({ port: 5097, host: '127.0.0.1' })"
   const floorChild = startProcess(process.execPath, ['--input-type=module', '-e', floorSource], {})
   await waitFor('http://127.0.0.1:5097/', floorChild)
-  const floor = await load('Fastify 5, response schema, no hooks (reference)', { url: 'http://127.0.0.1:5097/' }, floorChild)
+  const floor = await load(
+    'Fastify 5, response schema, no hooks (reference)',
+    { url: 'http://127.0.0.1:5097/' },
+    floorChild,
+  )
   await stop(floorChild)
 
   console.error('baseline: better-sqlite3 one transaction per update')
   const loopRate = hasTaskset
     ? Number(
-        execFileSync('taskset', ['-c', '1', process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), '--loop', dir], {
-          cwd: ROOT,
-          env: { ...process.env, BENCH_SECONDS: String(SECONDS) },
-        })
+        execFileSync(
+          'taskset',
+          ['-c', '1', process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), '--loop', dir],
+          {
+            cwd: ROOT,
+            env: { ...process.env, BENCH_SECONDS: String(SECONDS) },
+          },
+        )
           .toString()
           .trim(),
       )
@@ -234,14 +255,25 @@ async function main() {
   await stop(server)
   // Every acknowledged update must be in the database.
   const check = new SQLite(path.join(dir, 'small.db'), { readonly: true })
-  const { counter, version } = check.prepare('select counter, version from state').get() as { counter: number; version: number }
+  const { counter, version } = check.prepare('select counter, version from state').get() as {
+    counter: number
+    version: number
+  }
   const logCount = (check.prepare('select count(*) as n from state_log').get() as { n: number }).n
   check.close()
 
   console.error('statehouse: 1,000,000 log rows')
   server = await statehouse(dir, 'large', 1_000_000)
-  const logsLarge = await load('GET /logs (1,000,000 rows)', { url: 'http://127.0.0.1:5099/logs?page=1&limit=10' }, server)
-  const logsDeep = await load('GET /logs?page=50000 (1,000,000 rows)', { url: 'http://127.0.0.1:5099/logs?page=50000&limit=10' }, server)
+  const logsLarge = await load(
+    'GET /logs (1,000,000 rows)',
+    { url: 'http://127.0.0.1:5099/logs?page=1&limit=10' },
+    server,
+  )
+  const logsDeep = await load(
+    'GET /logs?page=50000 (1,000,000 rows)',
+    { url: 'http://127.0.0.1:5099/logs?page=50000&limit=10' },
+    server,
+  )
   await stop(server)
 
   const date = new Date().toISOString().slice(0, 10)

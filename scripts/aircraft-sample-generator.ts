@@ -80,8 +80,50 @@ interface Aircraft {
   messages: number
 }
 
-const TYPES = ['A320', 'A321', 'A20N', 'A21N', 'A319', 'A333', 'A359', 'B738', 'B739', 'B38M', 'B77W', 'B789', 'B752', 'E75L', 'CRJ9', 'DH8D', 'C172', 'C208', 'PC12', 'BE20', 'H60', 'EC35']
-const AIRLINES = ['DAL', 'AAL', 'UAL', 'SWA', 'ASA', 'JBU', 'SKW', 'RPA', 'FDX', 'UPS', 'BAW', 'DLH', 'AFR', 'KLM', 'ACA', 'QTR', 'UAE', 'JAL']
+const TYPES = [
+  'A320',
+  'A321',
+  'A20N',
+  'A21N',
+  'A319',
+  'A333',
+  'A359',
+  'B738',
+  'B739',
+  'B38M',
+  'B77W',
+  'B789',
+  'B752',
+  'E75L',
+  'CRJ9',
+  'DH8D',
+  'C172',
+  'C208',
+  'PC12',
+  'BE20',
+  'H60',
+  'EC35',
+]
+const AIRLINES = [
+  'DAL',
+  'AAL',
+  'UAL',
+  'SWA',
+  'ASA',
+  'JBU',
+  'SKW',
+  'RPA',
+  'FDX',
+  'UPS',
+  'BAW',
+  'DLH',
+  'AFR',
+  'KLM',
+  'ACA',
+  'QTR',
+  'UAE',
+  'JAL',
+]
 const EMERGENCIES = ['general', 'minfuel', 'lifeguard', 'nordo', 'unlawful', 'downed']
 const NAV_MODES = ['"autopilot"', '"vnav"', '"tcas"', '"althold"', '"approach"', '"lnav"']
 
@@ -142,7 +184,21 @@ function makeFleet(size: number, random: () => number): Aircraft[] {
   for (let j = 0; j < size; j++) {
     const r = random()
     const source: Source =
-      r < 0.62 ? 'adsb_icao' : r < 0.68 ? 'adsr_icao' : r < 0.74 ? 'adsc' : r < 0.83 ? 'mlat' : r < 0.9 ? 'mode_s' : r < 0.92 ? 'tisb_icao' : r < 0.97 ? 'tisb_trackfile' : 'tisb_other'
+      r < 0.62
+        ? 'adsb_icao'
+        : r < 0.68
+          ? 'adsr_icao'
+          : r < 0.74
+            ? 'adsc'
+            : r < 0.83
+              ? 'mlat'
+              : r < 0.9
+                ? 'mode_s'
+                : r < 0.92
+                  ? 'tisb_icao'
+                  : r < 0.97
+                    ? 'tisb_trackfile'
+                    : 'tisb_other'
     const anonymous = source === 'tisb_trackfile' || source === 'tisb_other'
     let hex: string
     do {
@@ -153,12 +209,28 @@ function makeFleet(size: number, random: () => number): Aircraft[] {
     used.add(hex)
     const known = !anonymous && random() < 0.92
     const airline = random() < 0.6
-    const registration = known ? (hex.startsWith('a') ? `N${100 + Math.floor(random() * 9800)}${pick(['', 'A', 'DN', 'UA', 'Y'], random)}` : `${pick(['G-', 'D-', 'F-', 'C-', 'JA', 'VH-'], random)}${Math.floor(random() * 46656).toString(36).toUpperCase().padStart(3, 'X')}`) : null
+    const registration = known
+      ? hex.startsWith('a')
+        ? `N${100 + Math.floor(random() * 9800)}${pick(['', 'A', 'DN', 'UA', 'Y'], random)}`
+        : `${pick(['G-', 'D-', 'F-', 'C-', 'JA', 'VH-'], random)}${Math.floor(random() * 46656)
+            .toString(36)
+            .toUpperCase()
+            .padStart(3, 'X')}`
+      : null
     // Airliners fly a flight number; general aviation its registration; some send no callsign at all.
-    const flight = anonymous || random() < 0.05 ? null : airline ? `${pick(AIRLINES, random)}${1 + Math.floor(random() * 2999)}` : registration?.replace('-', '') ?? null
+    const flight =
+      anonymous || random() < 0.05
+        ? null
+        : airline
+          ? `${pick(AIRLINES, random)}${1 + Math.floor(random() * 2999)}`
+          : (registration?.replace('-', '') ?? null)
     const callsign = flight === null ? null : flight.slice(0, 8).padEnd(8, ' ')
     const onGround = random() < 0.07
-    const altitude = onGround ? 0 : airline ? 24_000 + Math.floor(random() * 17) * 1000 : 500 + Math.floor(random() * 120) * 100
+    const altitude = onGround
+      ? 0
+      : airline
+        ? 24_000 + Math.floor(random() * 17) * 1000
+        : 500 + Math.floor(random() * 120) * 100
     fleet.push({
       hex,
       source,
@@ -166,7 +238,9 @@ function makeFleet(size: number, random: () => number): Aircraft[] {
       typeCode: known ? pick(TYPES, random) : null,
       callsign,
       category: anonymous ? null : pick(['A1', 'A2', 'A3', 'A5', 'A7'], random),
-      squawk: (Math.floor(random() * 4096)).toString(8).padStart(4, '0'),
+      squawk: Math.floor(random() * 4096)
+        .toString(8)
+        .padStart(4, '0'),
       reportsBaro: random() > 0.03,
       reportsSpeed: source !== 'adsc' ? random() > 0.02 : random() > 0.3,
       commB: source === 'adsb_icao' && random() < 0.85,
@@ -213,7 +287,8 @@ function aircraftLine(a: Aircraft, fileIndex: number, fleetIndex: number, random
   const hasBaro = (a.reportsBaro && a.source !== 'tisb_other') || a.onGround
   if (a.onGround) f.push('"alt_baro":"ground"')
   else if (hasBaro) f.push(`"alt_baro":${Math.round(a.altitude / 25) * 25}`)
-  if (!a.onGround && a.source !== 'adsc' && a.source !== 'mode_s') f.push(`"alt_geom":${Math.round((a.altitude + 300 + (a.lat % 3) * 100) / 25) * 25}`)
+  if (!a.onGround && a.source !== 'adsc' && a.source !== 'mode_s')
+    f.push(`"alt_geom":${Math.round((a.altitude + 300 + (a.lat % 3) * 100) / 25) * 25}`)
   const speedKnown = a.reportsSpeed && a.source !== 'mode_s'
   if (speedKnown) f.push(`"gs":${a.groundSpeed.toFixed(1)}`)
   if (a.commB && !a.onGround) {
@@ -230,7 +305,13 @@ function aircraftLine(a: Aircraft, fileIndex: number, fleetIndex: number, random
   }
   if (speedKnown || a.source === 'adsc') f.push(`"track":${a.track.toFixed(2)}`)
   else if (a.source !== 'mode_s') f.push(`"calc_track":${Math.round(a.track)}`)
-  if (a.commB && !a.onGround) f.push(`"track_rate":${((random() - 0.5) * 0.2).toFixed(2)}`, `"roll":${((random() - 0.5) * 2).toFixed(2)}`, `"mag_heading":${((a.track + 350) % 360).toFixed(2)}`, `"true_heading":${a.track.toFixed(2)}`)
+  if (a.commB && !a.onGround)
+    f.push(
+      `"track_rate":${((random() - 0.5) * 0.2).toFixed(2)}`,
+      `"roll":${((random() - 0.5) * 2).toFixed(2)}`,
+      `"mag_heading":${((a.track + 350) % 360).toFixed(2)}`,
+      `"true_heading":${a.track.toFixed(2)}`,
+    )
   if (hasBaro && !a.onGround) f.push(`"baro_rate":${a.verticalRate}`)
   if (a.source === 'adsb_icao' && !a.onGround) f.push(`"geom_rate":${a.verticalRate + 32}`)
   if (a.source === 'adsb_icao' || a.source === 'adsr_icao' || a.source === 'mode_s') f.push(`"squawk":"${a.squawk}"`)
@@ -241,27 +322,61 @@ function aircraftLine(a: Aircraft, fileIndex: number, fleetIndex: number, random
   if (a.category !== null && a.source !== 'mode_s' && a.source !== 'adsc') f.push(`"category":"${a.category}"`)
   if (a.commB && !a.onGround) {
     const target = Math.round(a.altitude / 1000) * 1000
-    f.push('"nav_qnh":1013.6', `"nav_altitude_mcp":${target + 16}`, `"nav_altitude_fms":${target}`, `"nav_heading":${a.track.toFixed(2)}`)
+    f.push(
+      '"nav_qnh":1013.6',
+      `"nav_altitude_mcp":${target + 16}`,
+      `"nav_altitude_fms":${target}`,
+      `"nav_heading":${a.track.toFixed(2)}`,
+    )
     f.push(`"nav_modes":[${NAV_MODES.slice(0, 1 + (fleetIndex % 4)).join(',')}]`)
   }
   // Position: usually current; sometimes stale (readsb then moves it into `lastPosition`); mode_s has none.
   const seenPos = seenPosition(a.source, random)
   const positionState = a.source === 'mode_s' ? 'none' : random() < 0.06 ? 'stale' : 'current'
   if (positionState === 'current') {
-    f.push(`"lat":${a.lat.toFixed(6)}`, `"lon":${a.lon.toFixed(6)}`, `"nic":${a.source === 'adsc' ? 0 : 8}`, `"rc":${a.source === 'adsc' ? 0 : 186}`, `"seen_pos":${seenPos.toFixed(3)}`)
+    f.push(
+      `"lat":${a.lat.toFixed(6)}`,
+      `"lon":${a.lon.toFixed(6)}`,
+      `"nic":${a.source === 'adsc' ? 0 : 8}`,
+      `"rc":${a.source === 'adsc' ? 0 : 186}`,
+      `"seen_pos":${seenPos.toFixed(3)}`,
+    )
   }
   if (a.source === 'adsb_icao') {
-    f.push('"version":2', '"nic_baro":1', '"nac_p":10', '"nac_v":2', '"sil":3', '"sil_type":"perhour"', '"gva":2', '"sda":2')
+    f.push(
+      '"version":2',
+      '"nic_baro":1',
+      '"nac_p":10',
+      '"nac_v":2',
+      '"sil":3',
+      '"sil_type":"perhour"',
+      '"gva":2',
+      '"sda":2',
+    )
   } else if (a.source.startsWith('tisb')) {
     f.push('"nac_p":8', '"nac_v":1', '"sil":2', '"sil_type":"unknown"')
   }
   if (a.source !== 'tisb_other') f.push(`"alert":${fleetIndex % 29 === 0 ? 1 : 0}`, '"spi":0')
-  f.push(a.source === 'mlat' ? '"mlat":["gs","track","baro_rate","lat","lon","nic","rc","nac_p","nac_v","sil","sil_type"]' : '"mlat":[]')
-  f.push(a.source.startsWith('tisb') ? '"tisb":["altitude","gs","track","lat","lon","nic","rc","nac_p","nac_v","sil","sil_type"]' : '"tisb":[]')
+  f.push(
+    a.source === 'mlat'
+      ? '"mlat":["gs","track","baro_rate","lat","lon","nic","rc","nac_p","nac_v","sil","sil_type"]'
+      : '"mlat":[]',
+  )
+  f.push(
+    a.source.startsWith('tisb')
+      ? '"tisb":["altitude","gs","track","lat","lon","nic","rc","nac_p","nac_v","sil","sil_type"]'
+      : '"tisb":[]',
+  )
   if (positionState === 'stale') {
-    f.push(`"lastPosition":{"lat":${a.lat.toFixed(6)},"lon":${a.lon.toFixed(6)},"nic":8,"rc":186,"seen_pos":${(60 + seenPos * 20).toFixed(3)}}`)
+    f.push(
+      `"lastPosition":{"lat":${a.lat.toFixed(6)},"lon":${a.lon.toFixed(6)},"nic":8,"rc":186,"seen_pos":${(60 + seenPos * 20).toFixed(3)}}`,
+    )
   }
-  f.push(`"messages":${a.messages}`, `"seen":${(Math.min(seenPos, random() * 2)).toFixed(1)}`, `"rssi":${(-3 - random() * 46).toFixed(1)}`)
+  f.push(
+    `"messages":${a.messages}`,
+    `"seen":${(Math.min(seenPos, random() * 2)).toFixed(1)}`,
+    `"rssi":${(-3 - random() * 46).toFixed(1)}`,
+  )
   return `{${f.join(',')}}`
 }
 

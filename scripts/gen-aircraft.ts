@@ -85,4 +85,6 @@ if (flat > 0) {
   fs.writeFileSync(path.join(out, 'flat-records.json'), body)
   bytes += body.length
 }
-console.log(`gen-aircraft: ${files} snapshot(s), ${records} aircraft records${flat > 0 ? ` + flat-records.json (${flat})` : ''}, ${(bytes / 1e6).toFixed(2)} MB in ${out}`)
+console.log(
+  `gen-aircraft: ${files} snapshot(s), ${records} aircraft records${flat > 0 ? ` + flat-records.json (${flat})` : ''}, ${(bytes / 1e6).toFixed(2)} MB in ${out}`,
+)

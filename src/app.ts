@@ -25,8 +25,8 @@ import { type HealthCheck, HealthProbe, registerHealthRoutes } from './platform/
 import type { Module, ModuleContext } from './platform/module.js'
 import { genRequestId, lazyChildLoggerFactory, loggerOptions, registerObservability } from './platform/observability.js'
 import { registerRateLimit } from './platform/rate-limit.js'
-import { registerSecurityHeaders } from './platform/security-headers.js'
 import { createRedis, pingRedis, redisReady } from './platform/redis.js'
+import { registerSecurityHeaders } from './platform/security-headers.js'
 
 /**
  * Every domain module, registered in this order. Identity comes before the modules whose routes
@@ -58,8 +58,12 @@ declare module 'fastify' {
 
 // Bodies are strict (no coercion: "5" is not an integer) and every bad field is named; query strings,
 // path params and headers arrive as text, so those are coerced.
-const bodyAjv = addFormats.default(new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: true, strict: false }))
-const textAjv = addFormats.default(new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: true, strict: false }))
+const bodyAjv = addFormats.default(
+  new Ajv({ coerceTypes: false, useDefaults: true, removeAdditional: false, allErrors: true, strict: false }),
+)
+const textAjv = addFormats.default(
+  new Ajv({ coerceTypes: 'array', useDefaults: true, removeAdditional: false, allErrors: true, strict: false }),
+)
 
 // Log lines go to stdout asynchronously: while one write is in flight the next lines are gathered
 // into one write (a synchronous write per access line cost ~10 % of a GET /status). Flushed on close.
@@ -70,7 +74,9 @@ const stdoutLog = pino.destination({ dest: 1, sync: false, maxWrite: 4096 })
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
   // A hop count, a boolean, or a comma list of trusted addresses (Fastify takes all three).
   const trustProxy = (
-    typeof config.TRUST_PROXY === 'string' && /^\d+$/.test(config.TRUST_PROXY) ? Number(config.TRUST_PROXY) : config.TRUST_PROXY
+    typeof config.TRUST_PROXY === 'string' && /^\d+$/.test(config.TRUST_PROXY)
+      ? Number(config.TRUST_PROXY)
+      : config.TRUST_PROXY
   ) as boolean
   const app = Fastify({
     logger: { ...loggerOptions(config.LOG_LEVEL), stream: options.logStream ?? stdoutLog },
@@ -123,7 +129,6 @@ async function assemble(
   options: BuildOptions,
   { db, redis, health }: { db: Db; redis: Redis | undefined; health: HealthProbe },
 ) {
-
   const endpoints = new Map<string, string>()
   app.addHook('onRoute', (route) => {
     if (route.schema?.hide || route.method === 'HEAD' || route.url.startsWith('/docs')) return
@@ -143,7 +148,12 @@ async function assemble(
   if (config.CORS_ORIGINS) {
     await app.register(cors, { origin: config.CORS_ORIGINS.split(',').map((o) => o.trim()) })
   }
-  await registerRateLimit(app, { perMinute: config.RATE_LIMIT_PER_MINUTE, redis, nameSpace: options.rateLimitNamespace, registry: metrics.registry })
+  await registerRateLimit(app, {
+    perMinute: config.RATE_LIMIT_PER_MINUTE,
+    redis,
+    nameSpace: options.rateLimitNamespace,
+    registry: metrics.registry,
+  })
   registerAuth(app, config.apiKeys)
   registerHealthRoutes(app, health, !!redis)
 

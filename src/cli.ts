@@ -31,8 +31,10 @@ overrides); see README "Configuration". Exit codes: 0 done, 1 failed, 2 bad usag
 `
 
 const COMMAND_USAGE: Record<string, string> = {
-  serve: 'usage: statehouse serve\n\n  Runs the HTTP server on HOST:PORT with the configured database (see README "Configuration").\n',
-  migrate: 'usage: statehouse migrate\n\n  Applies the database migrations the server would apply at start, then exits.\n',
+  serve:
+    'usage: statehouse serve\n\n  Runs the HTTP server on HOST:PORT with the configured database (see README "Configuration").\n',
+  migrate:
+    'usage: statehouse migrate\n\n  Applies the database migrations the server would apply at start, then exits.\n',
   backup:
     'usage: statehouse backup <file>\n\n  SQLite: an online, consistent copy of the database to <file> (a new file), safe while the server\n' +
     '  writes; checked with PRAGMA integrity_check. PostgreSQL: use pg_dump (README "Backups").\n',
@@ -53,12 +55,21 @@ class UsageError extends Error {}
 function parse(argv: string[], positionals: number) {
   let parsed
   try {
-    parsed = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true })
+    parsed = parseArgs({
+      args: argv,
+      options: { help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    })
   } catch (err) {
     throw new UsageError((err as Error).message)
   }
   if (!parsed.values.help && parsed.positionals.length !== positionals) {
-    throw new UsageError(positionals === 0 ? `takes no arguments (got ${parsed.positionals.join(' ')})` : `needs exactly ${positionals} argument(s)`)
+    throw new UsageError(
+      positionals === 0
+        ? `takes no arguments (got ${parsed.positionals.join(' ')})`
+        : `needs exactly ${positionals} argument(s)`,
+    )
   }
   return { help: parsed.values.help === true, positionals: parsed.positionals }
 }
@@ -66,7 +77,8 @@ function parse(argv: string[], positionals: number) {
 async function sqliteFile(command: 'backup' | 'restore'): Promise<string | undefined> {
   const config = loadConfig(withEnvFile())
   if (config.database.engine === 'postgresql') return undefined
-  if (config.database.filename === ':memory:') throw new ConfigError([`DATABASE_URL: sqlite::memory: has nothing to ${command}`])
+  if (config.database.filename === ':memory:')
+    throw new ConfigError([`DATABASE_URL: sqlite::memory: has nothing to ${command}`])
   return config.database.filename
 }
 
@@ -113,7 +125,9 @@ async function run(command: string | undefined, rest: string[]): Promise<number>
           process.stdout.write(`backed up ${database} to ${file} (${bytes} bytes, integrity ok)\n`)
         } else {
           const { bytes } = await restoreSqlite(file, database)
-          process.stdout.write(`restored ${database} from ${file} (${bytes} bytes, integrity ok); start the server to apply newer migrations\n`)
+          process.stdout.write(
+            `restored ${database} from ${file} (${bytes} bytes, integrity ok); start the server to apply newer migrations\n`,
+          )
         }
         return 0
       } catch (err) {
@@ -129,11 +143,17 @@ async function run(command: string | undefined, rest: string[]): Promise<number>
         process.stdout.write(INGEST_USAGE)
         return 0
       }
-      const [{ ingestMain }, { modules }] = await Promise.all([import('./modules/aircraft/ingest-cli.js'), import('./app.js')])
+      const [{ ingestMain }, { modules }] = await Promise.all([
+        import('./modules/aircraft/ingest-cli.js'),
+        import('./app.js'),
+      ])
       return ingestMain(rest, modules)
     }
     case 'user': {
-      const [{ userCommand }, { modules }] = await Promise.all([import('./modules/identity/cli.js'), import('./app.js')])
+      const [{ userCommand }, { modules }] = await Promise.all([
+        import('./modules/identity/cli.js'),
+        import('./app.js'),
+      ])
       return userCommand(rest, modules)
     }
     default:

@@ -6,7 +6,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import util from 'node:util'
-import { Type, type Static } from 'typebox'
+import { type Static, Type } from 'typebox'
 import Value from 'typebox/value'
 
 const Bool = Type.Boolean()
@@ -16,14 +16,21 @@ export const ConfigSchema = Type.Object({
     default: 'development',
     description: 'development loads demo data and generates missing secrets; production requires them',
   }),
-  HOST: Type.Optional(Type.String({ minLength: 1, description: 'address to listen on (default: 0.0.0.0 when ENVIRONMENT=production, else 127.0.0.1)' })),
+  HOST: Type.Optional(
+    Type.String({
+      minLength: 1,
+      description: 'address to listen on (default: 0.0.0.0 when ENVIRONMENT=production, else 127.0.0.1)',
+    }),
+  ),
   PORT: Type.Integer({ default: 5000, minimum: 0, maximum: 65535, description: 'port to listen on' }),
   LOG_LEVEL: Type.Union(
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)),
     { default: 'info', description: 'pino log level' },
   ),
   DATA_DIR: Type.String({ default: './data', description: 'folder for the SQLite file and generated secrets' }),
-  DATABASE_URL: Type.Optional(Type.String({ description: 'postgres://…, sqlite:path, sqlite:///abs, sqlite::memory: or a bare path' })),
+  DATABASE_URL: Type.Optional(
+    Type.String({ description: 'postgres://…, sqlite:path, sqlite:///abs, sqlite::memory: or a bare path' }),
+  ),
   DATABASE_TYPE: Type.Union([Type.Literal('auto'), Type.Literal('sqlite'), Type.Literal('postgresql')], {
     default: 'auto',
     description: 'force the engine instead of inferring it from DATABASE_URL',
@@ -38,42 +45,86 @@ export const ConfigSchema = Type.Object({
     default: 'FULL',
     description: 'FULL: an acknowledged write survives power loss; NORMAL: survives a process crash only',
   }),
-  REDIS_URL: Type.Optional(Type.String({ description: 'redis://… shares rate limits, cache and events across replicas' })),
+  REDIS_URL: Type.Optional(
+    Type.String({ description: 'redis://… shares rate limits, cache and events across replicas' }),
+  ),
   API_KEY: Type.Optional(Type.String({ minLength: 1, description: 'static API key with every scope' })),
   API_KEYS: Type.Optional(Type.String({ description: 'comma-separated static API keys' })),
   BODY_LIMIT: Type.Integer({ default: 65536, minimum: 1024, description: 'largest request body in bytes' }),
-  RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 1000, minimum: 0, description: 'global per-client limit; 0 disables' }),
+  RATE_LIMIT_PER_MINUTE: Type.Integer({
+    default: 1000,
+    minimum: 0,
+    description: 'global per-client limit; 0 disables',
+  }),
   TRUST_PROXY: Type.Union([Bool, Type.String()], {
     default: false,
     description: 'true, false, a hop count, or a comma list of trusted proxy addresses (X-Forwarded-For)',
   }),
   HSTS: Type.Boolean({
     default: false,
-    description: 'send HSTS and upgrade-insecure-requests even on plain-HTTP requests (TLS ends before an untrusted proxy); otherwise only requests that came over TLS get them',
+    description:
+      'send HSTS and upgrade-insecure-requests even on plain-HTTP requests (TLS ends before an untrusted proxy); otherwise only requests that came over TLS get them',
   }),
   CORS_ORIGINS: Type.Optional(Type.String({ description: 'comma-separated allowed origins; CORS is off when unset' })),
   REQUEST_LOG: Type.Boolean({ default: true, description: 'one access-log line per request' }),
-  SHUTDOWN_TIMEOUT_MS: Type.Integer({ default: 10000, minimum: 0, description: 'how long in-flight requests may finish' }),
+  SHUTDOWN_TIMEOUT_MS: Type.Integer({
+    default: 10000,
+    minimum: 0,
+    description: 'how long in-flight requests may finish',
+  }),
   HEALTH_PROBE_INTERVAL_MS: Type.Integer({ default: 2000, minimum: 100, maximum: 5000 }),
-  CACHE_TTL: Type.Integer({ default: 300, minimum: 0, description: 'seconds a dashboard view stays cached (Redis when configured); 0 disables' }),
-  JWT_SECRET: Type.Optional(Type.String({ minLength: 32, description: 'HS256 key of issued JWTs (aliases JWT_SECRET_KEY, SECRET_KEY); required in production' })),
+  CACHE_TTL: Type.Integer({
+    default: 300,
+    minimum: 0,
+    description: 'seconds a dashboard view stays cached (Redis when configured); 0 disables',
+  }),
+  JWT_SECRET: Type.Optional(
+    Type.String({
+      minLength: 32,
+      description: 'HS256 key of issued JWTs (aliases JWT_SECRET_KEY, SECRET_KEY); required in production',
+    }),
+  ),
   JWT_ACCESS_TOKEN_EXPIRE_MINUTES: Type.Integer({ default: 30, minimum: 1, description: 'lifetime of an issued JWT' }),
-  ADMIN_USERNAME: Type.Optional(Type.String({ minLength: 1, maxLength: 100, description: 'bootstrap superuser, created at start if absent' })),
+  ADMIN_USERNAME: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 100, description: 'bootstrap superuser, created at start if absent' }),
+  ),
   ADMIN_PASSWORD: Type.Optional(Type.String({ minLength: 1, description: 'password of ADMIN_USERNAME' })),
   IDM_JWKS_URL: Type.Optional(Type.String({ description: 'JWKS of the OIDC identity provider behind POST /auth/idm' })),
   IDM_ISSUER: Type.Optional(Type.String({ description: 'expected iss of IDM tokens' })),
   IDM_AUDIENCE: Type.Optional(Type.String({ description: 'expected aud of IDM tokens' })),
-  ITEMS_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 60, minimum: 0, description: 'per-client limit on /items*; 0 disables' }),
-  LOGIN_RATE_LIMIT_PER_MINUTE: Type.Integer({ default: 5, minimum: 0, description: 'per-client limit on each login route; 0 disables' }),
+  ITEMS_RATE_LIMIT_PER_MINUTE: Type.Integer({
+    default: 60,
+    minimum: 0,
+    description: 'per-client limit on /items*; 0 disables',
+  }),
+  LOGIN_RATE_LIMIT_PER_MINUTE: Type.Integer({
+    default: 5,
+    minimum: 0,
+    description: 'per-client limit on each login route; 0 disables',
+  }),
   AIRCRAFT_SOURCE: Type.Optional(
-    Type.String({ pattern: '^(file:.+|s3://[^/]+(/.*)?)$', description: 'file:./path or s3://bucket/prefix (default: S3_BUCKET, else the sample folder)' }),
+    Type.String({
+      pattern: '^(file:.+|s3://[^/]+(/.*)?)$',
+      description: 'file:./path or s3://bucket/prefix (default: S3_BUCKET, else the sample folder)',
+    }),
   ),
   S3_BUCKET: Type.Optional(Type.String({ description: 'bucket of aircraft files when AIRCRAFT_SOURCE is unset' })),
   S3_PREFIX: Type.String({ default: '', description: 'prefix inside S3_BUCKET' }),
-  S3_ENDPOINT: Type.Optional(Type.String({ description: 'endpoint of an S3-compatible server (path-style addressing)' })),
+  S3_ENDPOINT: Type.Optional(
+    Type.String({ description: 'endpoint of an S3-compatible server (path-style addressing)' }),
+  ),
   AWS_REGION: Type.String({ default: 'us-east-1', description: 'region of the bucket' }),
-  INGEST_LEASE_SECONDS: Type.Number({ default: 30, minimum: 0.2, description: 'how long a dead ingest process blocks the next job' }),
-  INGEST_WORKERS: Type.Integer({ default: 0, minimum: 0, maximum: 64, description: 'parser threads; 0 = one per core but one' }),
+  INGEST_LEASE_SECONDS: Type.Number({
+    default: 30,
+    minimum: 0.2,
+    description: 'how long a dead ingest process blocks the next job',
+  }),
+  INGEST_WORKERS: Type.Integer({
+    default: 0,
+    minimum: 0,
+    maximum: 64,
+    description: 'parser threads; 0 = one per core but one',
+  }),
 })
 
 export type Config = Static<typeof ConfigSchema> & {
@@ -85,9 +136,7 @@ export type Config = Static<typeof ConfigSchema> & {
   apiKeys: string[]
 }
 
-export type DatabaseTarget =
-  | { engine: 'sqlite'; filename: string }
-  | { engine: 'postgresql'; url: string }
+export type DatabaseTarget = { engine: 'sqlite'; filename: string } | { engine: 'postgresql'; url: string }
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -107,7 +156,8 @@ const BOOLEAN_WORDS: Record<string, boolean> = { true: true, '1': true, yes: tru
 
 /** How a bad value is shown in an error: secrets by length only, URLs without their password. */
 function shown(key: string, value: unknown): string {
-  if (SECRET_KEYS.has(key)) return typeof value === 'string' ? `a value of ${value.length} characters` : 'a hidden value'
+  if (SECRET_KEYS.has(key))
+    return typeof value === 'string' ? `a value of ${value.length} characters` : 'a hidden value'
   if (URL_KEYS.has(key) && typeof value === 'string') return JSON.stringify(redactUrl(value))
   return JSON.stringify(value)
 }
@@ -128,7 +178,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (raw[key] === undefined && env[alias]) raw[key] = env[alias]
   }
   // Digits are a hop count ("1": trust the one proxy in front), never the boolean words "1"/"0".
-  if (typeof raw.TRUST_PROXY === 'string' && !/^\d+$/.test(raw.TRUST_PROXY) && raw.TRUST_PROXY.toLowerCase() in BOOLEAN_WORDS) {
+  if (
+    typeof raw.TRUST_PROXY === 'string' &&
+    !/^\d+$/.test(raw.TRUST_PROXY) &&
+    raw.TRUST_PROXY.toLowerCase() in BOOLEAN_WORDS
+  ) {
     raw.TRUST_PROXY = BOOLEAN_WORDS[raw.TRUST_PROXY.toLowerCase()]
   }
   for (const key of ['REQUEST_LOG', 'HSTS']) {
@@ -143,7 +197,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const [key, schema] of Object.entries(ConfigSchema.properties)) {
     const value = withDefaults[key]
     if (value === undefined || Value.Check(schema, value)) continue
-    const choices = 'anyOf' in schema ? (schema.anyOf as { const?: unknown }[]).map((s) => s.const).filter((c) => c !== undefined) : []
+    const choices =
+      'anyOf' in schema
+        ? (schema.anyOf as { const?: unknown }[]).map((s) => s.const).filter((c) => c !== undefined)
+        : []
     const first = [...Value.Errors(schema, value)][0]
     const message = choices.length > 0 ? `must be one of ${choices.join(', ')}` : (first?.message ?? 'is invalid')
     problems.push(`${key}: ${message} (got ${shown(key, raw[key])})`)
@@ -165,7 +222,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   if (base.ENVIRONMENT === 'production') {
     if (apiKeys.length === 0) problems.push('API_KEY: required when ENVIRONMENT=production (or set API_KEYS)')
-    if (base.JWT_SECRET === undefined) problems.push('JWT_SECRET: required when ENVIRONMENT=production (at least 32 bytes; aliases JWT_SECRET_KEY, SECRET_KEY)')
+    if (base.JWT_SECRET === undefined)
+      problems.push(
+        'JWT_SECRET: required when ENVIRONMENT=production (at least 32 bytes; aliases JWT_SECRET_KEY, SECRET_KEY)',
+      )
   }
   if (problems.length > 0 || !database) throw new ConfigError(problems)
   const HOST = base.HOST ?? (base.ENVIRONMENT === 'production' ? '0.0.0.0' : '127.0.0.1')
@@ -191,7 +251,8 @@ export function resolveDatabase(c: Static<typeof ConfigSchema>): DatabaseTarget 
   const isPostgresUrl = /^postgres(ql)?:\/\//i.test(url)
   const engine = c.DATABASE_TYPE === 'auto' ? (isPostgresUrl ? 'postgresql' : 'sqlite') : c.DATABASE_TYPE
   if (engine === 'postgresql') {
-    if (!isPostgresUrl) throw new Error(`DATABASE_URL: DATABASE_TYPE=postgresql needs a postgres:// URL (got ${redactUrl(url)})`)
+    if (!isPostgresUrl)
+      throw new Error(`DATABASE_URL: DATABASE_TYPE=postgresql needs a postgres:// URL (got ${redactUrl(url)})`)
     return { engine, url }
   }
   if (isPostgresUrl) throw new Error('DATABASE_URL: DATABASE_TYPE=sqlite does not take a postgres:// URL')

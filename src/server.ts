@@ -15,17 +15,28 @@ export function withDevelopmentSecrets(config: Config): { config: Config; notice
   const notices: string[] = []
   if (config.ENVIRONMENT === 'production' || config.apiKeys.length > 0) return { config, notices }
   const key = ensureGeneratedSecret(config.DATA_DIR, 'api-key')
-  if (key.created) notices.push(`generated an API key for development (kept in ${config.DATA_DIR}/secrets/api-key): ${key.value}`)
+  if (key.created)
+    notices.push(`generated an API key for development (kept in ${config.DATA_DIR}/secrets/api-key): ${key.value}`)
   else notices.push(`using the development API key in ${config.DATA_DIR}/secrets/api-key`)
   return { config: { ...config, apiKeys: [key.value] }, notices }
 }
 
 /** The one human line a developer reads at start: what runs where, and where the key is. */
 export function startupBanner(config: Config, notices: string[]): string {
-  const host = ['0.0.0.0', '::', ''].includes(config.HOST) ? '127.0.0.1' : config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST
+  const host = ['0.0.0.0', '::', ''].includes(config.HOST)
+    ? '127.0.0.1'
+    : config.HOST.includes(':')
+      ? `[${config.HOST}]`
+      : config.HOST
   const base = `http://${host}:${config.PORT}`
-  const db = config.database.engine === 'sqlite' ? `SQLite ${config.database.filename}` : `PostgreSQL ${redactUrl(config.database.url)}`
-  const key = config.API_KEY || config.API_KEYS ? 'API key: yours (API_KEY)' : `API key: ${notices.find((n) => n.includes('api-key')) ?? 'none'}`
+  const db =
+    config.database.engine === 'sqlite'
+      ? `SQLite ${config.database.filename}`
+      : `PostgreSQL ${redactUrl(config.database.url)}`
+  const key =
+    config.API_KEY || config.API_KEYS
+      ? 'API key: yours (API_KEY)'
+      : `API key: ${notices.find((n) => n.includes('api-key')) ?? 'none'}`
   return `statehouse ${PACKAGE_VERSION} (${config.ENVIRONMENT}) on ${base} · ${db} · Redis ${config.REDIS_URL ? redactUrl(config.REDIS_URL) : 'none'} · docs ${base}/docs · ${key}`
 }
 
@@ -66,7 +77,8 @@ class StartupFailure extends Error {
     super((failure as Error)?.message ?? String(failure))
   }
 }
-const withContext = (err: unknown, config: Config) => (err instanceof ConfigError ? err : new StartupFailure(err, config))
+const withContext = (err: unknown, config: Config) =>
+  err instanceof ConfigError ? err : new StartupFailure(err, config)
 
 /**
  * Runs `start` as a command: a configuration error exits 78 (EX_CONFIG) with every problem; a busy
@@ -95,6 +107,10 @@ export function exitForFailure(err: unknown): number {
   return 1
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/server.ts') || process.argv[1]?.endsWith('/server.js')) {
+if (
+  import.meta.url === `file://${process.argv[1]}` ||
+  process.argv[1]?.endsWith('/server.ts') ||
+  process.argv[1]?.endsWith('/server.js')
+) {
   void runServer()
 }

@@ -1,9 +1,9 @@
 /** loadConfig: defaults, coercion, the DATABASE_URL / DB_* rules, and errors that name each bad key. */
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { describe, it } from 'node:test'
 import { ConfigError, loadConfig, sqliteFilename, withEnvFile } from '../src/config.js'
 
 /** The problems a bad environment is refused with (fails when it is accepted). */
@@ -31,16 +31,37 @@ describe('loadConfig', () => {
   it('infers the engine from DATABASE_URL', () => {
     assert.equal(loadConfig({ DATABASE_URL: 'postgres://u@h/db' }).database.engine, 'postgresql')
     assert.equal(loadConfig({ DATABASE_URL: 'postgresql://u@h/db' }).database.engine, 'postgresql')
-    assert.deepEqual(loadConfig({ DATABASE_URL: 'sqlite:///abs/x.db' }).database, { engine: 'sqlite', filename: '/abs/x.db' })
-    assert.deepEqual(loadConfig({ DATABASE_URL: 'sqlite:rel/x.db' }).database, { engine: 'sqlite', filename: 'rel/x.db' })
-    assert.deepEqual(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).database, { engine: 'sqlite', filename: ':memory:' })
-    assert.deepEqual(loadConfig({ DATABASE_URL: '/var/lib/x.db' }).database, { engine: 'sqlite', filename: '/var/lib/x.db' })
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'sqlite:///abs/x.db' }).database, {
+      engine: 'sqlite',
+      filename: '/abs/x.db',
+    })
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'sqlite:rel/x.db' }).database, {
+      engine: 'sqlite',
+      filename: 'rel/x.db',
+    })
+    assert.deepEqual(loadConfig({ DATABASE_URL: 'sqlite::memory:' }).database, {
+      engine: 'sqlite',
+      filename: ':memory:',
+    })
+    assert.deepEqual(loadConfig({ DATABASE_URL: '/var/lib/x.db' }).database, {
+      engine: 'sqlite',
+      filename: '/var/lib/x.db',
+    })
     assert.equal(sqliteFilename('sqlite://rel.db'), 'rel.db')
   })
 
   it('builds a PostgreSQL URL from DB_* when DATABASE_URL is unset', () => {
-    const c = loadConfig({ DB_HOST: 'db.internal', DB_PORT: '6543', DB_USER: 'app', DB_PASSWORD: 'p@ss:w/rd', DB_NAME: 'state' })
-    assert.deepEqual(c.database, { engine: 'postgresql', url: 'postgresql://app:p%40ss%3Aw%2Frd@db.internal:6543/state' })
+    const c = loadConfig({
+      DB_HOST: 'db.internal',
+      DB_PORT: '6543',
+      DB_USER: 'app',
+      DB_PASSWORD: 'p@ss:w/rd',
+      DB_NAME: 'state',
+    })
+    assert.deepEqual(c.database, {
+      engine: 'postgresql',
+      url: 'postgresql://app:p%40ss%3Aw%2Frd@db.internal:6543/state',
+    })
     const explicit = loadConfig({ DB_HOST: 'ignored', DATABASE_URL: 'sqlite:x.db' })
     assert.equal(explicit.database.engine, 'sqlite')
   })
@@ -62,7 +83,8 @@ describe('loadConfig', () => {
     } catch (err) {
       assert.ok(err instanceof ConfigError)
       const text = err.problems.join('\n')
-      for (const key of ['PORT', 'RATE_LIMIT_PER_MINUTE', 'ENVIRONMENT', 'LOG_LEVEL']) assert.match(text, new RegExp(`^${key}:`, 'm'))
+      for (const key of ['PORT', 'RATE_LIMIT_PER_MINUTE', 'ENVIRONMENT', 'LOG_LEVEL'])
+        assert.match(text, new RegExp(`^${key}:`, 'm'))
     }
   })
 
@@ -80,7 +102,7 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ TRUST_PROXY: '10.0.0.1,10.0.0.2' }).TRUST_PROXY, '10.0.0.1,10.0.0.2')
   })
 
-  it('refuses a DATABASE_URL scheme that is neither engine\'s, with the password redacted', () => {
+  it("refuses a DATABASE_URL scheme that is neither engine's, with the password redacted", () => {
     for (const url of ['mysql://root:hunter2@db/app', 'https://x/y', 'file:./x.db', 'redis://h']) {
       const [problem, ...more] = problemsOf({ DATABASE_URL: url })
       assert.equal(more.length, 0)
@@ -88,7 +110,10 @@ describe('loadConfig', () => {
       assert.doesNotMatch(problem!, /hunter2/)
     }
     // Paths that only look like a scheme (a drive letter, a relative name) stay SQLite files.
-    assert.deepEqual(loadConfig({ DATABASE_URL: './data/x.db' }).database, { engine: 'sqlite', filename: './data/x.db' })
+    assert.deepEqual(loadConfig({ DATABASE_URL: './data/x.db' }).database, {
+      engine: 'sqlite',
+      filename: './data/x.db',
+    })
   })
 
   it('names every problem in one run: production without API_KEY and JWT_SECRET, and a bad port', () => {
@@ -100,11 +125,18 @@ describe('loadConfig', () => {
   })
 
   it('never echoes a secret in an error', () => {
-    const env = { JWT_SECRET: 'short-secret-value', API_KEY: 'x', DB_PASSWORD: 'p', ADMIN_PASSWORD: 'admin-pw', DATABASE_URL: 'ftp://u:db-password@h/x' }
+    const env = {
+      JWT_SECRET: 'short-secret-value',
+      API_KEY: 'x',
+      DB_PASSWORD: 'p',
+      ADMIN_PASSWORD: 'admin-pw',
+      DATABASE_URL: 'ftp://u:db-password@h/x',
+    }
     Object.assign(env, { API_KEY: '' })
     const text = problemsOf(env).join('\n')
     assert.match(text, /JWT_SECRET: .*18 characters/)
-    for (const secret of ['short-secret-value', 'db-password']) assert.ok(!text.includes(secret), `${secret} in: ${text}`)
+    for (const secret of ['short-secret-value', 'db-password'])
+      assert.ok(!text.includes(secret), `${secret} in: ${text}`)
   })
 
   it('binds 127.0.0.1 by default except in production; HOST wins', () => {
@@ -125,7 +157,10 @@ describe('loadConfig', () => {
     const file = path.join(dir, '.env')
     fs.writeFileSync(file, '# comment\nPORT=6001\nLOG_LEVEL="debug"\nHSTS=true\n')
     const merged = withEnvFile({ PORT: '7000' }, file)
-    assert.deepEqual({ PORT: merged.PORT, LOG_LEVEL: merged.LOG_LEVEL, HSTS: merged.HSTS }, { PORT: '7000', LOG_LEVEL: 'debug', HSTS: 'true' })
+    assert.deepEqual(
+      { PORT: merged.PORT, LOG_LEVEL: merged.LOG_LEVEL, HSTS: merged.HSTS },
+      { PORT: '7000', LOG_LEVEL: 'debug', HSTS: 'true' },
+    )
     assert.deepEqual(withEnvFile({ PORT: '7000' }, path.join(dir, 'none')), { PORT: '7000' })
     fs.rmSync(dir, { recursive: true, force: true })
   })

@@ -26,7 +26,13 @@ describe('server start-up', () => {
     const dir = tempDir()
     const result = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/server.ts')], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH, ENVIRONMENT: 'production', API_KEY: 'a-production-key-0123456789', DATABASE_URL: `sqlite:${dir}/x.db`, PORT: '0' },
+      env: {
+        PATH: process.env.PATH,
+        ENVIRONMENT: 'production',
+        API_KEY: 'a-production-key-0123456789',
+        DATABASE_URL: `sqlite:${dir}/x.db`,
+        PORT: '0',
+      },
       encoding: 'utf8',
       timeout: 30_000,
     })
@@ -54,7 +60,10 @@ describe('server start-up', () => {
     assert.equal(first.config.apiKeys.length, 1)
     const key = first.config.apiKeys[0]!
     assert.ok(key.length >= 40)
-    assert.ok(first.notices.some((n) => n.includes(key)), 'the new key is printed once')
+    assert.ok(
+      first.notices.some((n) => n.includes(key)),
+      'the new key is printed once',
+    )
     const file = path.join(dir, 'secrets', 'api-key')
     assert.equal(fs.statSync(file).mode & 0o777, 0o600)
     const second = withDevelopmentSecrets(config)

@@ -23,7 +23,9 @@ try {
   esbuild = await import('esbuild')
 } catch (err) {
   if (args.has('--optional') && err?.code === 'ERR_MODULE_NOT_FOUND') {
-    console.log(`ui: esbuild is not installed (production install?): dashboard not rebuilt; ui/dist ${fs.existsSync(path.join(DIST, 'index.html')) ? 'is there' : 'is missing'}`)
+    console.log(
+      `ui: esbuild is not installed (production install?): dashboard not rebuilt; ui/dist ${fs.existsSync(path.join(DIST, 'index.html')) ? 'is there' : 'is missing'}`,
+    )
     process.exit(0)
   }
   throw err
@@ -78,8 +80,11 @@ function emit(result) {
   }
   const kib = (n) => `${(n / 1024).toFixed(1)} KiB`
   const total = sizes.reduce((t, s) => ({ raw: t.raw + s.raw, gzip: t.gzip + s.gzip }), { raw: 0, gzip: 0 })
-  for (const s of sizes) console.log(`ui: ${s.name.padEnd(22)} ${kib(s.raw).padStart(10)}  gzip ${kib(s.gzip).padStart(9)}`)
-  console.log(`ui: ${'total'.padEnd(22)} ${kib(total.raw).padStart(10)}  gzip ${kib(total.gzip).padStart(9)}  → ${path.relative(process.cwd(), DIST) || DIST}`)
+  for (const s of sizes)
+    console.log(`ui: ${s.name.padEnd(22)} ${kib(s.raw).padStart(10)}  gzip ${kib(s.gzip).padStart(9)}`)
+  console.log(
+    `ui: ${'total'.padEnd(22)} ${kib(total.raw).padStart(10)}  gzip ${kib(total.gzip).padStart(9)}  → ${path.relative(process.cwd(), DIST) || DIST}`,
+  )
 }
 
 if (args.has('--watch')) {

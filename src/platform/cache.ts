@@ -30,7 +30,10 @@ function withTimeout<T>(operation: Promise<T>): Promise<T> {
   return Promise.race([
     operation,
     new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`Redis did not answer within ${REDIS_TIMEOUT_MS} ms`)), REDIS_TIMEOUT_MS)
+      timer = setTimeout(
+        () => reject(new Error(`Redis did not answer within ${REDIS_TIMEOUT_MS} ms`)),
+        REDIS_TIMEOUT_MS,
+      )
     }),
   ]).finally(() => clearTimeout(timer))
 }
@@ -95,11 +98,16 @@ export class Cache {
     if (entry && entry.expiresAt > Date.now()) return { value: JSON.parse(entry.json) as T, outcome: 'hit' }
     const value = await compute()
     // Stored only if no invalidation happened while computing (the value may predate that write).
-    if (generation === this.generation) this.entries.set(view, { expiresAt: Date.now() + this.ttlMs, json: JSON.stringify(value) })
+    if (generation === this.generation)
+      this.entries.set(view, { expiresAt: Date.now() + this.ttlMs, json: JSON.stringify(value) })
     return { value, outcome: 'miss' }
   }
 
-  private async viaRedis<T>(redis: Redis, view: string, compute: () => Promise<T>): Promise<{ value: T; outcome: CacheOutcome }> {
+  private async viaRedis<T>(
+    redis: Redis,
+    view: string,
+    compute: () => Promise<T>,
+  ): Promise<{ value: T; outcome: CacheOutcome }> {
     if (this.invalidationPending) {
       await this.invalidate()
       if (this.invalidationPending) return { value: await compute(), outcome: 'bypass' }

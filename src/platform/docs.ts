@@ -24,7 +24,8 @@ export function localRedocBundle(): Buffer {
   const text = fs.readFileSync(require.resolve('redoc/bundles/redoc.standalone.js'), 'utf8')
   const local = text.replaceAll(REDOC_CDN_LOGO, REDOC_LOCAL_LOGO)
   // A ReDoc upgrade that moves the logo elsewhere fails here, not silently in a browser.
-  if (/https:\/\/cdn\.redoc\.ly\//.test(local)) throw new Error('redoc.standalone.js loads another asset from cdn.redoc.ly; serve it locally in docs.ts')
+  if (/https:\/\/cdn\.redoc\.ly\//.test(local))
+    throw new Error('redoc.standalone.js loads another asset from cdn.redoc.ly; serve it locally in docs.ts')
   return Buffer.from(local)
 }
 
@@ -63,7 +64,10 @@ export async function registerDocs(app: FastifyInstance) {
 
   const redocBundle = localRedocBundle()
   app.get('/redoc/redoc.standalone.js', hidden, (_request, reply) =>
-    reply.type('application/javascript; charset=utf-8').header('cache-control', 'public, max-age=86400').send(redocBundle),
+    reply
+      .type('application/javascript; charset=utf-8')
+      .header('cache-control', 'public, max-age=86400')
+      .send(redocBundle),
   )
   app.get(REDOC_LOCAL_LOGO, hidden, (_request, reply) =>
     reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(LOGO_SVG),
@@ -75,7 +79,11 @@ export async function registerDocs(app: FastifyInstance) {
       // ReDoc styles itself inline and runs its search in a blob: worker.
       config: {
         rateLimit: false,
-        csp: { 'style-src': ["'self'", "'unsafe-inline'"], 'worker-src': ["'self'", 'blob:'], 'img-src': ["'self'", 'data:'] },
+        csp: {
+          'style-src': ["'self'", "'unsafe-inline'"],
+          'worker-src': ["'self'", 'blob:'],
+          'img-src': ["'self'", 'data:'],
+        },
       },
     },
     (_request, reply) =>

@@ -40,7 +40,11 @@ const typeUri = (slug: string) => `urn:statehouse:problem:${slug}`
 export const problems = {
   badRequest: (detail: string) => new Problem(400, detail, { type: typeUri('bad-request') }),
   unauthorized: (detail: string, challenge = 'ApiKey', extensions?: Record<string, unknown>) =>
-    new Problem(401, detail, { type: typeUri('unauthorized'), headers: { 'www-authenticate': challenge }, ...(extensions ? { extensions } : {}) }),
+    new Problem(401, detail, {
+      type: typeUri('unauthorized'),
+      headers: { 'www-authenticate': challenge },
+      ...(extensions ? { extensions } : {}),
+    }),
   forbidden: (detail: string) => new Problem(403, detail, { type: typeUri('forbidden') }),
   /** `extensions`: context beside the text (e.g. the id asked for), so `detail` can stay a reference text. */
   notFound: (detail: string, extensions?: Record<string, unknown>) =>
@@ -60,7 +64,11 @@ export const problems = {
       errors,
     }),
   unavailable: (detail: string, extensions?: Record<string, unknown>) =>
-    new Problem(503, detail, { type: typeUri('unavailable'), headers: { 'retry-after': '1' }, ...(extensions ? { extensions } : {}) }),
+    new Problem(503, detail, {
+      type: typeUri('unavailable'),
+      headers: { 'retry-after': '1' },
+      ...(extensions ? { extensions } : {}),
+    }),
 }
 
 /** Response schema for every error, referenced from each route's OpenAPI entry. */
@@ -138,9 +146,17 @@ const FASTIFY_CODES: Record<string, number> = {
 export function registerErrorHandling(app: FastifyInstance) {
   app.setErrorHandler((error: FastifyError | Problem, request, reply) => {
     if (error instanceof Problem) return sendProblem(request, reply, error)
-    const fe = error as FastifyError & { validation?: AjvError[]; validationContext?: string; headers?: Record<string, string> }
+    const fe = error as FastifyError & {
+      validation?: AjvError[]
+      validationContext?: string
+      headers?: Record<string, string>
+    }
     if (fe.validation) {
-      return sendProblem(request, reply, problems.validation(fieldErrors(fe.validationContext ?? 'request', fe.validation)))
+      return sendProblem(
+        request,
+        reply,
+        problems.validation(fieldErrors(fe.validationContext ?? 'request', fe.validation)),
+      )
     }
     const mapped = fe.code ? FASTIFY_CODES[fe.code] : undefined
     if (mapped) {
@@ -167,12 +183,18 @@ export function registerErrorHandling(app: FastifyInstance) {
     }
     // A surprise: log it with the request context, answer without internals.
     request.log.error({ err: error }, 'unhandled error')
-    return sendProblem(request, reply, new Problem(status >= 500 ? status : 500, 'internal error; see the server log for this request id'))
+    return sendProblem(
+      request,
+      reply,
+      new Problem(status >= 500 ? status : 500, 'internal error; see the server log for this request id'),
+    )
   })
 
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? '/'
-    const allow = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((method) => app.findRoute({ method: method as 'GET', url: path }))
+    const allow = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].filter((method) =>
+      app.findRoute({ method: method as 'GET', url: path }),
+    )
     if (allow.length > 0) {
       if (allow.includes('GET')) allow.push('HEAD')
       return sendProblem(request, reply, problems.methodNotAllowed(request.method, allow))
@@ -183,7 +205,17 @@ export function registerErrorHandling(app: FastifyInstance) {
 
 // Connection-level failures of PostgreSQL (class 08, admin shutdown 57P0x), the socket, or a busy
 // SQLite file: the request was fine, the dependency was not, so 503 (retry) rather than 500.
-const UNAVAILABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'SQLITE_BUSY', '57P01', '57P02', '57P03'])
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'SQLITE_BUSY',
+  '57P01',
+  '57P02',
+  '57P03',
+])
 
 export const DATABASE_UNAVAILABLE = 'the database is unavailable; retry shortly'
 
@@ -191,5 +223,8 @@ export const DATABASE_UNAVAILABLE = 'the database is unavailable; retry shortly'
 export function isUnavailable(error: unknown): boolean {
   const { code, message } = error as { code?: unknown; message?: unknown }
   if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true
-  return typeof message === 'string' && /Connection terminated|timeout exceeded when trying to connect|Connection ended/i.test(message)
+  return (
+    typeof message === 'string' &&
+    /Connection terminated|timeout exceeded when trying to connect|Connection ended/i.test(message)
+  )
 }

@@ -55,7 +55,10 @@ export class HealthProbe {
   ) {
     this.current = {
       overall: 'healthy',
-      components: [...checks.map((c) => ({ name: c.name, status: 'healthy' as const, details: { pending: true } })), api()],
+      components: [
+        ...checks.map((c) => ({ name: c.name, status: 'healthy' as const, details: { pending: true } })),
+        api(),
+      ],
       checkedAt: Date.now(),
     }
   }
@@ -70,7 +73,11 @@ export class HealthProbe {
       const components = [...results, api()]
       const database = results.find((r) => r.name === 'database')
       const overall: ComponentStatus =
-        database?.status === 'unhealthy' ? 'unhealthy' : results.some((r) => r.status !== 'healthy') ? 'degraded' : 'healthy'
+        database?.status === 'unhealthy'
+          ? 'unhealthy'
+          : results.some((r) => r.status !== 'healthy')
+            ? 'degraded'
+            : 'healthy'
       this.current = { overall, components, checkedAt: Date.now() }
     })().finally(() => (this.running = undefined))
     await this.running

@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto'
 import os from 'node:os'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Bindings, ChildLoggerOptions } from 'pino'
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 
@@ -98,11 +98,18 @@ export function registerObservability(
     poolGauge('statehouse_db_pool_size', 'Database connections open (SQLite: its one connection)', (s) => s.size)
     poolGauge('statehouse_db_pool_idle', 'Database connections open and idle', (s) => s.idle)
     poolGauge('statehouse_db_pool_waiting', 'Queries waiting for a database connection', (s) => s.waiting)
-    poolGauge('statehouse_db_pool_max', 'Most database connections the pool opens (DB_POOL_SIZE; SQLite: 1)', (s) => s.max)
+    poolGauge(
+      'statehouse_db_pool_max',
+      'Most database connections the pool opens (DB_POOL_SIZE; SQLite: 1)',
+      (s) => s.max,
+    )
   }
 
   // prom-client hashes the label set on every call; the per-route children are looked up once.
-  const children = new Map<string, { latency: ReturnType<Histogram['labels']>; byStatus: Map<number, ReturnType<Counter['labels']>> }>()
+  const children = new Map<
+    string,
+    { latency: ReturnType<Histogram['labels']>; byStatus: Map<number, ReturnType<Counter['labels']>> }
+  >()
   const access = opts.accessLog
   const hostname = os.hostname()
 
@@ -153,7 +160,11 @@ export function registerObservability(
  * Fastify makes a pino child logger for every request, whether or not the request logs anything.
  * This factory hands out a stand-in that makes the real child only when a line is written.
  */
-export function lazyChildLoggerFactory(logger: FastifyBaseLogger, bindings: Bindings, opts: ChildLoggerOptions): FastifyBaseLogger {
+export function lazyChildLoggerFactory(
+  logger: FastifyBaseLogger,
+  bindings: Bindings,
+  opts: ChildLoggerOptions,
+): FastifyBaseLogger {
   return new LazyChildLogger(logger, bindings, opts) as unknown as FastifyBaseLogger
 }
 

@@ -14,4 +14,6 @@ function findRoot(): string {
 }
 
 export const PACKAGE_ROOT = findRoot()
-export const PACKAGE_VERSION: string = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8')).version
+export const PACKAGE_VERSION: string = JSON.parse(
+  fs.readFileSync(path.join(PACKAGE_ROOT, 'package.json'), 'utf8'),
+).version

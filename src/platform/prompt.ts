@@ -2,7 +2,11 @@
  * Reads a line from the terminal without echoing it (a password). Raw mode: each key arrives as
  * typed; Enter ends, Backspace deletes, Ctrl-C / Ctrl-D cancel. Only for a TTY stdin.
  */
-export function promptHidden(question: string, input: NodeJS.ReadStream = process.stdin, output: NodeJS.WritableStream = process.stderr): Promise<string> {
+export function promptHidden(
+  question: string,
+  input: NodeJS.ReadStream = process.stdin,
+  output: NodeJS.WritableStream = process.stderr,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     // Echo goes off before the question shows, so nothing typed after it can appear.
     input.setRawMode(true)

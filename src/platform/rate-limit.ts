@@ -18,10 +18,18 @@ declare module 'fastify' {
   }
 }
 
-export async function registerRateLimit(app: FastifyInstance, opts: { perMinute: number; redis?: Redis; nameSpace?: string; registry?: Registry }) {
+export async function registerRateLimit(
+  app: FastifyInstance,
+  opts: { perMinute: number; redis?: Redis; nameSpace?: string; registry?: Registry },
+) {
   // Limiter names come from code (route groups), never from a request: the label stays bounded.
   const rateLimited = opts.registry
-    ? new Counter({ name: 'statehouse_rate_limited_total', help: 'Requests refused with 429, by rate limiter', labelNames: ['limiter'] as const, registers: [opts.registry] })
+    ? new Counter({
+        name: 'statehouse_rate_limited_total',
+        help: 'Requests refused with 429, by rate limiter',
+        labelNames: ['limiter'] as const,
+        registers: [opts.registry],
+      })
     : undefined
   app.decorate('rateLimited', rateLimited)
   await app.register(rateLimit, {
@@ -35,10 +43,14 @@ export async function registerRateLimit(app: FastifyInstance, opts: { perMinute:
     allowList: (request) => EXEMPT.has(request.routeOptions.url ?? ''),
     errorResponseBuilder: (_request, context) => {
       rateLimited?.inc({ limiter: 'global' })
-      return new Problem(429, `rate limit of ${context.max} requests per ${context.after} exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`, {
-        type: 'urn:statehouse:problem:rate-limited',
-        headers: { 'retry-after': String(Math.ceil(context.ttl / 1000)) },
-      })
+      return new Problem(
+        429,
+        `rate limit of ${context.max} requests per ${context.after} exceeded; retry in ${Math.ceil(context.ttl / 1000)} s`,
+        {
+          type: 'urn:statehouse:problem:rate-limited',
+          headers: { 'retry-after': String(Math.ceil(context.ttl / 1000)) },
+        },
+      )
     },
   })
 }
@@ -49,10 +61,18 @@ export async function registerRateLimit(app: FastifyInstance, opts: { perMinute:
  * answers 429 problem+json with `Retry-After` past `perMinute`; undefined when `perMinute` is 0.
  * Every request counts, failed ones too (a failed login is exactly what a login limit is for).
  */
-export function perClientLimit(app: FastifyInstance, name: string, perMinute: number): onRequestAsyncHookHandler | undefined {
+export function perClientLimit(
+  app: FastifyInstance,
+  name: string,
+  perMinute: number,
+): onRequestAsyncHookHandler | undefined {
   if (perMinute <= 0) return undefined
   // The key names the group, so each group has its own counter next to the global one.
-  const check = app.createRateLimit({ max: perMinute, timeWindow: 60_000, keyGenerator: (request) => `${name}:${request.ip}` })
+  const check = app.createRateLimit({
+    max: perMinute,
+    timeWindow: 60_000,
+    keyGenerator: (request) => `${name}:${request.ip}`,
+  })
   return async (request, reply) => {
     const result = await check(request)
     if (result.isAllowed) return
@@ -63,9 +83,18 @@ export function perClientLimit(app: FastifyInstance, name: string, perMinute: nu
     }
     app.rateLimited?.inc({ limiter: name })
     const retryAfter = String(Math.max(1, result.ttlInSeconds))
-    throw new Problem(429, `rate limit of ${result.max} requests per minute on ${name} exceeded; retry in ${retryAfter} s`, {
-      type: 'urn:statehouse:problem:rate-limited',
-      headers: { 'retry-after': retryAfter, 'x-ratelimit-limit': String(result.max), 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': retryAfter },
-    })
+    throw new Problem(
+      429,
+      `rate limit of ${result.max} requests per minute on ${name} exceeded; retry in ${retryAfter} s`,
+      {
+        type: 'urn:statehouse:problem:rate-limited',
+        headers: {
+          'retry-after': retryAfter,
+          'x-ratelimit-limit': String(result.max),
+          'x-ratelimit-remaining': '0',
+          'x-ratelimit-reset': retryAfter,
+        },
+      },
+    )
   }
 }

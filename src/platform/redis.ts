@@ -52,7 +52,10 @@ export function createRedis(url: string, log?: RedisLog): Redis {
     lastErrors.set(redis, reason)
     if (state === 'down') return
     state = 'down'
-    log?.warn({ redis: where, reason }, 'Redis unreachable: rate limits are not counted and caches are bypassed until it returns')
+    log?.warn(
+      { redis: where, reason },
+      'Redis unreachable: rate limits are not counted and caches are bypassed until it returns',
+    )
   }
   // Without an 'error' listener, ioredis would crash the process on a failed connection attempt.
   redis.on('error', (err: Error) => wentAway(err.message || 'connection error'))

@@ -50,7 +50,10 @@ const PAGE_PREFIXES = ['/docs', '/redoc', '/ui']
 /** The headers a JSON response carries: helmet's, narrowed to API_HEADERS, with a CSP that allows nothing. */
 export function apiSecurityHeaders(tls = true): Record<string, string> {
   const all = helmetHeaders({
-    contentSecurityPolicy: { useDefaults: false, directives: { 'default-src': ["'none'"], 'frame-ancestors': ["'none'"] } },
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: { 'default-src': ["'none'"], 'frame-ancestors': ["'none'"] },
+    },
     frameguard: { action: 'deny' },
     strictTransportSecurity: tls,
   })
@@ -62,7 +65,11 @@ export function pageSecurityHeaders(tls: boolean, csp: Record<string, string[]> 
   const directives: Record<string, unknown> = { ...helmet.contentSecurityPolicy.getDefaultDirectives(), ...csp }
   if (!tls) directives['upgrade-insecure-requests'] = null
   // Browsers ignore (and complain of) Cross-Origin-Opener-Policy at an origin without TLS.
-  return helmetHeaders({ contentSecurityPolicy: { directives: directives as never }, strictTransportSecurity: tls, crossOriginOpenerPolicy: tls })
+  return helmetHeaders({
+    contentSecurityPolicy: { directives: directives as never },
+    strictTransportSecurity: tls,
+    crossOriginOpenerPolicy: tls,
+  })
 }
 
 interface HeaderSets {

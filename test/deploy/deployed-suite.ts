@@ -29,11 +29,15 @@ export async function runDeployedSuite(env: Record<string, string>): Promise<Sui
   assert.ok(files.length >= 4, `only ${files.length} smoke files`)
   // NODE_TEST_CONTEXT would make the child report to this runner instead of printing TAP.
   const { NODE_TEST_CONTEXT: _context, ...parentEnv } = process.env
-  const child = spawn(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=tap', ...files], {
-    cwd: REPO_ROOT,
-    env: { ...parentEnv, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=tap', ...files],
+    {
+      cwd: REPO_ROOT,
+      env: { ...parentEnv, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  )
   let output = ''
   child.stdout.on('data', (d) => (output += d))
   child.stderr.on('data', (d) => (output += d))
@@ -49,13 +53,23 @@ export async function runDeployedSuite(env: Record<string, string>): Promise<Sui
     assert.ok(m, `the smoke run printed no "# ${name}" line:\n${output}`)
     return Number(m[1])
   }
-  const declared = files.reduce((n, f) => n + (fs.readFileSync(path.join(REPO_ROOT, f), 'utf8').match(/^\s*it\(/gm) ?? []).length, 0)
+  const declared = files.reduce(
+    (n, f) => n + (fs.readFileSync(path.join(REPO_ROOT, f), 'utf8').match(/^\s*it\(/gm) ?? []).length,
+    0,
+  )
   return {
     code,
     output,
     declared,
     skips: output.split('\n').filter((l) => /# SKIP/.test(l)),
-    counts: { tests: count('tests'), pass: count('pass'), fail: count('fail'), skipped: count('skipped'), cancelled: count('cancelled'), todo: count('todo') },
+    counts: {
+      tests: count('tests'),
+      pass: count('pass'),
+      fail: count('fail'),
+      skipped: count('skipped'),
+      cancelled: count('cancelled'),
+      todo: count('todo'),
+    },
   }
 }
 
@@ -69,6 +83,10 @@ export function assertWholeSuitePassed(run: SuiteRun, context: () => string = ()
   assert.equal(run.counts.skipped, 0, run.output)
   assert.equal(run.counts.cancelled, 0, run.output)
   assert.equal(run.counts.todo, 0, run.output)
-  assert.equal(run.counts.tests, run.declared, `the smoke files declare ${run.declared} tests, ${run.counts.tests} ran:\n${run.output}`)
+  assert.equal(
+    run.counts.tests,
+    run.declared,
+    `the smoke files declare ${run.declared} tests, ${run.counts.tests} ran:\n${run.output}`,
+  )
   assert.equal(run.counts.pass, run.counts.tests, run.output)
 }

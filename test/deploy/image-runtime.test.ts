@@ -14,8 +14,8 @@ import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { describe, it, type TestContext } from 'node:test'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { tempDir } from '../helpers/databases.js'
 import { freePort, REPO_ROOT, TSX_LOADER } from '../helpers/server-process.js'
 import { assertWholeSuitePassed, runDeployedSuite } from './deployed-suite.js'
@@ -29,7 +29,8 @@ const all = (stage: Stage, keyword: string) => stage.instructions.filter((i) => 
 /** The final stage's ENV, in order. */
 function imageEnv(): Record<string, string> {
   const env: Record<string, string> = {}
-  for (const ins of all(runtime, 'ENV')) for (const { key, value } of keyValues(ins)) env[key] = (value ?? '').replace(/^["']|["']$/g, '')
+  for (const ins of all(runtime, 'ENV'))
+    for (const { key, value } of keyValues(ins)) env[key] = (value ?? '').replace(/^["']|["']$/g, '')
   return env
 }
 
@@ -63,7 +64,9 @@ async function waitForHealth(url: string, child: ReturnType<typeof spawn>, outpu
 }
 
 describe('deploy: the image runtime stage, laid out and started as the Dockerfile says', () => {
-  it('runs compiled JavaScript on /data with the baked-in sample set, passes its HEALTHCHECK and the whole smoke suite, and stops on SIGTERM', { timeout: 600_000 }, async (t: TestContext) => {
+  it('runs compiled JavaScript on /data with the baked-in sample set, passes its HEALTHCHECK and the whole smoke suite, and stops on SIGTERM', {
+    timeout: 600_000,
+  }, async (t: TestContext) => {
     const root = tempDir('statehouse-image-')
     t.after(() => fs.rmSync(root, { recursive: true, force: true }))
     const app = path.join(root, 'app')
@@ -72,15 +75,32 @@ describe('deploy: the image runtime stage, laid out and started as the Dockerfil
     fs.mkdirSync(data)
 
     // Build stage: `npm run build` (tsc -p tsconfig.build.json), here into the temporary /app.
-    const tsc = spawnSync(process.execPath, [path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', path.join(app, 'dist')], {
-      cwd: REPO_ROOT,
-      encoding: 'utf8',
-    })
+    const tsc = spawnSync(
+      process.execPath,
+      [
+        path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc'),
+        '-p',
+        'tsconfig.build.json',
+        '--outDir',
+        path.join(app, 'dist'),
+      ],
+      {
+        cwd: REPO_ROOT,
+        encoding: 'utf8',
+      },
+    )
     // Type errors are the typecheck's job; this needs the emitted server.
-    assert.ok(fs.existsSync(path.join(app, 'dist/src/server.js')), `tsc emitted no dist/src/server.js:\n${tsc.stdout}${tsc.stderr}`)
+    assert.ok(
+      fs.existsSync(path.join(app, 'dist/src/server.js')),
+      `tsc emitted no dist/src/server.js:\n${tsc.stdout}${tsc.stderr}`,
+    )
     // ... and the sample set, with the build stage's own arguments.
     // The generator runs in /app (it writes data/sample-aircraft there), so tsx comes from the clone.
-    const gen = spawnSync(process.execPath, ['--import', TSX_LOADER, path.join(REPO_ROOT, 'scripts/gen-aircraft.ts'), ...sampleSetArgs()], { cwd: app, encoding: 'utf8' })
+    const gen = spawnSync(
+      process.execPath,
+      ['--import', TSX_LOADER, path.join(REPO_ROOT, 'scripts/gen-aircraft.ts'), ...sampleSetArgs()],
+      { cwd: app, encoding: 'utf8' },
+    )
     assert.equal(gen.status, 0, gen.stderr)
     assert.ok(fs.readdirSync(path.join(app, 'data/sample-aircraft')).length >= 2, 'the sample set is empty')
     // Runtime stage: manifests, dist and data/sample-aircraft under /app; its dependencies.
@@ -99,7 +119,15 @@ describe('deploy: the image runtime stage, laid out and started as the Dockerfil
     }
     // Only PATH from this machine, the image's ENV (with the volume's real path and a free port),
     // and the secrets `docker run -e` passes: no DATABASE_URL, no AIRCRAFT_SOURCE.
-    const runEnv = { PATH: process.env.PATH ?? '', ...env, HOST: '127.0.0.1', PORT: String(port), DATA_DIR: data, LOG_LEVEL: 'warn', ...secrets }
+    const runEnv = {
+      PATH: process.env.PATH ?? '',
+      ...env,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: data,
+      LOG_LEVEL: 'warn',
+      ...secrets,
+    }
     const cmd = execArgs(all(runtime, 'CMD').at(-1)?.args ?? '')
     assert.equal(cmd[0], 'node', `CMD ${cmd.join(' ')}`)
     const child = spawn(process.execPath, cmd.slice(1), { cwd: app, env: runEnv, stdio: ['ignore', 'pipe', 'pipe'] })
@@ -116,13 +144,29 @@ describe('deploy: the image runtime stage, laid out and started as the Dockerfil
     // The image's HEALTHCHECK, run as Docker runs it (in the container's environment).
     const [hcBin, ...hcArgs] = healthcheckCommand()
     assert.equal(hcBin, 'node')
-    assert.equal(spawnSync(process.execPath, hcArgs, { env: runEnv }).status, 0, 'HEALTHCHECK failed against a healthy server')
-    assert.equal(spawnSync(process.execPath, hcArgs, { env: { ...runEnv, PORT: String(await freePort()) } }).status, 1, 'HEALTHCHECK passed with nothing listening')
+    assert.equal(
+      spawnSync(process.execPath, hcArgs, { env: runEnv }).status,
+      0,
+      'HEALTHCHECK failed against a healthy server',
+    )
+    assert.equal(
+      spawnSync(process.execPath, hcArgs, { env: { ...runEnv, PORT: String(await freePort()) } }).status,
+      1,
+      'HEALTHCHECK passed with nothing listening',
+    )
 
-    const run = await runDeployedSuite({ API_URL: url, ...secrets, API_USERNAME: secrets.ADMIN_USERNAME, API_PASSWORD: secrets.ADMIN_PASSWORD })
+    const run = await runDeployedSuite({
+      API_URL: url,
+      ...secrets,
+      API_USERNAME: secrets.ADMIN_USERNAME,
+      API_PASSWORD: secrets.ADMIN_PASSWORD,
+    })
     assertWholeSuitePassed(run, () => `--- server output ---\n${out}`)
     // The SQLite database lives on the volume, nothing under /app.
-    assert.ok(fs.existsSync(path.join(data, 'statehouse.db')), `no statehouse.db on the /data volume: ${fs.readdirSync(data).join(', ')}`)
+    assert.ok(
+      fs.existsSync(path.join(data, 'statehouse.db')),
+      `no statehouse.db on the /data volume: ${fs.readdirSync(data).join(', ')}`,
+    )
 
     child.kill('SIGTERM')
     assert.equal(await exited, 0, `SIGTERM did not end the server with 0:\n${out}`)

@@ -16,7 +16,8 @@ export const NGINX_SNIPPET = fileURLToPath(new URL('../../deploy/nginx/statehous
 
 /** Debian's nginx, or another on PATH; undefined when none is installed. */
 export function findNginx(): string | undefined {
-  for (const candidate of ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx']) if (fs.existsSync(candidate)) return candidate
+  for (const candidate of ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/local/nginx/sbin/nginx'])
+    if (fs.existsSync(candidate)) return candidate
   const which = spawnSync('sh', ['-c', 'command -v nginx'], { encoding: 'utf8' })
   return which.status === 0 ? which.stdout.trim() || undefined : undefined
 }
@@ -24,7 +25,9 @@ export function findNginx(): string | undefined {
 /** The snippet with the upstream at 127.0.0.1:`ports[i]` and the server on 127.0.0.1:`listen`. */
 export function rewriteSnippet(snippet: string, ports: number[], listen: number): string {
   let i = 0
-  const rewritten = snippet.replace(/server app[1-3]:5000/g, () => `server 127.0.0.1:${ports[i++] ?? 0}`).replace(/listen 8080;/, `listen 127.0.0.1:${listen};`)
+  const rewritten = snippet
+    .replace(/server app[1-3]:5000/g, () => `server 127.0.0.1:${ports[i++] ?? 0}`)
+    .replace(/listen 8080;/, `listen 127.0.0.1:${listen};`)
   assert.equal(i, 3, 'the snippet must contain exactly three `server appN:5000` lines to rewrite')
   assert.notEqual(rewritten.indexOf(`listen 127.0.0.1:${listen};`), -1, 'the snippet must contain `listen 8080;`')
   return rewritten
@@ -39,7 +42,10 @@ export function writeBareNginxConfig(snippet: string, dir: string, ports: number
   if (process.getuid?.() === 0) {
     // Workers of a root master run as nobody: they must reach the temp paths (large bodies, responses).
     for (let d = path.dirname(path.resolve(dir)); d !== path.dirname(d); d = path.dirname(d)) {
-      assert.ok((fs.statSync(d).mode & 0o001) !== 0, `${d} is not traversable by nginx's workers (nobody): use a prefix outside it`)
+      assert.ok(
+        (fs.statSync(d).mode & 0o001) !== 0,
+        `${d} is not traversable by nginx's workers (nobody): use a prefix outside it`,
+      )
     }
   }
   fs.writeFileSync(path.join(dir, 'statehouse.conf'), rewriteSnippet(snippet, ports, listen))
@@ -52,7 +58,7 @@ export function writeBareNginxConfig(snippet: string, dir: string, ports: number
       'worker_processes 1;',
       'events { worker_connections 256; }',
       'http {',
-      '  log_format upstreams \'$status $request_method $uri upstream=$upstream_addr\';',
+      "  log_format upstreams '$status $request_method $uri upstream=$upstream_addr';",
       `  access_log ${dir}/access.log upstreams;`,
       `  client_body_temp_path ${dir}/client_body;`,
       `  proxy_temp_path ${dir}/proxy;`,
@@ -82,14 +88,25 @@ export interface RunningNginx {
 }
 
 /** Starts nginx in the foreground on `dir`'s config and waits until /health answers through it. */
-export async function startNginx(nginx: string, dir: string, conf: string, listen: number, timeoutMs = 30_000): Promise<RunningNginx> {
-  const child: ChildProcess = spawn(nginx, ['-e', path.join(dir, 'error.log'), '-p', dir, '-c', conf, '-g', 'daemon off;'], { stdio: ['ignore', 'pipe', 'pipe'] })
+export async function startNginx(
+  nginx: string,
+  dir: string,
+  conf: string,
+  listen: number,
+  timeoutMs = 30_000,
+): Promise<RunningNginx> {
+  const child: ChildProcess = spawn(
+    nginx,
+    ['-e', path.join(dir, 'error.log'), '-p', dir, '-c', conf, '-g', 'daemon off;'],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  )
   let out = ''
   child.stdout?.on('data', (d) => (out += d))
   child.stderr?.on('data', (d) => (out += d))
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const url = `http://127.0.0.1:${listen}`
-  const readLog = (name: string) => (fs.existsSync(path.join(dir, name)) ? fs.readFileSync(path.join(dir, name), 'utf8') : '')
+  const readLog = (name: string) =>
+    fs.existsSync(path.join(dir, name)) ? fs.readFileSync(path.join(dir, name), 'utf8') : ''
   const running: RunningNginx = {
     url,
     dir,

@@ -4,12 +4,13 @@
  * log their arguments - so the order of operations, the detected /32, the prompts and the error
  * messages are checked without AWS, Docker or the network.
  */
-import { after, describe, it } from 'node:test'
+
 import assert from 'node:assert/strict'
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process'
+import { type SpawnSyncReturns, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { after, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -61,7 +62,10 @@ describe('deploy scripts: syntax and lint', () => {
 
   const shellcheck = which('shellcheck')
   const ci = process.env.CI === 'true'
-  if (!shellcheck && !ci) console.warn('*** shellcheck is not installed: skipping the shellcheck tests (apt-get install shellcheck; CI installs it) ***')
+  if (!shellcheck && !ci)
+    console.warn(
+      '*** shellcheck is not installed: skipping the shellcheck tests (apt-get install shellcheck; CI installs it) ***',
+    )
   const skip = !shellcheck && !ci ? 'shellcheck not installed' : false
 
   it('shellcheck reports nothing on either script (every severity)', { skip }, () => {
@@ -149,7 +153,11 @@ interface Run {
 }
 
 /** Runs a script with only the stubs (minus `without`) and a few host tools on PATH. */
-function run(script: string, args: string[], opts: { env?: Record<string, string>; input?: string; without?: string[] } = {}): Run {
+function run(
+  script: string,
+  args: string[],
+  opts: { env?: Record<string, string>; input?: string; without?: string[] } = {},
+): Run {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'statehouse-deploy-'))
   temps.push(dir)
   const bin = path.join(dir, 'bin')
@@ -222,33 +230,56 @@ describe('deploy.sh: dry runs against stub tools', () => {
     assert.match(r.stderr, /no AWS region/)
   })
 
-  it('ecs -y: repository first, then build and push, then plan and apply with the caller\'s /32', () => {
+  it("ecs -y: repository first, then build and push, then plan and apply with the caller's /32", () => {
     const r = run(DEPLOY, ['ecs', '-y'])
     assert.equal(r.status, 0, r.stderr)
     const c = r.calls
     const init = index(c, /^terraform -chdir=\S+\/stacks\/ecs init -input=false$/)
-    const target = index(c, /^terraform -chdir=\S+\/stacks\/ecs apply -input=false -auto-approve -target=module\.app\.aws_ecr_repository\.app /)
-    const build = index(c, /^docker build --platform linux\/amd64 -f deploy\/docker\/Dockerfile -t 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/statehouse:test-tag \.$/)
-    const login = index(c, /^docker login --username AWS --password-stdin 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com$/)
+    const target = index(
+      c,
+      /^terraform -chdir=\S+\/stacks\/ecs apply -input=false -auto-approve -target=module\.app\.aws_ecr_repository\.app /,
+    )
+    const build = index(
+      c,
+      /^docker build --platform linux\/amd64 -f deploy\/docker\/Dockerfile -t 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/statehouse:test-tag \.$/,
+    )
+    const login = index(
+      c,
+      /^docker login --username AWS --password-stdin 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com$/,
+    )
     const push = index(c, /^docker push 123456789012\.dkr\.ecr\.eu-west-1\.amazonaws\.com\/statehouse:test-tag$/)
     const plan = index(c, /^terraform -chdir=\S+\/stacks\/ecs plan -input=false -out=\S+deploy\.tfplan /)
     const apply = index(c, /^terraform -chdir=\S+\/stacks\/ecs apply -input=false \S+deploy\.tfplan$/)
-    for (const [name, i] of Object.entries({ init, target, build, login, push, plan, apply })) assert.ok(i >= 0, `no ${name} call in:\n${c.join('\n')}`)
-    assert.ok(init < target && target < build && build < login && login < push && push < plan && plan < apply, `wrong order:\n${c.join('\n')}`)
+    for (const [name, i] of Object.entries({ init, target, build, login, push, plan, apply }))
+      assert.ok(i >= 0, `no ${name} call in:\n${c.join('\n')}`)
+    assert.ok(
+      init < target && target < build && build < login && login < push && push < plan && plan < apply,
+      `wrong order:\n${c.join('\n')}`,
+    )
     assert.match(c[plan] as string, /-var allowed_cidrs=\["203\.0\.113\.7\/32"\]/)
     assert.match(c[plan] as string, /-var region=eu-west-1/)
     assert.match(c[plan] as string, /-var image_tag=test-tag/)
     assert.match(c[plan] as string, /-var name=statehouse-ecs/)
-    assert.ok(c.some((x) => /^aws ecr describe-repositories .*--repository-names statehouse-ecs /.test(x)), 'looks the repository up by the stack name')
+    assert.ok(
+      c.some((x) => /^aws ecr describe-repositories .*--repository-names statehouse-ecs /.test(x)),
+      'looks the repository up by the stack name',
+    )
     assert.ok(c.some((x) => /^curl .*https:\/\/checkip\.amazonaws\.com$/.test(x)))
     const sync = index(c, /^aws s3 sync .*data\/sample-aircraft s3:\/\/stub-bucket\/$/)
-    assert.equal(sync >= 0, fs.existsSync(path.join(ROOT, 'data/sample-aircraft')), 'uploads the sample set exactly when it exists')
+    assert.equal(
+      sync >= 0,
+      fs.existsSync(path.join(ROOT, 'data/sample-aircraft')),
+      'uploads the sample set exactly when it exists',
+    )
     assert.match(r.stdout, /api_url: +http:\/\/stub-alb\.example/)
     assert.match(r.stdout, /status_endpoint: +http:\/\/stub-alb\.example\/status/)
     assert.match(r.stdout, /teardown\.sh ecs/)
     // The smoke line carries every variable test/deployed needs.
     const smoke = r.stdout.split('\n').find((l) => l.includes('npm run test:deployed')) ?? ''
-    assert.match(smoke, /API_URL=http:\/\/stub-alb\.example API_KEY=\$\(aws ssm get-parameter --name \/statehouse\/api-key\) API_USERNAME=admin API_PASSWORD=\$\(aws ssm get-parameter --name \/statehouse\/admin-password\) npm run test:deployed/)
+    assert.match(
+      smoke,
+      /API_URL=http:\/\/stub-alb\.example API_KEY=\$\(aws ssm get-parameter --name \/statehouse\/api-key\) API_USERNAME=admin API_PASSWORD=\$\(aws ssm get-parameter --name \/statehouse\/admin-password\) npm run test:deployed/,
+    )
   })
 
   it('ec2 with AUTO_APPROVE=1 and DEPLOYER_IP: no IP lookup, allowed_cidr is that /32', () => {
@@ -317,7 +348,10 @@ describe('teardown.sh: dry runs against stub tools', () => {
   it('ec2: destroys with allowed_cidr even when no address service answers', () => {
     const r = run(TEARDOWN, ['ec2', '-y'], { without: ['curl'] })
     assert.equal(r.status, 0, r.stderr)
-    assert.match(r.calls.find((x) => / destroy /.test(x)) ?? '', /\/stacks\/ec2 destroy .*-var allowed_cidr=192\.0\.2\.1\/32/)
+    assert.match(
+      r.calls.find((x) => / destroy /.test(x)) ?? '',
+      /\/stacks\/ec2 destroy .*-var allowed_cidr=192\.0\.2\.1\/32/,
+    )
   })
 
   it('does nothing when the state is empty', () => {

@@ -116,7 +116,8 @@ export function resources(dir: TfDir | undefined, type: string, kind: 'resource'
 
 function allResourceTypes(dir: TfDir, kind: 'resource' | 'data'): string[] {
   const types = new Set<string>()
-  for (const f of dir.files) for (const byType of list(f.json[kind]).filter(isObj)) Object.keys(byType).forEach((t) => types.add(t))
+  for (const f of dir.files)
+    for (const byType of list(f.json[kind]).filter(isObj)) Object.keys(byType).forEach((t) => types.add(t))
   return [...types]
 }
 
@@ -156,7 +157,9 @@ function callsTo(tree: TfTree, stackDir: string, moduleDir: string): Named[] {
 
 /** Names of local security groups in `${aws_security_group.NAME.id}` references. */
 function sgNames(value: Json | undefined): string[] {
-  return strings(value).flatMap((s) => [...s.matchAll(/\baws_security_group\.([\w-]+)\.id\b/g)].map((m) => m[1] as string))
+  return strings(value).flatMap((s) =>
+    [...s.matchAll(/\baws_security_group\.([\w-]+)\.id\b/g)].map((m) => m[1] as string),
+  )
 }
 
 interface Ingress {
@@ -240,8 +243,15 @@ function eachString(x: Json | undefined, at: string, fn: (s: string, at: string)
 
 const SECRET_NAME = /KEY|SECRET|PASSWORD|TOKEN/i
 /** An expression that is an ARN reference (SSM parameter or any *arn output), optionally with a JSON key suffix. */
-const ARN_REFERENCE = /^\$\{(aws_ssm_parameter\.[\w-]+\.arn|aws_secretsmanager_secret\.[\w-]+\.arn|module\.[\w-]+\.[\w-]*arn)\}(:[\w-]*::)?$/
-const S3_READ_ONLY = new Set(['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket', 's3:ListBucketVersions', 's3:GetBucketLocation'])
+const ARN_REFERENCE =
+  /^\$\{(aws_ssm_parameter\.[\w-]+\.arn|aws_secretsmanager_secret\.[\w-]+\.arn|module\.[\w-]+\.[\w-]*arn)\}(:[\w-]*::)?$/
+const S3_READ_ONLY = new Set([
+  's3:GetObject',
+  's3:GetObjectVersion',
+  's3:ListBucket',
+  's3:ListBucketVersions',
+  's3:GetBucketLocation',
+])
 
 // ---- checks ---------------------------------------------------------------------------------------
 
@@ -259,9 +269,11 @@ export function imdsv2Required(tree: TfTree): string[] {
           v.push(`${where}: no metadata_options block (IMDSv1 would be allowed)`)
           continue
         }
-        if (mo.http_tokens !== 'required') v.push(`${where}: metadata_options.http_tokens is ${JSON.stringify(mo.http_tokens)}, not "required"`)
+        if (mo.http_tokens !== 'required')
+          v.push(`${where}: metadata_options.http_tokens is ${JSON.stringify(mo.http_tokens)}, not "required"`)
         const hops = mo.http_put_response_hop_limit
-        if (typeof hops === 'number' && hops > 2) v.push(`${where}: http_put_response_hop_limit ${hops} lets IMDS answers travel past the container`)
+        if (typeof hops === 'number' && hops > 2)
+          v.push(`${where}: http_put_response_hop_limit ${hops} lets IMDS answers travel past the container`)
       }
     }
   }
@@ -279,13 +291,15 @@ export function volumesEncrypted(tree: TfTree): string[] {
       const where = `${r.file}: aws_instance.${r.name}`
       const root = block(r.body, 'root_block_device')
       if (!root) v.push(`${where}: no root_block_device (the AMI's default may be unencrypted)`)
-      else if (root.encrypted !== true) v.push(`${where}: root_block_device.encrypted is ${JSON.stringify(root.encrypted)}, not true`)
+      else if (root.encrypted !== true)
+        v.push(`${where}: root_block_device.encrypted is ${JSON.stringify(root.encrypted)}, not true`)
       for (const b of blocks(r.body, 'ebs_block_device')) {
         if (b.encrypted !== true) v.push(`${where}: an ebs_block_device is not encrypted`)
       }
     }
     for (const r of resources(dir, 'aws_ebs_volume')) {
-      if (r.body.encrypted !== true) v.push(`${r.file}: aws_ebs_volume.${r.name}: encrypted is ${JSON.stringify(r.body.encrypted)}, not true`)
+      if (r.body.encrypted !== true)
+        v.push(`${r.file}: aws_ebs_volume.${r.name}: encrypted is ${JSON.stringify(r.body.encrypted)}, not true`)
     }
   }
   if (instances === 0) v.push('no aws_instance anywhere to check')
@@ -300,7 +314,10 @@ export function databaseEncrypted(tree: TfTree): string[] {
     for (const type of ['aws_db_instance', 'aws_rds_cluster']) {
       for (const r of resources(dir, type)) {
         n++
-        if (r.body.storage_encrypted !== true) v.push(`${r.file}: ${type}.${r.name}: storage_encrypted is ${JSON.stringify(r.body.storage_encrypted)}, not true`)
+        if (r.body.storage_encrypted !== true)
+          v.push(
+            `${r.file}: ${type}.${r.name}: storage_encrypted is ${JSON.stringify(r.body.storage_encrypted)}, not true`,
+          )
       }
     }
   }
@@ -333,26 +350,30 @@ function reachableOnlyFromApp(tree: TfTree, s: DataStoreShape): string[] {
   if (stores.length === 0) v.push(`${moduleDir}: no ${s.resourceType}`)
   for (const r of stores) {
     const where = `${r.file}: ${s.resourceType}.${r.name}`
-    if (s.publicAttr && r.body[s.publicAttr] !== false) v.push(`${where}: ${s.publicAttr} must be set to false (is ${JSON.stringify(r.body[s.publicAttr])})`)
+    if (s.publicAttr && r.body[s.publicAttr] !== false)
+      v.push(`${where}: ${s.publicAttr} must be set to false (is ${JSON.stringify(r.body[s.publicAttr])})`)
     const groupRef = strings(r.body[s.subnetGroupAttr])[0] ?? ''
     const groupName = new RegExp(`^\\$\\{${s.subnetGroupType}\\.([\\w-]+)\\.(name|id)\\}$`).exec(groupRef)?.[1]
     const group = resources(dir, s.subnetGroupType).find((g) => g.name === groupName)
     if (!group) v.push(`${where}: ${s.subnetGroupAttr} does not name a ${s.subnetGroupType} of this module`)
-    else if (!/^\$\{var\.[\w-]+\}$/.test(String(group.body.subnet_ids))) v.push(`${where}: the subnet group's subnet_ids do not come from a variable`)
+    else if (!/^\$\{var\.[\w-]+\}$/.test(String(group.body.subnet_ids)))
+      v.push(`${where}: the subnet group's subnet_ids do not come from a variable`)
     const sgs = sgNames(r.body[s.securityGroupsAttr])
     if (sgs.length === 0 || sgs.length !== strings(r.body[s.securityGroupsAttr]).length) {
       v.push(`${where}: ${s.securityGroupsAttr} must list only this module's own security groups`)
     }
     for (const sg of sgs) {
       const rules = ingressOf(dir, sg)
-      if (rules.length === 0) v.push(`${where}: security group ${sg} has no ingress rule at all (nothing could connect)`)
+      if (rules.length === 0)
+        v.push(`${where}: security group ${sg} has no ingress rule at all (nothing could connect)`)
       for (const rule of rules) {
         if (rule.cidrs.length > 0) v.push(`${where}: ${rule.where} admits CIDR ${rule.cidrs.join(', ')}`)
         if (rule.prefixLists.length > 0) v.push(`${where}: ${rule.where} admits a prefix list`)
         if (rule.self) v.push(`${where}: ${rule.where} admits its own group (self)`)
         if (rule.groups.length === 0) v.push(`${where}: ${rule.where} names no source security group`)
         for (const g of rule.groups) {
-          const fromCaller = /^\$\{var\.[\w-]+\}$/.test(g) || (g === '${each.value}' && /var\.[\w-]+/.test(rule.forEach))
+          const fromCaller =
+            /^\$\{var\.[\w-]+\}$/.test(g) || (g === '${each.value}' && /var\.[\w-]+/.test(rule.forEach))
           if (!fromCaller) v.push(`${where}: ${rule.where} admits ${g}, not a security group the caller passes in`)
         }
       }
@@ -413,21 +434,38 @@ export function privateSubnetsArePrivate(tree: TfTree): string[] {
   const output = outputs(dir).find((o) => o.name === 'private_subnet_ids')
   const subnetName = /^\$\{aws_subnet\.([\w-]+)\[\*\]\.id\}$/.exec(String(output?.body.value ?? ''))?.[1]
   if (!output) return [...v, 'modules/network: no output "private_subnet_ids"']
-  if (!subnetName) return [...v, `modules/network: output private_subnet_ids is ${JSON.stringify(output.body.value)}, not aws_subnet.<name>[*].id`]
+  if (!subnetName)
+    return [
+      ...v,
+      `modules/network: output private_subnet_ids is ${JSON.stringify(output.body.value)}, not aws_subnet.<name>[*].id`,
+    ]
   const subnet = resources(dir, 'aws_subnet').find((r) => r.name === subnetName)
-  if (!subnet) return [...v, `modules/network: private_subnet_ids names aws_subnet.${subnetName}, which is not declared`]
-  if (subnet.body.map_public_ip_on_launch === true || (typeof subnet.body.map_public_ip_on_launch === 'string' && subnet.body.map_public_ip_on_launch !== 'false')) {
-    v.push(`${subnet.file}: aws_subnet.${subnetName}: map_public_ip_on_launch is ${JSON.stringify(subnet.body.map_public_ip_on_launch)}`)
+  if (!subnet)
+    return [...v, `modules/network: private_subnet_ids names aws_subnet.${subnetName}, which is not declared`]
+  if (
+    subnet.body.map_public_ip_on_launch === true ||
+    (typeof subnet.body.map_public_ip_on_launch === 'string' && subnet.body.map_public_ip_on_launch !== 'false')
+  ) {
+    v.push(
+      `${subnet.file}: aws_subnet.${subnetName}: map_public_ip_on_launch is ${JSON.stringify(subnet.body.map_public_ip_on_launch)}`,
+    )
   }
   const tableOf = (a: Named) => /\baws_route_table\.([\w-]+)\.id\b/.exec(String(a.body.route_table_id ?? ''))?.[1]
   const associations = resources(dir, 'aws_route_table_association')
-  const ofSubnet = (name: string) => associations.filter((a) => new RegExp(`\\baws_subnet\\.${name}\\[`).test(String(a.body.subnet_id ?? '')))
+  const ofSubnet = (name: string) =>
+    associations.filter((a) => new RegExp(`\\baws_subnet\\.${name}\\[`).test(String(a.body.subnet_id ?? '')))
   const privateTables = new Set<string>()
   const mine = ofSubnet(subnetName)
-  if (mine.length === 0) v.push(`modules/network: aws_subnet.${subnetName} has no route table association (it would use the VPC's main table)`)
+  if (mine.length === 0)
+    v.push(
+      `modules/network: aws_subnet.${subnetName} has no route table association (it would use the VPC's main table)`,
+    )
   for (const a of mine) {
     const table = tableOf(a)
-    if (!table) v.push(`${a.file}: aws_route_table_association.${a.name}: route_table_id ${JSON.stringify(a.body.route_table_id)} is not a route table of this module`)
+    if (!table)
+      v.push(
+        `${a.file}: aws_route_table_association.${a.name}: route_table_id ${JSON.stringify(a.body.route_table_id)} is not a route table of this module`,
+      )
     else privateTables.add(table)
   }
   const igw = /\baws_internet_gateway\./
@@ -438,10 +476,16 @@ export function privateSubnetsArePrivate(tree: TfTree): string[] {
       continue
     }
     for (const route of blocks(t.body, 'route')) {
-      if (igw.test(String(route.gateway_id ?? ''))) v.push(`${t.file}: aws_route_table.${table} (private) routes ${String(route.cidr_block)} to an internet gateway`)
+      if (igw.test(String(route.gateway_id ?? '')))
+        v.push(
+          `${t.file}: aws_route_table.${table} (private) routes ${String(route.cidr_block)} to an internet gateway`,
+        )
     }
     for (const r of resources(dir, 'aws_route')) {
-      if (new RegExp(`\\baws_route_table\\.${table}\\.id\\b`).test(String(r.body.route_table_id ?? '')) && igw.test(String(r.body.gateway_id ?? ''))) {
+      if (
+        new RegExp(`\\baws_route_table\\.${table}\\.id\\b`).test(String(r.body.route_table_id ?? '')) &&
+        igw.test(String(r.body.gateway_id ?? ''))
+      ) {
         v.push(`${r.file}: aws_route.${r.name} sends the private table ${table} to an internet gateway`)
       }
     }
@@ -449,7 +493,8 @@ export function privateSubnetsArePrivate(tree: TfTree): string[] {
   for (const other of resources(dir, 'aws_subnet').filter((r) => r.name !== subnetName)) {
     for (const a of ofSubnet(other.name)) {
       const table = tableOf(a)
-      if (table && privateTables.has(table)) v.push(`${a.file}: aws_subnet.${other.name} shares the private route table ${table}`)
+      if (table && privateTables.has(table))
+        v.push(`${a.file}: aws_subnet.${other.name} shares the private route table ${table}`)
     }
   }
   return v
@@ -468,7 +513,10 @@ export function cacheEncrypted(tree: TfTree): string[] {
       if (typeof r.body.auth_token !== 'string' || r.body.auth_token === '') v.push(`${where}: no auth_token`)
     }
     for (const r of resources(dir, 'aws_elasticache_cluster')) {
-      if (r.body.engine === 'redis' && !r.body.replication_group_id) v.push(`${r.file}: aws_elasticache_cluster.${r.name}: a bare Redis cluster cannot encrypt; use a replication group`)
+      if (r.body.engine === 'redis' && !r.body.replication_group_id)
+        v.push(
+          `${r.file}: aws_elasticache_cluster.${r.name}: a bare Redis cluster cannot encrypt; use a replication group`,
+        )
     }
   }
   if (n === 0) v.push('no aws_elasticache_replication_group anywhere: modules/cache must define it')
@@ -477,7 +525,9 @@ export function cacheEncrypted(tree: TfTree): string[] {
 
 /** Companion resources of every S3 bucket: `${aws_s3_bucket.NAME.id}` (or .bucket) references. */
 function bucketCompanions(dir: TfDir, type: string, bucket: string): Named[] {
-  return resources(dir, type).filter((r) => r.body.bucket === `\${aws_s3_bucket.${bucket}.id}` || r.body.bucket === `\${aws_s3_bucket.${bucket}.bucket}`)
+  return resources(dir, type).filter(
+    (r) => r.body.bucket === `\${aws_s3_bucket.${bucket}.id}` || r.body.bucket === `\${aws_s3_bucket.${bucket}.bucket}`,
+  )
 }
 
 function eachBucket(tree: TfTree, fn: (dir: TfDir, bucket: Named, v: string[]) => void): string[] {
@@ -505,10 +555,14 @@ export const bucketVersioned: Check = (tree) =>
 export const bucketPublicAccessBlocked: Check = (tree) =>
   eachBucket(tree, (dir, b, v) => {
     const blocksOfBucket = bucketCompanions(dir, 'aws_s3_bucket_public_access_block', b.name)
-    if (blocksOfBucket.length === 0) v.push(`${b.file}: aws_s3_bucket.${b.name} has no aws_s3_bucket_public_access_block`)
+    if (blocksOfBucket.length === 0)
+      v.push(`${b.file}: aws_s3_bucket.${b.name} has no aws_s3_bucket_public_access_block`)
     for (const pab of blocksOfBucket) {
       for (const key of ['block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets']) {
-        if (pab.body[key] !== true) v.push(`${pab.file}: aws_s3_bucket_public_access_block.${pab.name}: ${key} is ${JSON.stringify(pab.body[key])}, not true`)
+        if (pab.body[key] !== true)
+          v.push(
+            `${pab.file}: aws_s3_bucket_public_access_block.${pab.name}: ${key} is ${JSON.stringify(pab.body[key])}, not true`,
+          )
       }
     }
   })
@@ -517,15 +571,23 @@ export const bucketPublicAccessBlocked: Check = (tree) =>
 export const bucketEncrypted: Check = (tree) =>
   eachBucket(tree, (dir, b, v) => {
     const sse = bucketCompanions(dir, 'aws_s3_bucket_server_side_encryption_configuration', b.name)
-    const algo = sse.flatMap((c) => blocks(c.body, 'rule')).map((r) => block(r, 'apply_server_side_encryption_by_default')?.sse_algorithm)
-    if (!algo.some((a) => a === 'AES256' || a === 'aws:kms')) v.push(`${b.file}: aws_s3_bucket.${b.name} has no default server-side encryption`)
+    const algo = sse
+      .flatMap((c) => blocks(c.body, 'rule'))
+      .map((r) => block(r, 'apply_server_side_encryption_by_default')?.sse_algorithm)
+    if (!algo.some((a) => a === 'AES256' || a === 'aws:kms'))
+      v.push(`${b.file}: aws_s3_bucket.${b.name} has no default server-side encryption`)
     const policies = bucketCompanions(dir, 'aws_s3_bucket_policy', b.name)
-    const docs = policies.map((p) => /^\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}$/.exec(String(p.body.policy))?.[1])
+    const docs = policies.map(
+      (p) => /^\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}$/.exec(String(p.body.policy))?.[1],
+    )
     const tlsOnly = resources(dir, 'aws_iam_policy_document', 'data')
       .filter((d) => docs.includes(d.name))
       .flatMap((d) => blocks(d.body, 'statement'))
       .some((s) => s.effect === 'Deny' && blocks(s, 'condition').some((c) => c.variable === 'aws:SecureTransport'))
-    if (!tlsOnly) v.push(`${b.file}: aws_s3_bucket.${b.name} has no bucket policy denying requests without TLS (aws:SecureTransport)`)
+    if (!tlsOnly)
+      v.push(
+        `${b.file}: aws_s3_bucket.${b.name} has no bucket policy denying requests without TLS (aws:SecureTransport)`,
+      )
   })
 
 /**
@@ -541,12 +603,16 @@ export function bucketReadOnlyForApp(tree: TfTree): string[] {
   if (attachments.length === 0) v.push(`${moduleDir}: no aws_iam_role_policy_attachment gives a role access`)
   for (const a of attachments) {
     const where = `${a.file}: aws_iam_role_policy_attachment.${a.name}`
-    if (!(a.body.role === '${each.value}' && /var\.reader_roles/.test(String(a.body.for_each))) && !/^\$\{var\.[\w-]+\}$/.test(String(a.body.role))) {
+    if (
+      !(a.body.role === '${each.value}' && /var\.reader_roles/.test(String(a.body.for_each))) &&
+      !/^\$\{var\.[\w-]+\}$/.test(String(a.body.role))
+    ) {
       v.push(`${where}: role does not come from var.reader_roles`)
     }
     const policyName = /^\$\{aws_iam_policy\.([\w-]+)\.arn\}$/.exec(String(a.body.policy_arn))?.[1]
     const policy = resources(dir, 'aws_iam_policy').find((p) => p.name === policyName)
-    const docName = policy && /^\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}$/.exec(String(policy.body.policy))?.[1]
+    const docName =
+      policy && /^\$\{data\.aws_iam_policy_document\.([\w-]+)\.json\}$/.exec(String(policy.body.policy))?.[1]
     const doc = resources(dir, 'aws_iam_policy_document', 'data').find((d) => d.name === docName)
     if (!doc) {
       v.push(`${where}: policy_arn is not an aws_iam_policy built from an aws_iam_policy_document of this module`)
@@ -568,7 +634,8 @@ export function bucketReadOnlyForApp(tree: TfTree): string[] {
       for (const s of blocks(doc.body, 'statement')) {
         if ((s.effect ?? 'Allow') !== 'Allow') continue
         for (const act of strings(s.actions)) {
-          if (act === '*' || (act.startsWith('s3:') && !S3_READ_ONLY.has(act))) v.push(`${doc.file}: data.aws_iam_policy_document.${doc.name} allows ${act}`)
+          if (act === '*' || (act.startsWith('s3:') && !S3_READ_ONLY.has(act)))
+            v.push(`${doc.file}: data.aws_iam_policy_document.${doc.name} allows ${act}`)
         }
       }
     }
@@ -580,7 +647,8 @@ export function bucketReadOnlyForApp(tree: TfTree): string[] {
       }
     }
     for (const a of resources(d, 'aws_iam_role_policy_attachment')) {
-      if (/:policy\/AmazonS3(?!ReadOnly)/.test(String(a.body.policy_arn))) v.push(`${a.file}: aws_iam_role_policy_attachment.${a.name} attaches ${String(a.body.policy_arn)}`)
+      if (/:policy\/AmazonS3(?!ReadOnly)/.test(String(a.body.policy_arn)))
+        v.push(`${a.file}: aws_iam_role_policy_attachment.${a.name} attaches ${String(a.body.policy_arn)}`)
     }
   }
   for (const stack of STACKS) {
@@ -606,31 +674,41 @@ export function ec2IngressOnlyFromDeployer(tree: TfTree): string[] {
   for (const inst of instances) {
     const where = `${inst.file}: aws_instance.${inst.name}`
     const sgs = sgNames(inst.body.vpc_security_group_ids)
-    if (sgs.length === 0 || sgs.length !== strings(inst.body.vpc_security_group_ids).length) v.push(`${where}: vpc_security_group_ids must list only this module's security groups`)
+    if (sgs.length === 0 || sgs.length !== strings(inst.body.vpc_security_group_ids).length)
+      v.push(`${where}: vpc_security_group_ids must list only this module's security groups`)
     for (const sg of sgs) {
       const rules = ingressOf(dir, sg)
       if (rules.length === 0) v.push(`${where}: security group ${sg} admits nothing (the deployer could not connect)`)
       for (const rule of rules) {
-        if (rule.cidrs.length !== 1 || rule.cidrs[0] !== '${var.allowed_cidr}') v.push(`${where}: ${rule.where} admits ${JSON.stringify(rule.cidrs)}, not exactly var.allowed_cidr`)
-        if (rule.groups.length > 0 || rule.prefixLists.length > 0 || rule.self) v.push(`${where}: ${rule.where} admits sources besides the deployer`)
-        if (rule.fromPort !== rule.toPort || typeof rule.fromPort !== 'number') v.push(`${where}: ${rule.where} opens a port range`)
+        if (rule.cidrs.length !== 1 || rule.cidrs[0] !== '${var.allowed_cidr}')
+          v.push(`${where}: ${rule.where} admits ${JSON.stringify(rule.cidrs)}, not exactly var.allowed_cidr`)
+        if (rule.groups.length > 0 || rule.prefixLists.length > 0 || rule.self)
+          v.push(`${where}: ${rule.where} admits sources besides the deployer`)
+        if (rule.fromPort !== rule.toPort || typeof rule.fromPort !== 'number')
+          v.push(`${where}: ${rule.where} opens a port range`)
         if (rule.fromPort === 22) v.push(`${where}: ${rule.where} opens SSH (use SSM Session Manager)`)
       }
     }
   }
   const moduleVar = variableNamed(dir, 'allowed_cidr')
-  if (!moduleVar || !validationConditions(moduleVar).some((c) => c.includes('/32'))) v.push('modules/ec2-app: variable allowed_cidr has no validation requiring a /32')
+  if (!moduleVar || !validationConditions(moduleVar).some((c) => c.includes('/32')))
+    v.push('modules/ec2-app: variable allowed_cidr has no validation requiring a /32')
   const stack = tree.dirs.get('stacks/ec2')
   const calls = callsTo(tree, 'stacks/ec2', 'modules/ec2-app')
   if (calls.length === 0) v.push('stacks/ec2: does not use modules/ec2-app')
   for (const call of calls) {
-    if (call.body.allowed_cidr !== '${var.allowed_cidr}') v.push(`stacks/ec2: module "${call.name}" allowed_cidr is ${JSON.stringify(call.body.allowed_cidr)}, not var.allowed_cidr`)
+    if (call.body.allowed_cidr !== '${var.allowed_cidr}')
+      v.push(
+        `stacks/ec2: module "${call.name}" allowed_cidr is ${JSON.stringify(call.body.allowed_cidr)}, not var.allowed_cidr`,
+      )
   }
   const stackVar = variableNamed(stack, 'allowed_cidr')
   if (!stackVar) v.push('stacks/ec2: no variable allowed_cidr')
   else {
-    if ('default' in stackVar.body) v.push('stacks/ec2: variable allowed_cidr has a default (it must be the deployer\'s address)')
-    if (!validationConditions(stackVar).some((c) => c.includes('/32'))) v.push('stacks/ec2: variable allowed_cidr has no validation requiring a /32')
+    if ('default' in stackVar.body)
+      v.push("stacks/ec2: variable allowed_cidr has a default (it must be the deployer's address)")
+    if (!validationConditions(stackVar).some((c) => c.includes('/32')))
+      v.push('stacks/ec2: variable allowed_cidr has no validation requiring a /32')
   }
   return v
 }
@@ -650,32 +728,51 @@ export function ecsAlbOnlyPublicListener(tree: TfTree): string[] {
   const alb = theAlb(dir)
   if (!alb) return v
   const where = `${alb.file}: aws_lb.${alb.name}`
-  if (alb.body.internal !== false) v.push(`${where}: internal is ${JSON.stringify(alb.body.internal)}; the ALB must be the explicit public entry`)
-  if (alb.body.load_balancer_type !== undefined && alb.body.load_balancer_type !== 'application') v.push(`${where}: not an application load balancer`)
-  if (alb.body.subnets !== '${var.public_subnet_ids}') v.push(`${where}: subnets is ${JSON.stringify(alb.body.subnets)}, not var.public_subnet_ids`)
+  if (alb.body.internal !== false)
+    v.push(`${where}: internal is ${JSON.stringify(alb.body.internal)}; the ALB must be the explicit public entry`)
+  if (alb.body.load_balancer_type !== undefined && alb.body.load_balancer_type !== 'application')
+    v.push(`${where}: not an application load balancer`)
+  if (alb.body.subnets !== '${var.public_subnet_ids}')
+    v.push(`${where}: subnets is ${JSON.stringify(alb.body.subnets)}, not var.public_subnet_ids`)
   const albSgs = sgNames(alb.body.security_groups)
   if (albSgs.length !== 1) v.push(`${where}: must have exactly one (own) security group`)
   for (const sg of albSgs) {
     const rules = ingressOf(dir, sg)
     if (rules.length === 0) v.push(`${where}: its security group admits nothing`)
     for (const rule of rules) {
-      const fromAllowed = rule.cidrs.length === 1 && rule.cidrs[0] === '${each.value}' && /var\.allowed_cidrs/.test(rule.forEach)
-      if (!fromAllowed || rule.groups.length > 0 || rule.prefixLists.length > 0) v.push(`${where}: ${rule.where} admits sources other than var.allowed_cidrs`)
-      if (![80, 443].includes(Number(rule.fromPort)) || rule.fromPort !== rule.toPort) v.push(`${where}: ${rule.where} opens port ${JSON.stringify(rule.fromPort)}-${JSON.stringify(rule.toPort)}, not 80 or 443`)
+      const fromAllowed =
+        rule.cidrs.length === 1 && rule.cidrs[0] === '${each.value}' && /var\.allowed_cidrs/.test(rule.forEach)
+      if (!fromAllowed || rule.groups.length > 0 || rule.prefixLists.length > 0)
+        v.push(`${where}: ${rule.where} admits sources other than var.allowed_cidrs`)
+      if (![80, 443].includes(Number(rule.fromPort)) || rule.fromPort !== rule.toPort)
+        v.push(
+          `${where}: ${rule.where} opens port ${JSON.stringify(rule.fromPort)}-${JSON.stringify(rule.toPort)}, not 80 or 443`,
+        )
     }
   }
   const listeners = resources(dir, 'aws_lb_listener')
   if (listeners.length === 0) v.push('modules/ecs-service: no aws_lb_listener')
   for (const l of listeners) {
-    if (l.body.load_balancer_arn !== `\${aws_lb.${alb.name}.arn}`) v.push(`${l.file}: aws_lb_listener.${l.name} is not on the ALB`)
-    if (![80, 443].includes(Number(l.body.port))) v.push(`${l.file}: aws_lb_listener.${l.name} listens on ${JSON.stringify(l.body.port)}, not 80 or 443`)
+    if (l.body.load_balancer_arn !== `\${aws_lb.${alb.name}.arn}`)
+      v.push(`${l.file}: aws_lb_listener.${l.name} is not on the ALB`)
+    if (![80, 443].includes(Number(l.body.port)))
+      v.push(`${l.file}: aws_lb_listener.${l.name} listens on ${JSON.stringify(l.body.port)}, not 80 or 443`)
   }
   // Nothing else in the ECS deployment may be reachable from outside.
   for (const rel of ['modules/ecs-service', 'stacks/ecs', 'modules/database', 'modules/cache']) {
     const d = tree.dirs.get(rel)
     if (!d) continue
-    for (const type of ['aws_instance', 'aws_eip', 'aws_lb_listener', 'aws_lb', 'aws_apigatewayv2_api', 'aws_cloudfront_distribution']) {
-      const found = resources(d, type).filter((r) => !(rel === 'modules/ecs-service' && (type === 'aws_lb' || type === 'aws_lb_listener')))
+    for (const type of [
+      'aws_instance',
+      'aws_eip',
+      'aws_lb_listener',
+      'aws_lb',
+      'aws_apigatewayv2_api',
+      'aws_cloudfront_distribution',
+    ]) {
+      const found = resources(d, type).filter(
+        (r) => !(rel === 'modules/ecs-service' && (type === 'aws_lb' || type === 'aws_lb_listener')),
+      )
       for (const r of found) v.push(`${r.file}: ${type}.${r.name} is another way in besides the ALB`)
     }
   }
@@ -706,10 +803,13 @@ export function ecsTasksOnlyFromAlb(tree: TfTree): string[] {
     for (const sg of sgs) {
       if (sg === albSg) v.push(`${where}: tasks share the ALB's security group`)
       const rules = ingressOf(dir, sg)
-      if (rules.length === 0) v.push(`${where}: security group ${sg} admits nothing (the ALB could not reach the tasks)`)
+      if (rules.length === 0)
+        v.push(`${where}: security group ${sg} admits nothing (the ALB could not reach the tasks)`)
       for (const rule of rules) {
-        if (rule.cidrs.length > 0 || rule.prefixLists.length > 0 || rule.self) v.push(`${where}: ${rule.where} admits ${[...rule.cidrs, ...rule.prefixLists].join(', ') || 'its own group'}`)
-        if (rule.groups.length !== 1 || rule.groups[0] !== `\${aws_security_group.${albSg}.id}`) v.push(`${where}: ${rule.where} admits ${JSON.stringify(rule.groups)}, not only the ALB's security group`)
+        if (rule.cidrs.length > 0 || rule.prefixLists.length > 0 || rule.self)
+          v.push(`${where}: ${rule.where} admits ${[...rule.cidrs, ...rule.prefixLists].join(', ') || 'its own group'}`)
+        if (rule.groups.length !== 1 || rule.groups[0] !== `\${aws_security_group.${albSg}.id}`)
+          v.push(`${where}: ${rule.where} admits ${JSON.stringify(rule.groups)}, not only the ALB's security group`)
       }
     }
   }
@@ -730,14 +830,18 @@ export function ecsTasksPrivate(tree: TfTree): string[] {
       v.push(`${where}: no network_configuration`)
       continue
     }
-    if (nc.assign_public_ip !== false) v.push(`${where}: assign_public_ip is ${JSON.stringify(nc.assign_public_ip)}, not false`)
-    if (nc.subnets !== '${var.private_subnet_ids}') v.push(`${where}: subnets is ${JSON.stringify(nc.subnets)}, not var.private_subnet_ids`)
+    if (nc.assign_public_ip !== false)
+      v.push(`${where}: assign_public_ip is ${JSON.stringify(nc.assign_public_ip)}, not false`)
+    if (nc.subnets !== '${var.private_subnet_ids}')
+      v.push(`${where}: subnets is ${JSON.stringify(nc.subnets)}, not var.private_subnet_ids`)
   }
   const calls = callsTo(tree, 'stacks/ecs', 'modules/ecs-service')
   if (calls.length === 0) v.push('stacks/ecs: does not use modules/ecs-service')
   for (const call of calls) {
     if (!/^\$\{module\.[\w-]+\.private_subnet_ids\}$/.test(String(call.body.private_subnet_ids))) {
-      v.push(`stacks/ecs: module "${call.name}" private_subnet_ids is ${JSON.stringify(call.body.private_subnet_ids)}, not the network's private subnets`)
+      v.push(
+        `stacks/ecs: module "${call.name}" private_subnet_ids is ${JSON.stringify(call.body.private_subnet_ids)}, not the network's private subnets`,
+      )
     }
   }
   return v
@@ -750,7 +854,8 @@ function checkPlainEnvironment(where: string, env: Json | undefined, v: string[]
   }
   for (const [k, val] of Object.entries(env)) {
     if (SECRET_NAME.test(k)) v.push(`${where}: secret-looking ${k} is passed as a plain environment value`)
-    if (typeof val === 'string' && /random_password\.|\.result\b|secret_string|password/.test(val)) v.push(`${where}: environment ${k} carries a secret value (${val})`)
+    if (typeof val === 'string' && /random_password\.|\.result\b|secret_string|password/.test(val))
+      v.push(`${where}: environment ${k} carries a secret value (${val})`)
   }
 }
 
@@ -761,7 +866,8 @@ function checkSecretReferences(where: string, secrets: Json | undefined, require
   }
   for (const name of required) if (!(name in secrets)) v.push(`${where}: ${name} is not among the secret references`)
   for (const [k, val] of Object.entries(secrets)) {
-    if (typeof val !== 'string' || !ARN_REFERENCE.test(val)) v.push(`${where}: secret ${k} is ${JSON.stringify(val)}, not an SSM/Secrets Manager ARN reference`)
+    if (typeof val !== 'string' || !ARN_REFERENCE.test(val))
+      v.push(`${where}: secret ${k} is ${JSON.stringify(val)}, not an SSM/Secrets Manager ARN reference`)
   }
 }
 
@@ -781,21 +887,28 @@ export function ecsSecretsAreReferences(tree: TfTree): string[] {
     const m = /^\$\{jsonencode\(\[local\.([\w-]+)\]\)\}$/.exec(String(t.body.container_definitions))
     const container = m ? loc[m[1] as string] : undefined
     if (!isObj(container)) {
-      v.push(`${where}: container_definitions is not jsonencode([local.<container>]) of an object local (cannot be checked)`)
+      v.push(
+        `${where}: container_definitions is not jsonencode([local.<container>]) of an object local (cannot be checked)`,
+      )
       continue
     }
     const secrets = String(container.secrets ?? '')
     const env = String(container.environment ?? '')
-    if (!/var\.secrets/.test(secrets) || !/valueFrom/.test(secrets)) v.push(`${where}: the container's secrets are not valueFrom references built from var.secrets`)
-    if (!/var\.environment/.test(env) || /var\.secrets|valueFrom|random_password/.test(env)) v.push(`${where}: the container's environment is not built from var.environment alone`)
+    if (!/var\.secrets/.test(secrets) || !/valueFrom/.test(secrets))
+      v.push(`${where}: the container's secrets are not valueFrom references built from var.secrets`)
+    if (!/var\.environment/.test(env) || /var\.secrets|valueFrom|random_password/.test(env))
+      v.push(`${where}: the container's environment is not built from var.environment alone`)
     for (const [k, val] of Object.entries(container)) {
-      if (k !== 'secrets' && /var\.secrets/.test(JSON.stringify(val))) v.push(`${where}: container field ${k} uses var.secrets`)
+      if (k !== 'secrets' && /var\.secrets/.test(JSON.stringify(val)))
+        v.push(`${where}: container field ${k} uses var.secrets`)
     }
   }
   const envVar = variableNamed(dir, 'environment')
-  if (!envVar || !validationConditions(envVar).some((c) => /SECRET/.test(c) && /PASSWORD/.test(c))) v.push('modules/ecs-service: variable environment has no validation rejecting secret-looking names')
+  if (!envVar || !validationConditions(envVar).some((c) => /SECRET/.test(c) && /PASSWORD/.test(c)))
+    v.push('modules/ecs-service: variable environment has no validation rejecting secret-looking names')
   const secretsVar = variableNamed(dir, 'secrets')
-  if (!secretsVar || !validationConditions(secretsVar).some((c) => c.includes('arn:'))) v.push('modules/ecs-service: variable secrets has no validation requiring ARNs')
+  if (!secretsVar || !validationConditions(secretsVar).some((c) => c.includes('arn:')))
+    v.push('modules/ecs-service: variable secrets has no validation requiring ARNs')
   const calls = callsTo(tree, 'stacks/ecs', 'modules/ecs-service')
   if (calls.length === 0) v.push('stacks/ecs: does not use modules/ecs-service')
   for (const call of calls) {
@@ -820,15 +933,22 @@ export function ec2SecretsFromParameterStore(tree: TfTree): string[] {
       v.push(`${where}: user_data is not a templatefile() of this module (cannot be checked)`)
       continue
     }
-    if (!/secret_parameters\s*=\s*var\.secret_parameters/.test(userData)) v.push(`${where}: user_data is not given var.secret_parameters`)
+    if (!/secret_parameters\s*=\s*var\.secret_parameters/.test(userData))
+      v.push(`${where}: user_data is not given var.secret_parameters`)
     if (/random_password|\.result\b/.test(userData)) v.push(`${where}: user_data receives a secret value`)
-    if (!/%\{\s*for\s+\w+\s*,\s*\w+\s+in\s+secret_parameters\s*~?\}/.test(template)) v.push(`${where}: the user_data template does not loop over secret_parameters`)
-    if (!/aws ssm get-parameter\b[^\n]*--with-decryption/.test(template)) v.push(`${where}: the user_data template does not read SecureStrings with aws ssm get-parameter --with-decryption`)
+    if (!/%\{\s*for\s+\w+\s*,\s*\w+\s+in\s+secret_parameters\s*~?\}/.test(template))
+      v.push(`${where}: the user_data template does not loop over secret_parameters`)
+    if (!/aws ssm get-parameter\b[^\n]*--with-decryption/.test(template))
+      v.push(
+        `${where}: the user_data template does not read SecureStrings with aws ssm get-parameter --with-decryption`,
+      )
   }
   const secretsVar = variableNamed(dir, 'secret_parameters')
-  if (!secretsVar || !validationConditions(secretsVar).some((c) => c.includes('arn:'))) v.push('modules/ec2-app: variable secret_parameters has no validation requiring SSM ARNs')
+  if (!secretsVar || !validationConditions(secretsVar).some((c) => c.includes('arn:')))
+    v.push('modules/ec2-app: variable secret_parameters has no validation requiring SSM ARNs')
   const envVar = variableNamed(dir, 'environment')
-  if (!envVar || !validationConditions(envVar).some((c) => /SECRET/.test(c) && /PASSWORD/.test(c))) v.push('modules/ec2-app: variable environment has no validation rejecting secret-looking names')
+  if (!envVar || !validationConditions(envVar).some((c) => /SECRET/.test(c) && /PASSWORD/.test(c)))
+    v.push('modules/ec2-app: variable environment has no validation rejecting secret-looking names')
   const calls = callsTo(tree, 'stacks/ec2', 'modules/ec2-app')
   if (calls.length === 0) v.push('stacks/ec2: does not use modules/ec2-app')
   for (const call of calls) {
@@ -849,12 +969,15 @@ export function generatedSecretsOnlyInParameterStore(tree: TfTree): string[] {
   for (const dir of tree.dirs.values()) {
     for (const p of resources(dir, 'aws_ssm_parameter')) {
       params++
-      if (p.body.type !== 'SecureString') v.push(`${p.file}: aws_ssm_parameter.${p.name}: type is ${JSON.stringify(p.body.type)}, not "SecureString"`)
+      if (p.body.type !== 'SecureString')
+        v.push(`${p.file}: aws_ssm_parameter.${p.name}: type is ${JSON.stringify(p.body.type)}, not "SecureString"`)
     }
     for (const f of dir.files) {
       eachString(f.json, '', (s, at) => {
         if (!/random_password\.[\w-]+\.result/.test(s)) return
-        const allowed = /^resource\.aws_ssm_parameter\.[\w-]+\[\d+\]\.value$/.test(at) || /^resource\.aws_elasticache_replication_group\.[\w-]+\[\d+\]\.auth_token$/.test(at)
+        const allowed =
+          /^resource\.aws_ssm_parameter\.[\w-]+\[\d+\]\.value$/.test(at) ||
+          /^resource\.aws_elasticache_replication_group\.[\w-]+\[\d+\]\.auth_token$/.test(at)
         if (!allowed) v.push(`${f.rel}: ${at} uses a generated secret outside an SSM SecureString`)
       })
     }
@@ -881,7 +1004,8 @@ export function proxyTrustMatchesTopology(tree: TfTree): string[] {
     for (const call of calls) {
       const env = call.body.environment
       const got = isObj(env) ? env.TRUST_PROXY : undefined
-      if (got !== value) v.push(`stacks/${stack}: module "${call.name}" sets TRUST_PROXY to ${JSON.stringify(got)}, not "${value}"`)
+      if (got !== value)
+        v.push(`stacks/${stack}: module "${call.name}" sets TRUST_PROXY to ${JSON.stringify(got)}, not "${value}"`)
     }
   }
   return v
@@ -900,12 +1024,14 @@ export function containersListenOnAllInterfaces(tree: TfTree): string[] {
     for (const call of calls) {
       const env = call.body.environment
       const got = isObj(env) ? env.HOST : undefined
-      if (got !== '0.0.0.0') v.push(`stacks/${stack}: module "${call.name}" sets HOST to ${JSON.stringify(got)}, not "0.0.0.0"`)
+      if (got !== '0.0.0.0')
+        v.push(`stacks/${stack}: module "${call.name}" sets HOST to ${JSON.stringify(got)}, not "0.0.0.0"`)
     }
   }
   // The EC2 user data writes the environment it is given, whole, into the container's env file.
   const userData = tree.dirs.get('modules/ec2-app')?.texts.get('user-data.sh.tftpl') ?? ''
-  if (!/%\{ for key, value in environment ~\}\n\$\{key\}=\$\{value\}/.test(userData)) v.push('modules/ec2-app/user-data.sh.tftpl: does not write the environment into app.env')
+  if (!/%\{ for key, value in environment ~\}\n\$\{key\}=\$\{value\}/.test(userData))
+    v.push('modules/ec2-app/user-data.sh.tftpl: does not write the environment into app.env')
   return v
 }
 
@@ -925,7 +1051,8 @@ export function variablesValidated(tree: TfTree): string[] {
       if (variable.body.type === undefined) v.push(`${variable.file}: variable "${variable.name}" has no type`)
     }
   }
-  for (const stack of STACKS) if (variables(tree.dirs.get(`stacks/${stack}`)).length === 0) v.push(`stacks/${stack}: no variables`)
+  for (const stack of STACKS)
+    if (variables(tree.dirs.get(`stacks/${stack}`)).length === 0) v.push(`stacks/${stack}: no variables`)
   return v
 }
 
@@ -937,10 +1064,14 @@ export function stackOutputs(tree: TfTree): string[] {
     const api = outs.find((o) => o.name === 'api_url')
     const status = outs.find((o) => o.name === 'status_endpoint')
     if (!api) v.push(`stacks/${stack}: no output "api_url"`)
-    else if (typeof api.body.value !== 'string' || !/^(https?:\/\/|\$\{)/.test(api.body.value)) v.push(`stacks/${stack}: output api_url is not a URL expression`)
+    else if (typeof api.body.value !== 'string' || !/^(https?:\/\/|\$\{)/.test(api.body.value))
+      v.push(`stacks/${stack}: output api_url is not a URL expression`)
     if (!status) v.push(`stacks/${stack}: no output "status_endpoint"`)
-    else if (typeof status.body.value !== 'string' || !status.body.value.endsWith('/status')) v.push(`stacks/${stack}: output status_endpoint does not end in /status`)
-    for (const o of outs) if (o.body.sensitive === true) v.push(`stacks/${stack}: output ${o.name} is sensitive (outputs should point at secrets, not hold them)`)
+    else if (typeof status.body.value !== 'string' || !status.body.value.endsWith('/status'))
+      v.push(`stacks/${stack}: output status_endpoint does not end in /status`)
+    for (const o of outs)
+      if (o.body.sensitive === true)
+        v.push(`stacks/${stack}: output ${o.name} is sensitive (outputs should point at secrets, not hold them)`)
   }
   return v
 }
@@ -958,15 +1089,19 @@ export function moduleInputsDeclared(tree: TfTree): string[] {
       const target = sourceDir(stackDir, call)
       const moduleDir = target ? tree.dirs.get(target) : undefined
       if (!moduleDir) {
-        v.push(`${stackDir}: module "${call.name}" source ${JSON.stringify(call.body.source)} is not a module directory here`)
+        v.push(
+          `${stackDir}: module "${call.name}" source ${JSON.stringify(call.body.source)} is not a module directory here`,
+        )
         continue
       }
       const declared = new Map(variables(moduleDir).map((x) => [x.name, x]))
       for (const arg of Object.keys(call.body)) {
-        if (!META_ARGUMENTS.has(arg) && !declared.has(arg)) v.push(`${stackDir}: module "${call.name}" passes ${arg}, which ${target} does not declare`)
+        if (!META_ARGUMENTS.has(arg) && !declared.has(arg))
+          v.push(`${stackDir}: module "${call.name}" passes ${arg}, which ${target} does not declare`)
       }
       for (const [name, variable] of declared) {
-        if (!('default' in variable.body) && !(name in call.body)) v.push(`${stackDir}: module "${call.name}" does not pass required variable ${name} of ${target}`)
+        if (!('default' in variable.body) && !(name in call.body))
+          v.push(`${stackDir}: module "${call.name}" does not pass required variable ${name} of ${target}`)
       }
     }
   }
@@ -992,7 +1127,8 @@ export function moduleOutputsDeclared(tree: TfTree): string[] {
           const target = call && sourceDir(stackDir, call)
           const declared = target ? outputs(tree.dirs.get(target)).map((o) => o.name) : []
           if (!call) v.push(`${f.rel}: reads module.${name}.${output}, but there is no module "${name}"`)
-          else if (!declared.includes(output)) v.push(`${f.rel}: reads module.${name}.${output}, which ${target} does not output`)
+          else if (!declared.includes(output))
+            v.push(`${f.rel}: reads module.${name}.${output}, which ${target} does not output`)
         }
       })
     }
@@ -1009,8 +1145,12 @@ export function referencesResolve(tree: TfTree): string[] {
   for (const dir of tree.dirs.values()) {
     const vars = new Set(variables(dir).map((x) => x.name))
     const locs = new Set(Object.keys(locals(dir)))
-    const res = new Set(allResourceTypes(dir, 'resource').flatMap((t) => resources(dir, t).map((r) => `${t}.${r.name}`)))
-    const data = new Set(allResourceTypes(dir, 'data').flatMap((t) => resources(dir, t, 'data').map((r) => `${t}.${r.name}`)))
+    const res = new Set(
+      allResourceTypes(dir, 'resource').flatMap((t) => resources(dir, t).map((r) => `${t}.${r.name}`)),
+    )
+    const data = new Set(
+      allResourceTypes(dir, 'data').flatMap((t) => resources(dir, t, 'data').map((r) => `${t}.${r.name}`)),
+    )
     for (const f of dir.files) {
       eachString(f.json, '', (s) => {
         if (!s.includes('${')) return
@@ -1022,7 +1162,8 @@ export function referencesResolve(tree: TfTree): string[] {
         for (const m of s.matchAll(/(?<![\w.-])(data\.)?((?:aws|random)_[a-z0-9_]+)\.([\w-]+)/g)) {
           const [, isData, type, name] = m as unknown as [string, string | undefined, string, string]
           const key = `${type}.${name}`
-          if (isData ? !data.has(key) : !res.has(key)) v.push(`${f.rel}: ${isData ?? ''}${key} is not declared in ${dir.dir}`)
+          if (isData ? !data.has(key) : !res.has(key))
+            v.push(`${f.rel}: ${isData ?? ''}${key} is not declared in ${dir.dir}`)
         }
       })
     }
@@ -1036,7 +1177,11 @@ export function layoutComplete(tree: TfTree): string[] {
   for (const m of MODULES) if (!tree.dirs.has(`modules/${m}`)) v.push(`modules/${m} is missing`)
   for (const s of STACKS) if (!tree.dirs.has(`stacks/${s}`)) v.push(`stacks/${s} is missing`)
   for (const dir of tree.dirs.values()) {
-    const hasProviders = dir.files.some((f) => list(f.json.terraform).filter(isObj).some((t) => 'required_providers' in t))
+    const hasProviders = dir.files.some((f) =>
+      list(f.json.terraform)
+        .filter(isObj)
+        .some((t) => 'required_providers' in t),
+    )
     if (!hasProviders) v.push(`${dir.dir}: no terraform { required_providers } block`)
   }
   return v

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { API_PASSWORD, API_USERNAME, ISO_UTC, assertProblem, call, marker, skipUnless } from './target.js'
+import { API_PASSWORD, API_USERNAME, assertProblem, call, ISO_UTC, marker, skipUnless } from './target.js'
 
 interface TokenReply {
   access_token: string
@@ -34,9 +34,13 @@ describe('deployed: login, then items', () => {
   const bearer = () => ({ authorization: `Bearer ${token}` })
 
   it('a wrong password is 401; the form login and POST /token give bearer JWTs', { skip }, async () => {
-    const wrong = await call('POST', '/auth/login', { form: { username: API_USERNAME!, password: `${API_PASSWORD}-wrong` } })
+    const wrong = await call('POST', '/auth/login', {
+      form: { username: API_USERNAME!, password: `${API_PASSWORD}-wrong` },
+    })
     assertProblem(wrong, 401, 'wrong password')
-    const res = await call<TokenReply>('POST', '/auth/login', { form: { username: API_USERNAME!, password: API_PASSWORD! } })
+    const res = await call<TokenReply>('POST', '/auth/login', {
+      form: { username: API_USERNAME!, password: API_PASSWORD! },
+    })
     assert.equal(res.status, 200, `login as ${API_USERNAME}: ${JSON.stringify(res.body)}`)
     assert.equal(res.body.token_type, 'bearer')
     assert.ok(res.body.expires_in > 0)
@@ -58,7 +62,10 @@ describe('deployed: login, then items', () => {
 
   it('POST /items creates an item owned by the caller (201 + Location); bad input is 422', { skip }, async () => {
     assert.ok(token, 'the login test did not run')
-    const res = await call<Item>('POST', '/items', { json: { name, description: 'made by the smoke suite' }, headers: bearer() })
+    const res = await call<Item>('POST', '/items', {
+      json: { name, description: 'made by the smoke suite' },
+      headers: bearer(),
+    })
     assert.equal(res.status, 201, JSON.stringify(res.body))
     item = res.body
     assert.ok(Number.isSafeInteger(item.id))
@@ -68,7 +75,11 @@ describe('deployed: login, then items', () => {
     assert.match(item.created_at, ISO_UTC)
     assert.match(res.headers.get('location') ?? '', new RegExp(`/items/${item.id}$`))
     assertProblem(await call('POST', '/items', { json: { name: '' }, headers: bearer() }), 422, 'empty name')
-    assertProblem(await call('POST', '/items', { json: { name: 'x'.repeat(101) }, headers: bearer() }), 422, 'name of 101 characters')
+    assertProblem(
+      await call('POST', '/items', { json: { name: 'x'.repeat(101) }, headers: bearer() }),
+      422,
+      'name of 101 characters',
+    )
     assertProblem(await call('GET', '/items/abc', { headers: bearer() }), 422, 'non-integer id')
   })
 
@@ -79,9 +90,15 @@ describe('deployed: login, then items', () => {
     assert.deepEqual(read.body, item)
     const list = await call<Item[]>('GET', '/items?limit=100&offset=0', { headers: bearer() })
     assert.equal(list.status, 200)
-    assert.ok(list.body.some((i) => i.id === item!.id), 'the new item is not listed')
+    assert.ok(
+      list.body.some((i) => i.id === item!.id),
+      'the new item is not listed',
+    )
     assert.ok(Number(list.headers.get('x-total-count')) >= 1, `X-Total-Count: ${list.headers.get('x-total-count')}`)
-    const patched = await call<Item>('PATCH', `/items/${item.id}`, { json: { name: `${name}-renamed` }, headers: bearer() })
+    const patched = await call<Item>('PATCH', `/items/${item.id}`, {
+      json: { name: `${name}-renamed` },
+      headers: bearer(),
+    })
     assert.equal(patched.status, 200, JSON.stringify(patched.body))
     assert.equal(patched.body.name, `${name}-renamed`)
     assert.equal(patched.body.description, 'made by the smoke suite', 'an absent field changed')
@@ -113,6 +130,9 @@ describe('deployed: login, then items', () => {
         assert.ok(Number(res.headers.get('retry-after')) >= 1, 'no Retry-After')
       } else assertProblem(res, 401, `wrong password, attempt ${i}`)
     }
-    assert.ok(statuses.includes(429), `12 failed logins from forged addresses were never limited: ${statuses.join(' ')}`)
+    assert.ok(
+      statuses.includes(429),
+      `12 failed logins from forged addresses were never limited: ${statuses.join(' ')}`,
+    )
   })
 })

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { API_KEY, API_URL, ISO_UTC, assertProblem, call, marker, skipUnless, withKey } from './target.js'
+import { API_KEY, API_URL, assertProblem, call, ISO_UTC, marker, skipUnless, withKey } from './target.js'
 
 interface Value {
   counter: number
@@ -84,10 +84,13 @@ describe('deployed: health and status', () => {
   })
 
   it('GET / lists the routes and the docs are served', { skip }, async () => {
-    const index = await call<{ service: string; endpoints: Record<string, string>; docs: string }>('GET', '/', { headers: { accept: 'application/json' } })
+    const index = await call<{ service: string; endpoints: Record<string, string>; docs: string }>('GET', '/', {
+      headers: { accept: 'application/json' },
+    })
     assert.equal(index.status, 200)
     assert.equal(index.body.service, 'statehouse')
-    for (const route of ['GET /status', 'POST /update', 'GET /logs']) assert.ok(route in index.body.endpoints, `${route} not listed`)
+    for (const route of ['GET /status', 'POST /update', 'GET /logs'])
+      assert.ok(route in index.body.endpoints, `${route} not listed`)
     assert.equal((await call('GET', index.body.docs)).status, 200)
   })
 
@@ -111,13 +114,29 @@ describe('deployed: update with the API key, then the log', () => {
     const none = await call('POST', '/update', { json: { increment: 1, message } })
     assertProblem(none, 401, 'no key')
     assert.ok(none.headers.get('www-authenticate'), 'no WWW-Authenticate')
-    assertProblem(await call('POST', '/update', { json: { increment: 1, message }, headers: { 'x-api-key': `${API_KEY}-wrong` } }), 401, 'wrong key')
+    assertProblem(
+      await call('POST', '/update', { json: { increment: 1, message }, headers: { 'x-api-key': `${API_KEY}-wrong` } }),
+      401,
+      'wrong key',
+    )
   })
 
   it('bad input is a 4xx problem and writes no log row', { skip }, async () => {
-    assertProblem(await call('POST', '/update', { json: { counter: '5', message }, headers: withKey() }), 422, 'string counter')
-    assertProblem(await call('POST', '/update', { json: { counter: 1, increment: 1, message }, headers: withKey() }), 422, 'counter with increment')
-    assertProblem(await call('POST', '/update', { json: { message, colour: 'red' }, headers: withKey() }), 422, 'unknown field')
+    assertProblem(
+      await call('POST', '/update', { json: { counter: '5', message }, headers: withKey() }),
+      422,
+      'string counter',
+    )
+    assertProblem(
+      await call('POST', '/update', { json: { counter: 1, increment: 1, message }, headers: withKey() }),
+      422,
+      'counter with increment',
+    )
+    assertProblem(
+      await call('POST', '/update', { json: { message, colour: 'red' }, headers: withKey() }),
+      422,
+      'unknown field',
+    )
     const broken = await fetch(`${API_URL}/update`, {
       method: 'POST',
       headers: { ...withKey(), 'content-type': 'application/json', connection: 'close' },
@@ -127,10 +146,18 @@ describe('deployed: update with the API key, then the log', () => {
     assert.match(await broken.text(), /"status":400/)
     assertProblem(await call('GET', '/logs?page=1&limit=0'), 422, 'limit 0')
     // Past the app's 64 KiB body limit (a proxy in front must let the app answer, not replace it).
-    assertProblem(await call('POST', '/update', { json: { message: `${message}${'x'.repeat(100_000)}` }, headers: withKey() }), 413, 'a 100 KB body')
+    assertProblem(
+      await call('POST', '/update', { json: { message: `${message}${'x'.repeat(100_000)}` }, headers: withKey() }),
+      413,
+      'a 100 KB body',
+    )
     const logs = await call<LogsPage>('GET', '/logs?page=1&limit=100')
     assert.equal(logs.status, 200)
-    assert.deepEqual(logs.body.logs.filter((l) => l.new_message === message), [], 'a rejected update wrote a log row')
+    assert.deepEqual(
+      logs.body.logs.filter((l) => l.new_message === message),
+      [],
+      'a rejected update wrote a log row',
+    )
   })
 
   let version = 0
@@ -148,7 +175,10 @@ describe('deployed: update with the API key, then the log', () => {
     assert.ok(Number.isSafeInteger(u.version) && u.version >= 1)
     version = u.version
     const status = await call<Status>('GET', '/status')
-    assert.ok(status.body.version >= version, `status version ${status.body.version} is behind the acknowledged ${version}`)
+    assert.ok(
+      status.body.version >= version,
+      `status version ${status.body.version} is behind the acknowledged ${version}`,
+    )
     if (status.body.version === version) assert.equal(status.body.message, message)
   })
 
@@ -162,7 +192,11 @@ describe('deployed: update with the API key, then the log', () => {
     assert.ok(page.total >= version, `total ${page.total} < version ${version}`)
     assert.equal(page.total_pages, Math.max(1, Math.ceil(page.total / page.limit)))
     const ids = page.logs.map((l) => l.id)
-    assert.deepEqual(ids, [...ids].sort((a, b) => b - a), 'not newest first')
+    assert.deepEqual(
+      ids,
+      [...ids].sort((a, b) => b - a),
+      'not newest first',
+    )
     const row = page.logs.find((l) => l.id === version)
     assert.ok(row, `no log row ${version} on the first page`)
     assert.equal(row.new_message, message)
@@ -185,21 +219,44 @@ describe('deployed: update with the API key, then the log', () => {
     // Through a load balancer the two requests usually land on different replicas.
     const key = marker('smoke-idempotency')
     const body = { increment: 1, message: `${message}-once` }
-    const first = await call<UpdateReply>('POST', '/update', { json: body, headers: { ...withKey(), 'idempotency-key': key } })
+    const first = await call<UpdateReply>('POST', '/update', {
+      json: body,
+      headers: { ...withKey(), 'idempotency-key': key },
+    })
     assert.equal(first.status, 200, JSON.stringify(first.body))
-    const again = await call<UpdateReply>('POST', '/update', { json: body, headers: { ...withKey(), 'idempotency-key': key } })
+    const again = await call<UpdateReply>('POST', '/update', {
+      json: body,
+      headers: { ...withKey(), 'idempotency-key': key },
+    })
     assert.equal(again.status, 200, JSON.stringify(again.body))
     assert.deepEqual(again.body, first.body)
-    assertProblem(await call('POST', '/update', { json: { ...body, increment: 2 }, headers: { ...withKey(), 'idempotency-key': key } }), 422, 'same key, other body')
+    assertProblem(
+      await call('POST', '/update', {
+        json: { ...body, increment: 2 },
+        headers: { ...withKey(), 'idempotency-key': key },
+      }),
+      422,
+      'same key, other body',
+    )
     const logs = await call<LogsPage>('GET', '/logs?page=1&limit=100')
-    assert.deepEqual(logs.body.logs.filter((l) => l.new_message === body.message).map((l) => l.id), [first.body.version], 'applied more than once')
+    assert.deepEqual(
+      logs.body.logs.filter((l) => l.new_message === body.message).map((l) => l.id),
+      [first.body.version],
+      'applied more than once',
+    )
   })
 
   it('If-Match with a stale version is 412 and changes nothing', { skip }, async () => {
     assert.ok(version > 0, 'the update test did not run')
-    const stale = await call('POST', '/update', { json: { message: `${message}-stale` }, headers: { ...withKey(), 'if-match': `"${version - 1}"` } })
+    const stale = await call('POST', '/update', {
+      json: { message: `${message}-stale` },
+      headers: { ...withKey(), 'if-match': `"${version - 1}"` },
+    })
     assertProblem(stale, 412, 'stale If-Match')
     const logs = await call<LogsPage>('GET', '/logs?page=1&limit=100')
-    assert.deepEqual(logs.body.logs.filter((l) => l.new_message === `${message}-stale`), [])
+    assert.deepEqual(
+      logs.body.logs.filter((l) => l.new_message === `${message}-stale`),
+      [],
+    )
   })
 })

@@ -23,13 +23,17 @@ function loud(reason: string): string {
 }
 
 /** Why the whole suite cannot run here (false when API_URL is set). */
-export const noTarget: false | string = API_URL ? false : loud('API_URL is not set (e.g. API_URL=http://localhost:8080 npm run test:deployed)')
+export const noTarget: false | string = API_URL
+  ? false
+  : loud('API_URL is not set (e.g. API_URL=http://localhost:8080 npm run test:deployed)')
 
 /** Paths the deployment documents (`/openapi.json`), `{param}` style; empty without a target. */
 const documentedPaths: Set<string> = await (async () => {
   if (!API_URL) return new Set<string>()
   const res = await fetch(`${API_URL}/openapi.json`, { headers: { connection: 'close' } }).catch((err: Error) => {
-    throw new Error(`API_URL=${API_URL} is unreachable: ${err.message} (${String((err.cause as Error | undefined)?.message ?? '')})`)
+    throw new Error(
+      `API_URL=${API_URL} is unreachable: ${err.message} (${String((err.cause as Error | undefined)?.message ?? '')})`,
+    )
   })
   assert.equal(res.status, 200, `${API_URL}/openapi.json answered ${res.status}: is API_URL a statehouse?`)
   return new Set(Object.keys(((await res.json()) as { paths: Record<string, unknown> }).paths))
@@ -40,9 +44,15 @@ const documentedPaths: Set<string> = await (async () => {
  * route the deployment does not serve. Pass it to every `it` (not to `describe`), so the runner's
  * summary counts each skipped test.
  */
-export function skipUnless(opts: { vars?: Record<string, string | undefined>; paths?: string[]; what: string }): false | string {
+export function skipUnless(opts: {
+  vars?: Record<string, string | undefined>
+  paths?: string[]
+  what: string
+}): false | string {
   if (noTarget) return noTarget
-  const missingVars = Object.entries(opts.vars ?? {}).filter(([, v]) => !v).map(([k]) => k)
+  const missingVars = Object.entries(opts.vars ?? {})
+    .filter(([, v]) => !v)
+    .map(([k]) => k)
   if (missingVars.length > 0) return loud(`${opts.what}: ${missingVars.join(' and ')} not set`)
   const missingPaths = (opts.paths ?? []).filter((p) => !documentedPaths.has(p))
   if (missingPaths.length > 0) return loud(`${opts.what}: ${API_URL} does not serve ${missingPaths.join(', ')}`)

@@ -27,8 +27,22 @@ function statehouse(args: string[], env: Record<string, string> = {}, cwd = REPO
 describe('statehouse command line', () => {
   it('--help on every command prints usage, exits 0 and does nothing', () => {
     const dir = tempDir()
-    const env = { DATA_DIR: dir, DATABASE_URL: `sqlite:${path.join(dir, 'x.db')}`, PORT: '1', AIRCRAFT_SOURCE: `file:${dir}/none` }
-    for (const args of [['--help'], ['serve', '--help'], ['migrate', '--help'], ['ingest', '--help'], ['user', '--help'], ['user', 'create', '--help'], ['backup', '--help'], ['restore', '-h']]) {
+    const env = {
+      DATA_DIR: dir,
+      DATABASE_URL: `sqlite:${path.join(dir, 'x.db')}`,
+      PORT: '1',
+      AIRCRAFT_SOURCE: `file:${dir}/none`,
+    }
+    for (const args of [
+      ['--help'],
+      ['serve', '--help'],
+      ['migrate', '--help'],
+      ['ingest', '--help'],
+      ['user', '--help'],
+      ['user', 'create', '--help'],
+      ['backup', '--help'],
+      ['restore', '-h'],
+    ]) {
       const res = statehouse(args, env, dir)
       assert.equal(res.status, 0, `${args.join(' ')}: ${res.stderr}`)
       assert.match(res.stdout, /usage: statehouse/, args.join(' '))
@@ -49,10 +63,19 @@ describe('statehouse command line', () => {
 
   it('exits 78 for a configuration error in every command, naming it without the secret', () => {
     const dir = tempDir()
-    for (const args of [['serve'], ['migrate'], ['backup', path.join(dir, 'b.db')], ['user', 'create', '--username', 'x', '--password-stdin']]) {
+    for (const args of [
+      ['serve'],
+      ['migrate'],
+      ['backup', path.join(dir, 'b.db')],
+      ['user', 'create', '--username', 'x', '--password-stdin'],
+    ]) {
       const res = spawnSync(process.execPath, [BIN, ...args], {
         cwd: dir,
-        env: { PATH: process.env.PATH ?? '', DATABASE_URL: 'mysql://root:hunter2@db/app', JWT_SECRET: 'short-jwt-secret' },
+        env: {
+          PATH: process.env.PATH ?? '',
+          DATABASE_URL: 'mysql://root:hunter2@db/app',
+          JWT_SECRET: 'short-jwt-secret',
+        },
         input: 'password-123',
         encoding: 'utf8',
         timeout: 60_000,
@@ -69,9 +92,16 @@ describe('statehouse command line', () => {
   it('an unreachable PostgreSQL or a busy port is one line, password redacted, no stack trace', async () => {
     const closed = await freePort()
     for (const args of [['serve'], ['migrate']]) {
-      const res = statehouse(args, { DATABASE_URL: `postgres://app:hunter2@127.0.0.1:${closed}/db`, ENVIRONMENT: 'test', API_KEY: 'k' })
+      const res = statehouse(args, {
+        DATABASE_URL: `postgres://app:hunter2@127.0.0.1:${closed}/db`,
+        ENVIRONMENT: 'test',
+        API_KEY: 'k',
+      })
       assert.equal(res.status, 1, res.stderr)
-      assert.match(res.stderr, new RegExp(`cannot reach PostgreSQL at postgres://app:\\*\\*\\*@127\\.0\\.0\\.1:${closed}/db: ECONNREFUSED`))
+      assert.match(
+        res.stderr,
+        new RegExp(`cannot reach PostgreSQL at postgres://app:\\*\\*\\*@127\\.0\\.0\\.1:${closed}/db: ECONNREFUSED`),
+      )
       assert.equal(res.stderr.trim().split('\n').length, 1, res.stderr)
       assert.ok(!res.stderr.includes('hunter2'))
     }
@@ -81,7 +111,14 @@ describe('statehouse command line', () => {
     const dir = tempDir()
     const res = await new Promise<{ status: number | null; stderr: string }>((resolve) => {
       const child = spawn(process.execPath, [BIN, 'serve'], {
-        env: { PATH: process.env.PATH ?? '', ENVIRONMENT: 'test', API_KEY: 'k', LOG_LEVEL: 'warn', PORT: String(port), DATABASE_URL: `sqlite:${dir}/x.db` },
+        env: {
+          PATH: process.env.PATH ?? '',
+          ENVIRONMENT: 'test',
+          API_KEY: 'k',
+          LOG_LEVEL: 'warn',
+          PORT: String(port),
+          DATABASE_URL: `sqlite:${dir}/x.db`,
+        },
       })
       let stderr = ''
       child.stderr.on('data', (d) => (stderr += d))
@@ -98,7 +135,13 @@ describe('statehouse command line', () => {
     const port = await freePort()
     const child = spawn(process.execPath, [BIN, 'serve'], {
       cwd: dir,
-      env: { PATH: process.env.PATH ?? '', DATA_DIR: dir, PORT: String(port), LOG_LEVEL: 'warn', AIRCRAFT_SOURCE: `file:${dir}` },
+      env: {
+        PATH: process.env.PATH ?? '',
+        DATA_DIR: dir,
+        PORT: String(port),
+        LOG_LEVEL: 'warn',
+        AIRCRAFT_SOURCE: `file:${dir}`,
+      },
     })
     let stderr = ''
     const banner = new Promise<string>((resolve, reject) => {
@@ -113,7 +156,12 @@ describe('statehouse command line', () => {
     })
     try {
       const line = await banner
-      assert.match(line, new RegExp(`\\(development\\) on http://127\\.0\\.0\\.1:${port} · SQLite ${dir}/statehouse\\.db · Redis none · docs http://127\\.0\\.0\\.1:${port}/docs · API key: generated`))
+      assert.match(
+        line,
+        new RegExp(
+          `\\(development\\) on http://127\\.0\\.0\\.1:${port} · SQLite ${dir}/statehouse\\.db · Redis none · docs http://127\\.0\\.0\\.1:${port}/docs · API key: generated`,
+        ),
+      )
       const key = fs.readFileSync(path.join(dir, 'secrets/api-key'), 'utf8').trim()
       assert.ok(line.includes(key) && line.includes(`${dir}/secrets/api-key`), line)
       assert.doesNotMatch(stderr, /"msg":"generated an API key/, 'the key is in the banner, not a JSON warning')
@@ -122,7 +170,9 @@ describe('statehouse command line', () => {
     }
   })
 
-  it('user create asks for the password on a terminal without echoing it', { skip: !fs.existsSync('/usr/bin/script') && 'util-linux script is missing' }, async () => {
+  it('user create asks for the password on a terminal without echoing it', {
+    skip: !fs.existsSync('/usr/bin/script') && 'util-linux script is missing',
+  }, async () => {
     const dir = tempDir()
     const db = path.join(dir, 'tty.db')
     const command = `${process.execPath} ${BIN} user create --username ttyuser`
@@ -134,7 +184,10 @@ describe('statehouse command line', () => {
     const typed: string[] = []
     child.stdout.on('data', (d) => {
       out += d
-      for (const [prompt, answer] of [['Password: ', 'tty-password-123\r'], ['Password again: ', 'tty-password-123\r']] as const) {
+      for (const [prompt, answer] of [
+        ['Password: ', 'tty-password-123\r'],
+        ['Password again: ', 'tty-password-123\r'],
+      ] as const) {
         if (out.split(prompt).length - 1 > typed.filter((p) => p === prompt).length && !typed.includes(prompt)) {
           typed.push(prompt)
           child.stdin.write(answer)
@@ -146,7 +199,10 @@ describe('statehouse command line', () => {
     assert.match(out, /created user ttyuser/)
     assert.ok(!out.includes('tty-password-123'), `the password was echoed: ${out}`)
     const handle = new SQLite(db, { readonly: true })
-    assert.equal((handle.prepare('select count(*) as n from users where username = ?').get('ttyuser') as { n: number }).n, 1)
+    assert.equal(
+      (handle.prepare('select count(*) as n from users where username = ?').get('ttyuser') as { n: number }).n,
+      1,
+    )
     handle.close()
   })
 })

@@ -19,7 +19,7 @@ import { generateFlatRecords, generateSnapshots } from '../../scripts/aircraft-s
 import { assertWholeSuitePassed, runDeployedSuite } from '../deploy/deployed-suite.js'
 import { findNginx, NGINX_SNIPPET, startNginx, writeBareNginxConfig } from '../deploy/nginx-harness.js'
 import { postgresql, tempDir } from '../helpers/databases.js'
-import { freePort, startServer, type ServerProcess } from '../helpers/server-process.js'
+import { freePort, type ServerProcess, startServer } from '../helpers/server-process.js'
 
 const CI = process.env.CI === 'true'
 const REDIS_HOST = '127.0.0.1'
@@ -79,12 +79,16 @@ async function getJson<T>(url: string): Promise<{ status: number; body: T }> {
 }
 
 describe('cluster: deploy/nginx/statehouse.conf in front of 3 replicas on PostgreSQL + Redis', () => {
-  it('serves the whole deployed smoke suite through nginx, on every replica, and survives losing one', { skip: missing.length > 0 && missing.join('; '), timeout: 600_000 }, async (t: TestContext) => {
+  it('serves the whole deployed smoke suite through nginx, on every replica, and survives losing one', {
+    skip: missing.length > 0 && missing.join('; '),
+    timeout: 600_000,
+  }, async (t: TestContext) => {
     // Stopped in reverse order of starting (nginx, replicas, database, files), on failure too.
     const cleanups: (() => unknown)[] = []
     const onCleanup = (fn: () => unknown) => cleanups.unshift(fn)
     t.after(async () => {
-      for (const fn of cleanups) await Promise.resolve(fn()).catch((err: unknown) => console.error('cluster cleanup:', err))
+      for (const fn of cleanups)
+        await Promise.resolve(fn()).catch((err: unknown) => console.error('cluster cleanup:', err))
     })
     const dir = tempDir('statehouse-cluster-')
     onCleanup(() => fs.rmSync(dir, { recursive: true, force: true }))
@@ -147,10 +151,13 @@ describe('cluster: deploy/nginx/statehouse.conf in front of 3 replicas on Postgr
     // least_conn spread the suite over all three upstreams, through the snippet's upstream block.
     const log = proxy.accessLog()
     const perUpstream = ports.map((p) => log.split('\n').filter((l) => l.includes(`upstream=127.0.0.1:${p}`)).length)
-    for (const [i, n] of perUpstream.entries()) assert.ok(n > 0, `replica ${i + 1} (port ${ports[i]}) served nothing:\n${log}`)
+    for (const [i, n] of perUpstream.entries())
+      assert.ok(n > 0, `replica ${i + 1} (port ${ports[i]}) served nothing:\n${log}`)
 
     // The three replicas share one state: each reports the same version and counter directly.
-    const direct = await Promise.all(servers.map((s) => getJson<{ version: number; counter: number; overall_status: string }>(`${s.url}/status`)))
+    const direct = await Promise.all(
+      servers.map((s) => getJson<{ version: number; counter: number; overall_status: string }>(`${s.url}/status`)),
+    )
     const through = await getJson<{ version: number; counter: number }>(`${proxy.url}/status`)
     for (const d of direct) {
       assert.equal(d.status, 200)
@@ -163,7 +170,12 @@ describe('cluster: deploy/nginx/statehouse.conf in front of 3 replicas on Postgr
     // every request — reads and an acknowledged write — still succeeds.
     await servers[0]!.stop('SIGTERM')
     const statuses: number[] = []
-    for (let i = 0; i < 12; i++) statuses.push((await fetch(`${proxy.url}/status`, { headers: { connection: 'close' } }).then(async (r) => (await r.text(), r.status))))
+    for (let i = 0; i < 12; i++)
+      statuses.push(
+        await fetch(`${proxy.url}/status`, { headers: { connection: 'close' } }).then(
+          async (r) => (await r.text(), r.status),
+        ),
+      )
     assert.deepEqual(statuses, Array(12).fill(200))
     const write = await fetch(`${proxy.url}/update`, {
       method: 'POST',
@@ -173,6 +185,7 @@ describe('cluster: deploy/nginx/statehouse.conf in front of 3 replicas on Postgr
     const written = (await write.json()) as { version: number }
     assert.equal(write.status, 200, JSON.stringify(written))
     assert.equal(written.version, through.body.version + 1)
-    for (const s of servers.slice(1)) assert.equal((await getJson<{ version: number }>(`${s.url}/status`)).body.version, written.version)
+    for (const s of servers.slice(1))
+      assert.equal((await getJson<{ version: number }>(`${s.url}/status`)).body.version, written.version)
   })
 })

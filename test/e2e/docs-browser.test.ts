@@ -18,7 +18,12 @@ describe('docs pages in headless Chromium at a non-localhost host over HTTP', ()
   let browser: Browser
   before(async () => {
     const dir = tempDir()
-    server = await startServer({ DATABASE_URL: `sqlite:${path.join(dir, 'docs.db')}`, API_KEY: 'docs-key-0123456789', ENVIRONMENT: 'test', LOG_LEVEL: 'warn' })
+    server = await startServer({
+      DATABASE_URL: `sqlite:${path.join(dir, 'docs.db')}`,
+      API_KEY: 'docs-key-0123456789',
+      ENVIRONMENT: 'test',
+      LOG_LEVEL: 'warn',
+    })
     browser = await launchBrowser({ hosts: [HOST] })
   })
   after(async () => {
@@ -43,17 +48,24 @@ describe('docs pages in headless Chromium at a non-localhost host over HTTP', ()
       tab.on('response', (r) => void (r.status() >= 400 && failures.push(`${r.url()}: HTTP ${r.status()}`)))
       tab.on('console', (m) => void (m.type() === 'error' && violations.push(m.text())))
       await tab.addInitScript(() => {
-        document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP blocked ${e.blockedURI} (${e.violatedDirective})`))
+        document.addEventListener('securitypolicyviolation', (e) =>
+          console.error(`CSP blocked ${e.blockedURI} (${e.violatedDirective})`),
+        )
       })
       const response = await tab.goto(`${origin}${page}`, { waitUntil: 'networkidle', timeout: 60_000 })
       assert.equal(response?.status(), 200)
       await tab.waitForSelector(ready, { state: 'attached', timeout: 60_000 })
       if (page === '/redoc') {
         await tab.waitForLoadState('networkidle')
-        const logoLoaded = await tab.$eval(ready, (img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0)
+        const logoLoaded = await tab.$eval(
+          ready,
+          (img) => (img as HTMLImageElement).complete && (img as HTMLImageElement).naturalWidth > 0,
+        )
         assert.ok(logoLoaded, 'the ReDoc footer logo did not load')
       }
-      const elsewhere = requests.filter((url) => !url.startsWith(`${origin}/`) && !url.startsWith('data:') && !url.startsWith('blob:'))
+      const elsewhere = requests.filter(
+        (url) => !url.startsWith(`${origin}/`) && !url.startsWith('data:') && !url.startsWith('blob:'),
+      )
       assert.deepEqual(elsewhere, [], 'requests to another origin (a CDN, or an https:// upgrade)')
       assert.deepEqual(failures, [], 'failed requests')
       assert.deepEqual(violations, [], 'console errors (blocked assets)')

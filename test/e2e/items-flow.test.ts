@@ -46,7 +46,11 @@ describe('login → items flow over HTTP', () => {
     assert.equal(unauth.headers.get('www-authenticate'), 'Bearer')
     assert.match(unauth.headers.get('content-type') ?? '', /application\/problem\+json/)
 
-    const created = await api('/items', { method: 'POST', headers: auth, body: JSON.stringify({ name: 'Flow item', description: 'over HTTP' }) })
+    const created = await api('/items', {
+      method: 'POST',
+      headers: auth,
+      body: JSON.stringify({ name: 'Flow item', description: 'over HTTP' }),
+    })
     assert.equal(created.status, 201)
     const item = (await created.json()) as Item
     assert.equal(created.headers.get('location'), `/items/${item.id}`)
@@ -55,17 +59,28 @@ describe('login → items flow over HTTP', () => {
     const list = await api('/items?limit=10&offset=0', { headers: auth })
     assert.equal(list.status, 200)
     assert.equal(list.headers.get('x-total-count'), '1')
-    assert.deepEqual(((await list.json()) as Item[]).map((i) => i.id), [item.id])
-
-    const put = await api(`/items/${item.id}`, { method: 'PUT', headers: auth, body: JSON.stringify({ name: 'Renamed' }) })
-    assert.equal(put.status, 200)
     assert.deepEqual(
-      (({ name, description }: Item) => ({ name, description }))((await put.json()) as Item),
-      { name: 'Renamed', description: 'over HTTP' },
+      ((await list.json()) as Item[]).map((i) => i.id),
+      [item.id],
     )
 
+    const put = await api(`/items/${item.id}`, {
+      method: 'PUT',
+      headers: auth,
+      body: JSON.stringify({ name: 'Renamed' }),
+    })
+    assert.equal(put.status, 200)
+    assert.deepEqual((({ name, description }: Item) => ({ name, description }))((await put.json()) as Item), {
+      name: 'Renamed',
+      description: 'over HTTP',
+    })
+
     // A JSON login through /token works for the same user; testuser sees none of demo's items.
-    const other = await api('/token', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'testuser', password: 'testpass' }) })
+    const other = await api('/token', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'testuser', password: 'testpass' }),
+    })
     assert.equal(other.status, 200)
     const otherAuth = { authorization: `Bearer ${((await other.json()) as { access_token: string }).access_token}` }
     assert.equal((await api(`/items/${item.id}`, { headers: otherAuth })).status, 404)
@@ -87,15 +102,19 @@ describe('login → items flow over HTTP', () => {
     const db = new SQLite(path.join(dir, 'flow.db'), { readonly: true })
     t.after(() => db.close())
     const users = db.prepare('select username, is_active, is_superuser from users order by username').all()
-    assert.deepEqual(users, [
-      { username: 'admin', is_active: 1, is_superuser: 1 },
-      { username: 'alice', is_active: 1, is_superuser: 0 },
-      { username: 'bob', is_active: 1, is_superuser: 0 },
-      { username: 'charlie', is_active: 1, is_superuser: 0 },
-      { username: 'demo', is_active: 1, is_superuser: 0 },
-      { username: 'diana', is_active: 0, is_superuser: 0 },
-      { username: 'testuser', is_active: 1, is_superuser: 0 },
-    ], 'the development users, once each, after two start-ups')
+    assert.deepEqual(
+      users,
+      [
+        { username: 'admin', is_active: 1, is_superuser: 1 },
+        { username: 'alice', is_active: 1, is_superuser: 0 },
+        { username: 'bob', is_active: 1, is_superuser: 0 },
+        { username: 'charlie', is_active: 1, is_superuser: 0 },
+        { username: 'demo', is_active: 1, is_superuser: 0 },
+        { username: 'diana', is_active: 0, is_superuser: 0 },
+        { username: 'testuser', is_active: 1, is_superuser: 0 },
+      ],
+      'the development users, once each, after two start-ups',
+    )
   })
 
   it('outside development: no demo users, ADMIN_USERNAME/ADMIN_PASSWORD make a superuser, production needs JWT_SECRET', async (t) => {
@@ -113,7 +132,11 @@ describe('login → items flow over HTTP', () => {
     const server = await startServer(env)
     t.after(() => server.stop('SIGKILL'))
     const post = (p: string, body: unknown) =>
-      fetch(`${server.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })
+      fetch(`${server.url}${p}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
     assert.equal((await post('/token', { username: 'demo', password: 'password123' })).status, 401)
     const ops = await post('/auth/password', { username: 'ops', password: 'ops-bootstrap-password' })
     assert.equal(ops.status, 200)

@@ -38,7 +38,10 @@ function runCollection(baseUrl: string, apiKey: string): Promise<NewmanSummary> 
       {
         collection: COLLECTION,
         environment: ENVIRONMENT,
-        envVar: [{ key: 'baseUrl', value: baseUrl }, { key: 'apiKey', value: apiKey }],
+        envVar: [
+          { key: 'baseUrl', value: baseUrl },
+          { key: 'apiKey', value: apiKey },
+        ],
         reporters: [],
         timeoutRequest: 10_000,
       },
@@ -48,17 +51,33 @@ function runCollection(baseUrl: string, apiKey: string): Promise<NewmanSummary> 
 }
 
 const describeFailures = (summary: NewmanSummary) =>
-  summary.run.failures.map((f) => `${f.source?.name ?? '?'}: ${f.error.test ?? f.error.name}: ${f.error.message}`).join('\n')
+  summary.run.failures
+    .map((f) => `${f.source?.name ?? '?'}: ${f.error.test ?? f.error.name}: ${f.error.message}`)
+    .join('\n')
 
 describe('Postman collection (newman) against the server process', () => {
   it('passes every assertion of the build workflow', async (t) => {
     const dir = tempDir()
-    const server = await startServer({ DATABASE_URL: `sqlite:${path.join(dir, 'postman.db')}`, API_KEY: KEY, ENVIRONMENT: 'test', LOG_LEVEL: 'warn' })
+    const server = await startServer({
+      DATABASE_URL: `sqlite:${path.join(dir, 'postman.db')}`,
+      API_KEY: KEY,
+      ENVIRONMENT: 'test',
+      LOG_LEVEL: 'warn',
+    })
     t.after(() => server.stop('SIGKILL'))
     const summary = await runCollection(server.url, KEY)
     assert.equal(summary.run.failures.length, 0, describeFailures(summary))
     const names = summary.run.executions.map((e) => e.item.name)
-    for (const step of ['Create build', 'Move to state 10', 'Move to state 25', 'Move to state 50', 'Move to state 75', 'Move to state 100', 'Record a failure', 'Dashboard summary']) {
+    for (const step of [
+      'Create build',
+      'Move to state 10',
+      'Move to state 25',
+      'Move to state 50',
+      'Move to state 75',
+      'Move to state 100',
+      'Record a failure',
+      'Dashboard summary',
+    ]) {
       assert.ok(names.includes(step), `${step} ran`)
     }
     assert.equal(summary.run.stats.requests.failed, 0)
@@ -67,7 +86,12 @@ describe('Postman collection (newman) against the server process', () => {
 
   it('reports failures when the API does not answer as the collection expects (here: a wrong API key)', async (t) => {
     const dir = tempDir()
-    const server = await startServer({ DATABASE_URL: `sqlite:${path.join(dir, 'postman-bad.db')}`, API_KEY: KEY, ENVIRONMENT: 'test', LOG_LEVEL: 'warn' })
+    const server = await startServer({
+      DATABASE_URL: `sqlite:${path.join(dir, 'postman-bad.db')}`,
+      API_KEY: KEY,
+      ENVIRONMENT: 'test',
+      LOG_LEVEL: 'warn',
+    })
     t.after(() => server.stop('SIGKILL'))
     const summary = await runCollection(server.url, 'not-the-key')
     const failures = describeFailures(summary)

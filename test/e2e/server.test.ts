@@ -13,7 +13,12 @@ const KEY = 'e2e-key-0123456789'
 describe('server process', () => {
   it('answers /health, /ready, /docs, /redoc and a valid /openapi.json listing every route', async (t) => {
     const dir = tempDir()
-    const server = await startServer({ DATABASE_URL: `sqlite:${path.join(dir, 'e2e.db')}`, API_KEY: KEY, ENVIRONMENT: 'test', LOG_LEVEL: 'warn' })
+    const server = await startServer({
+      DATABASE_URL: `sqlite:${path.join(dir, 'e2e.db')}`,
+      API_KEY: KEY,
+      ENVIRONMENT: 'test',
+      LOG_LEVEL: 'warn',
+    })
     t.after(() => server.stop('SIGKILL'))
     assert.deepEqual((await (await fetch(`${server.url}/health`)).json()) as object, { status: 'healthy' })
     const ready = await fetch(`${server.url}/ready`)
@@ -43,7 +48,12 @@ describe('server process', () => {
   it('on SIGTERM finishes the in-flight request, then exits 0 with its change committed', async (t) => {
     const dir = tempDir()
     const file = path.join(dir, 'graceful.db')
-    const server = await startServer({ DATABASE_URL: `sqlite:${file}`, API_KEY: KEY, ENVIRONMENT: 'test', LOG_LEVEL: 'info' })
+    const server = await startServer({
+      DATABASE_URL: `sqlite:${file}`,
+      API_KEY: KEY,
+      ENVIRONMENT: 'test',
+      LOG_LEVEL: 'info',
+    })
     t.after(() => server.stop('SIGKILL'))
 
     // Start a request and hold back the end of its body, so it is in flight when SIGTERM arrives.

@@ -48,7 +48,8 @@ export function makeFiles(count: number, fleet = 40, seed = 7): TestFile[] {
       else if (n % 7 !== 0) entry.alt_baro = Math.round(random() * 40_000)
       if (n % 5 !== 0) entry.gs = Math.round(random() * 5000) / 10
       entry.emergency = n === 17 && i % 3 === 0 ? 'general' : 'none'
-      if (n % 4 !== 0) Object.assign(entry, { lat: 40 + random(), lon: -70 - random(), seen_pos: Math.round(random() * 100) / 10 })
+      if (n % 4 !== 0)
+        Object.assign(entry, { lat: 40 + random(), lon: -70 - random(), seen_pos: Math.round(random() * 100) / 10 })
       aircraft.push(entry)
     }
     const body = Buffer.from(JSON.stringify({ now, messages: i, aircraft }))
@@ -86,7 +87,10 @@ export interface ExpectedStats {
 
 /** The reference computation, written plainly and separately from the service's parser. */
 export function expectedStats(files: TestFile[]): Map<string, ExpectedStats> {
-  const acc = new Map<string, { obs: number; maxAlt: number | null; maxGs: number | null; alts: number[]; speeds: number[]; emergency: boolean }>()
+  const acc = new Map<
+    string,
+    { obs: number; maxAlt: number | null; maxGs: number | null; alts: number[]; speeds: number[]; emergency: boolean }
+  >()
   const add = (id: string, alt: unknown, gs: unknown, emergency: unknown) => {
     const icao = id.toLowerCase()
     const a = acc.get(icao) ?? { obs: 0, maxAlt: null, maxGs: null, alts: [], speeds: [], emergency: false }
@@ -113,7 +117,14 @@ export function expectedStats(files: TestFile[]): Map<string, ExpectedStats> {
   return new Map(
     [...acc].map(([icao, a]) => [
       icao,
-      { observations: a.obs, max_altitude_baro: a.maxAlt, max_ground_speed: a.maxGs, avg_altitude: mean(a.alts), avg_speed: mean(a.speeds), had_emergency: a.emergency },
+      {
+        observations: a.obs,
+        max_altitude_baro: a.maxAlt,
+        max_ground_speed: a.maxGs,
+        avg_altitude: mean(a.alts),
+        avg_speed: mean(a.speeds),
+        had_emergency: a.emergency,
+      },
     ]),
   )
 }
@@ -141,10 +152,14 @@ process.stdin.on('end', () => server.close().then(() => process.exit(0)))
 /** A real S3 protocol server (s3rver) on 127.0.0.1 with one bucket; objects are put under `raw/`. */
 export async function startS3(bucket = 'aircraft'): Promise<S3Server> {
   const directory = tempDir('statehouse-s3-')
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', '--input-type=module', '-e', S3RVER_CHILD, directory, bucket], {
-    cwd: REPO_ROOT,
-    stdio: ['pipe', 'pipe', 'inherit'],
-  })
+  const child = spawn(
+    process.execPath,
+    ['--openssl-legacy-provider', '--input-type=module', '-e', S3RVER_CHILD, directory, bucket],
+    {
+      cwd: REPO_ROOT,
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  )
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   const port = await new Promise<number>((resolve, reject) => {
     let out = ''
@@ -159,13 +174,22 @@ export async function startS3(bucket = 'aircraft'): Promise<S3Server> {
   // s3rver accepts any credentials; the SDK's default chain in the app reads them from the environment.
   process.env.AWS_ACCESS_KEY_ID ??= 'S3RVER'
   process.env.AWS_SECRET_ACCESS_KEY ??= 'S3RVER'
-  const client = new S3Client({ region: 'us-east-1', endpoint, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } })
+  const client = new S3Client({
+    region: 'us-east-1',
+    endpoint,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+  })
   return {
     endpoint,
     bucket,
     async put(files) {
       for (let i = 0; i < files.length; i += 50) {
-        await Promise.all(files.slice(i, i + 50).map((f) => client.send(new PutObjectCommand({ Bucket: bucket, Key: `raw/${f.key}`, Body: f.body }))))
+        await Promise.all(
+          files
+            .slice(i, i + 50)
+            .map((f) => client.send(new PutObjectCommand({ Bucket: bucket, Key: `raw/${f.key}`, Body: f.body }))),
+        )
       }
     },
     async close() {

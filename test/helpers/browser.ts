@@ -11,7 +11,9 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 
 export async function launchBrowser(opts: { hosts?: string[] } = {}): Promise<Browser> {
   if (!fs.existsSync(CHROMIUM_PATH)) {
-    throw new Error(`no Chromium at ${CHROMIUM_PATH}: apt-get install -y chromium (.ci/run installs it), or set CHROMIUM_PATH`)
+    throw new Error(
+      `no Chromium at ${CHROMIUM_PATH}: apt-get install -y chromium (.ci/run installs it), or set CHROMIUM_PATH`,
+    )
   }
   const rules = (opts.hosts ?? []).map((host) => `MAP ${host} 127.0.0.1`).join(', ')
   return chromium.launch({

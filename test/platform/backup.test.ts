@@ -16,7 +16,12 @@ const KEY = 'backup-key-0123456789'
 const BIN = path.join(REPO_ROOT, 'bin/statehouse.js')
 
 function statehouse(args: string[], env: Record<string, string>) {
-  return spawnSync(process.execPath, [BIN, ...args], { cwd: REPO_ROOT, env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ENVIRONMENT: 'test', ...env }, encoding: 'utf8', timeout: 120_000 })
+  return spawnSync(process.execPath, [BIN, ...args], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ENVIRONMENT: 'test', ...env },
+    encoding: 'utf8',
+    timeout: 120_000,
+  })
 }
 
 function counterAndLog(file: string) {
@@ -34,19 +39,31 @@ function counterAndLog(file: string) {
 }
 
 describe('statehouse backup and restore (SQLite)', () => {
-  it('a backup taken under concurrent increments restores consistent: counter = log rows, integrity ok', { timeout: 300_000 }, async (t) => {
+  it('a backup taken under concurrent increments restores consistent: counter = log rows, integrity ok', {
+    timeout: 300_000,
+  }, async (t) => {
     const dir = tempDir()
     t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
     const live = path.join(dir, 'live.db')
     const env = { DATABASE_URL: `sqlite:${live}`, API_KEY: KEY }
-    const server = await startServer({ ...env, ENVIRONMENT: 'test', LOG_LEVEL: 'warn', REQUEST_LOG: 'false', RATE_LIMIT_PER_MINUTE: '0' })
+    const server = await startServer({
+      ...env,
+      ENVIRONMENT: 'test',
+      LOG_LEVEL: 'warn',
+      REQUEST_LOG: 'false',
+      RATE_LIMIT_PER_MINUTE: '0',
+    })
     t.after(() => server.stop('SIGKILL'))
     let stop = false
     let sent = 0
     const writer = async () => {
       // Bounded: at most 3000 increments per writer, and it stops once the backups are taken.
       for (let i = 0; i < 3000 && !stop; i++) {
-        const res = await fetch(`${server.url}/update`, { method: 'POST', headers: { 'x-api-key': KEY, 'content-type': 'application/json' }, body: '{"increment":1}' })
+        const res = await fetch(`${server.url}/update`, {
+          method: 'POST',
+          headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+          body: '{"increment":1}',
+        })
         assert.equal(res.status, 200, await res.text())
         await res.arrayBuffer().catch(() => {})
         sent++
@@ -82,7 +99,7 @@ describe('statehouse backup and restore (SQLite)', () => {
     const refused = statehouse(['restore', backups[0]!], env)
     assert.equal(refused.status, 1)
     assert.match(refused.stderr, /in use by another process/)
-    assert.equal((await (await fetch(`${server.url}/status`)).json() as { counter: number }).counter, sent)
+    assert.equal(((await (await fetch(`${server.url}/status`)).json()) as { counter: number }).counter, sent)
   })
 
   it('restore refuses a file that is not a sound statehouse database and leaves the target alone; backup refuses to overwrite', (t) => {
@@ -95,7 +112,11 @@ describe('statehouse backup and restore (SQLite)', () => {
     fs.writeFileSync(garbage, 'this is not a database'.repeat(100))
     const other = path.join(dir, 'other.db')
     new SQLite(other).exec('create table t (x)').close()
-    for (const [file, message] of [[garbage, /cannot be opened as SQLite|not a sound SQLite/], [other, /not a statehouse database/], [path.join(dir, 'none.db'), /no such file/]] as const) {
+    for (const [file, message] of [
+      [garbage, /cannot be opened as SQLite|not a sound SQLite/],
+      [other, /not a statehouse database/],
+      [path.join(dir, 'none.db'), /no such file/],
+    ] as const) {
       const res = statehouse(['restore', file], env)
       assert.equal(res.status, 1, res.stderr)
       assert.match(res.stderr, message)

@@ -102,7 +102,7 @@ describe('cache in Redis', { skip: redisSkip }, () => {
     const cache = new Cache({ redis, ttlSeconds: 0.2, prefix })
     const c = counter()
     await cache.getOrCompute('v', c.compute)
-    const [key] = (await redis.keys(`${prefix}*:v`))
+    const [key] = await redis.keys(`${prefix}*:v`)
     assert.ok(key, 'the entry is in Redis')
     const ttl = await redis.pttl(key)
     assert.ok(ttl > 0 && ttl <= 200, `PTTL ${ttl}`)
@@ -130,7 +130,12 @@ describe('cache in Redis', { skip: redisSkip }, () => {
     t.after(() => proxy.close())
     const prefix = uniquePrefix(t)
     const errors: string[] = []
-    const cut = new Cache({ redis: await redisFor(t, `redis://127.0.0.1:${proxy.port}`), ttlSeconds: 60, prefix, onError: (_e, op) => errors.push(op) })
+    const cut = new Cache({
+      redis: await redisFor(t, `redis://127.0.0.1:${proxy.port}`),
+      ttlSeconds: 60,
+      prefix,
+      onError: (_e, op) => errors.push(op),
+    })
     const other = new Cache({ redis: await redisFor(t), ttlSeconds: 60, prefix })
     await cut.getOrCompute('v', async () => 'before')
 
@@ -139,7 +144,11 @@ describe('cache in Redis', { skip: redisSkip }, () => {
     await cut.invalidate() // a write committed while Redis was away: the INCR fails
     // At most the first failure is reported (the client itself logs a disconnection), not one per call.
     assert.ok(errors.length <= 1, errors.join())
-    assert.deepEqual(await other.getOrCompute('v', async () => 'x'), { value: 'before', outcome: 'hit' }, 'not yet invalidated in Redis')
+    assert.deepEqual(
+      await other.getOrCompute('v', async () => 'x'),
+      { value: 'before', outcome: 'hit' },
+      'not yet invalidated in Redis',
+    )
 
     proxy.restore()
     // The next read on the replica that missed its invalidation retries it first.

@@ -56,7 +56,11 @@ describe('migration names', () => {
   it('two modules bringing one name fail loudly, naming both', () => {
     const up = async () => {}
     assert.throws(
-      () => gatherMigrations([{ name: 'one', migrations: { '0009_x': { up } } }, { name: 'two', migrations: { '0009_x': { up } } }]),
+      () =>
+        gatherMigrations([
+          { name: 'one', migrations: { '0009_x': { up } } },
+          { name: 'two', migrations: { '0009_x': { up } } },
+        ]),
       /migration 0009_x is defined by both one and two/,
     )
   })
@@ -72,7 +76,9 @@ describe('migration names', () => {
 })
 
 for (const dialect of DIALECTS) {
-  describe(`a database created before modules owned their migrations, on ${dialect.name}`, { skip: dialect.skip }, () => {
+  describe(`a database created before modules owned their migrations, on ${dialect.name}`, {
+    skip: dialect.skip,
+  }, () => {
     it('starts with no migration re-run and all its data intact', async (t) => {
       const database = await dialect.create()
       t.after(() => database.drop())
@@ -87,17 +93,39 @@ for (const dialect of DIALECTS) {
       }).migrateToLatest()
       assert.equal(outcome.error, undefined)
       const at = '2025-01-02T03:04:05.000Z'
-      await k.updateTable('state').set({ counter: 42, message: 'kept from before', version: 1, updated_at: at }).where('id', '=', 1).execute()
+      await k
+        .updateTable('state')
+        .set({ counter: 42, message: 'kept from before', version: 1, updated_at: at })
+        .where('id', '=', 1)
+        .execute()
       await k
         .insertInto('state_log')
-        .values({ id: 1, timestamp: at, old_counter: 0, new_counter: 42, old_message: '', new_message: 'kept from before', update_type: 'both' })
+        .values({
+          id: 1,
+          timestamp: at,
+          old_counter: 0,
+          new_counter: 42,
+          old_message: '',
+          new_message: 'kept from before',
+          update_type: 'both',
+        })
         .execute()
       const { id: userId } = await k
         .insertInto('users')
-        .values({ username: 'veteran', email: 'veteran@example.com', is_active: 1, is_superuser: 0, created_at: at, updated_at: at })
+        .values({
+          username: 'veteran',
+          email: 'veteran@example.com',
+          is_active: 1,
+          is_superuser: 0,
+          created_at: at,
+          updated_at: at,
+        })
         .returning('id')
         .executeTakeFirstOrThrow()
-      await k.insertInto('items').values({ owner_id: userId, name: 'old item', description: null, created_at: at, updated_at: at }).execute()
+      await k
+        .insertInto('items')
+        .values({ owner_id: userId, name: 'old item', description: null, created_at: at, updated_at: at })
+        .execute()
       const { id: buildPk } = await k
         .insertInto('builds')
         .values({
@@ -112,7 +140,10 @@ for (const dialect of DIALECTS) {
         })
         .returning('id')
         .executeTakeFirstOrThrow()
-      await k.insertInto('build_states').values({ build_pk: buildPk, state_code: 0, message: 'Build initialized', transitioned_at: at }).execute()
+      await k
+        .insertInto('build_states')
+        .values({ build_pk: buildPk, state_code: 0, message: 'Build initialized', transitioned_at: at })
+        .execute()
       await k
         .insertInto('aircraft_stats')
         .values({
@@ -166,10 +197,17 @@ for (const dialect of DIALECTS) {
       const stats = await app.inject({ url: '/aircraft/abc123/stats' })
       assert.equal(stats.statusCode, 200, stats.body)
       assert.equal(stats.json().avg_altitude, 30000)
-      const items = await app.db.kysely.selectFrom('items').innerJoin('users', 'users.id', 'items.owner_id').select(['items.name', 'users.username']).execute()
+      const items = await app.db.kysely
+        .selectFrom('items')
+        .innerJoin('users', 'users.id', 'items.owner_id')
+        .select(['items.name', 'users.username'])
+        .execute()
       assert.deepEqual(items, [{ name: 'old item', username: 'veteran' }])
       const rows = await app.db.kysely.selectFrom('platforms').select('id').execute()
-      assert.ok(rows.some((r) => r.id === 'aws-commercial'), 'seeded catalog rows are still there, not seeded twice')
+      assert.ok(
+        rows.some((r) => r.id === 'aws-commercial'),
+        'seeded catalog rows are still there, not seeded twice',
+      )
       assert.equal(new Set(rows.map((r) => r.id)).size, rows.length)
     })
   })

@@ -34,14 +34,20 @@ for (const dialect of DIALECTS) {
     it('pool, ingest, cache and 429 series appear and move; a second ingest job adds no series', async (t) => {
       const folder = writeFolder([...makeFiles(3), ...brokenFiles()])
       const app = await buildTestApp(t, dialect, {
-        env: { AIRCRAFT_SOURCE: `file:${folder}`, LOGIN_RATE_LIMIT_PER_MINUTE: '2', CACHE_TTL: '60', DB_POOL_SIZE: '4' },
+        env: {
+          AIRCRAFT_SOURCE: `file:${folder}`,
+          LOGIN_RATE_LIMIT_PER_MINUTE: '2',
+          CACHE_TTL: '60',
+          DB_POOL_SIZE: '4',
+        },
       })
       const before = await scrape(app)
       assert.equal(value(before, 'statehouse_db_pool_max'), dialect.name === 'sqlite' ? 1 : 4)
       assert.ok(value(before, 'statehouse_db_pool_size') >= 1, 'a connection is open (migrations ran)')
       assert.equal(value(before, 'statehouse_db_pool_waiting'), 0)
       assert.ok(value(before, 'statehouse_db_pool_idle') >= 0)
-      for (const name of ['files', 'records', 'bytes', 'errors']) assert.equal(value(before, `statehouse_ingest_${name}_total`), 0, name)
+      for (const name of ['files', 'records', 'bytes', 'errors'])
+        assert.equal(value(before, `statehouse_ingest_${name}_total`), 0, name)
 
       // Dashboard cache: a miss, then a hit.
       await app.inject({ url: '/dashboard/summary', headers: KEY })
@@ -49,7 +55,10 @@ for (const dialect of DIALECTS) {
       // A per-client limit: the third login in a minute is 429.
       const statuses = []
       for (let i = 0; i < 3; i++) {
-        statuses.push((await app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'nobody', password: 'wrong' } })).statusCode)
+        statuses.push(
+          (await app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'nobody', password: 'wrong' } }))
+            .statusCode,
+        )
       }
       assert.equal(statuses.at(-1), 429, statuses.join())
 
@@ -73,8 +82,15 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([...second.keys()].sort(), [...first.keys()].sort(), 'the second job added no series')
       assert.equal(value(second, 'statehouse_ingest_files_total'), 10)
       assert.equal(value(second, 'statehouse_ingest_errors_total'), 4)
-      assert.equal(value(second, 'statehouse_ingest_records_total'), value(first, 'statehouse_ingest_records_total'), 'skipped files store no records')
-      assert.ok([...second.keys()].every((k) => !/job_id=/.test(k)), 'no series per job')
+      assert.equal(
+        value(second, 'statehouse_ingest_records_total'),
+        value(first, 'statehouse_ingest_records_total'),
+        'skipped files store no records',
+      )
+      assert.ok(
+        [...second.keys()].every((k) => !/job_id=/.test(k)),
+        'no series per job',
+      )
     })
   })
 }

@@ -8,8 +8,8 @@ import { loadConfig } from '../../src/config.js'
 import type { Database } from '../../src/database.js'
 import { createDb as createUntypedDb, tablesOf } from '../../src/platform/db/index.js'
 import { gatherMigrations, migrateToLatest as migrateWith } from '../../src/platform/db/migrate.js'
-import { DIALECTS, postgresql, sqlite } from '../helpers/databases.js'
 import { testEnv } from '../helpers/app.js'
+import { DIALECTS, postgresql, sqlite } from '../helpers/databases.js'
 import { REPO_ROOT } from '../helpers/server-process.js'
 
 const migrations = gatherMigrations(modules)
@@ -93,7 +93,10 @@ describe('concurrent start-up on one SQLite file', () => {
     for (const r of results) assert.equal(r.code, 0, r.out)
     const db = createDb(loadConfig(testEnv(database.url)).database)
     t.after(() => db.close())
-    const applied = await db.kysely.selectFrom('kysely_migration' as never).select('name' as never).execute()
+    const applied = await db.kysely
+      .selectFrom('kysely_migration' as never)
+      .select('name' as never)
+      .execute()
     assert.deepEqual((applied as { name: string }[]).map((r) => r.name).sort(), Object.keys(migrations).sort())
     assert.equal((await db.kysely.selectFrom('state').selectAll().execute()).length, 1)
   })

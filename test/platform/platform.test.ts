@@ -6,7 +6,7 @@ import pg from 'pg'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import { buildTestApp, TEST_API_KEY, testEnv, WRITE_HEADERS } from '../helpers/app.js'
-import { postgresql, postgresThroughProxy, PG_ADMIN_URL, sqlite } from '../helpers/databases.js'
+import { PG_ADMIN_URL, postgresql, postgresThroughProxy, sqlite } from '../helpers/databases.js'
 
 describe('platform', () => {
   it('serves a valid OpenAPI 3 document listing every route, Swagger UI at /docs and ReDoc at /redoc', async (t) => {
@@ -15,8 +15,18 @@ describe('platform', () => {
     const result = await new Validator().validate(spec)
     assert.equal(result.valid, true, JSON.stringify(result.errors))
     assert.match(spec.openapi, /^3\./)
-    const routes = Object.entries(spec.paths).flatMap(([p, ops]) => Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${p}`))
-    for (const route of ['GET /', 'GET /status', 'POST /update', 'GET /logs', 'GET /health', 'GET /ready', 'GET /metrics']) {
+    const routes = Object.entries(spec.paths).flatMap(([p, ops]) =>
+      Object.keys(ops as object).map((m) => `${m.toUpperCase()} ${p}`),
+    )
+    for (const route of [
+      'GET /',
+      'GET /status',
+      'POST /update',
+      'GET /logs',
+      'GET /health',
+      'GET /ready',
+      'GET /metrics',
+    ]) {
       assert.ok(routes.includes(route), `${route} missing from ${routes}`)
     }
     assert.deepEqual(spec.paths['/update'].post.security, [{ apiKey: [] }])
@@ -47,17 +57,31 @@ describe('platform', () => {
     assert.match(res.body, /process_resident_memory_bytes/)
   })
 
-  it('a start-up that fails after migrating leaves no database connection open', { skip: postgresql.skip }, async (t) => {
+  it('a start-up that fails after migrating leaves no database connection open', {
+    skip: postgresql.skip,
+  }, async (t) => {
     const database = await postgresql.create()
     t.after(() => database.drop())
     // An IDM_JWKS_URL that is no http(s) URL: the identity module refuses it, after the migrations ran.
-    await assert.rejects(buildApp(loadConfig(testEnv(database.url, { IDM_JWKS_URL: 'ftp://idm.example/jwks', IDM_ISSUER: 'idm', IDM_AUDIENCE: 'statehouse' }))), /IDM_JWKS_URL/)
+    await assert.rejects(
+      buildApp(
+        loadConfig(
+          testEnv(database.url, {
+            IDM_JWKS_URL: 'ftp://idm.example/jwks',
+            IDM_ISSUER: 'idm',
+            IDM_AUDIENCE: 'statehouse',
+          }),
+        ),
+      ),
+      /IDM_JWKS_URL/,
+    )
     const admin = new pg.Client({ connectionString: PG_ADMIN_URL })
     await admin.connect()
     t.after(() => admin.end())
     const name = new URL(database.url).pathname.slice(1)
     const open = async () =>
-      (await admin.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [name])).rows[0]?.n
+      (await admin.query<{ n: number }>('select count(*)::int as n from pg_stat_activity where datname = $1', [name]))
+        .rows[0]?.n
     for (let i = 0; i < 50 && (await open()) !== 0; i++) await new Promise((r) => setTimeout(r, 100))
     assert.equal(await open(), 0, 'the failed start-up left connections to its database open')
   })
@@ -70,7 +94,9 @@ describe('platform', () => {
     assert.deepEqual(ready.json(), { database: true, redis: null, overall: true })
   })
 
-  it('/ready answers 503 and /status reports the database unhealthy while PostgreSQL is unreachable, then recovers', { skip: postgresql.skip }, async (t) => {
+  it('/ready answers 503 and /status reports the database unhealthy while PostgreSQL is unreachable, then recovers', {
+    skip: postgresql.skip,
+  }, async (t) => {
     const { database, proxy } = await postgresThroughProxy(t)
     const app = await buildTestApp(t, postgresql, { database, env: { HEALTH_PROBE_INTERVAL_MS: '200' } })
     assert.equal((await app.inject({ url: '/ready' })).statusCode, 200)
@@ -84,7 +110,8 @@ describe('platform', () => {
     assert.equal(status.headers['retry-after'], '1')
     assert.match(String(status.headers['content-type']), /problem\+json/)
     // The 503 still reports the components, from the background probe (within its interval).
-    for (let i = 0; i < 50 && app.health.snapshot().overall !== 'unhealthy'; i++) await new Promise((r) => setTimeout(r, 100))
+    for (let i = 0; i < 50 && app.health.snapshot().overall !== 'unhealthy'; i++)
+      await new Promise((r) => setTimeout(r, 100))
     const reported = (await app.inject({ url: '/status' })).json()
     assert.equal(reported.overall_status, 'unhealthy')
     assert.equal(reported.components.find((c: { name: string }) => c.name === 'database')?.status, 'unhealthy')
@@ -115,8 +142,14 @@ describe('platform', () => {
 
   it('uses X-Forwarded-For for the client only when TRUST_PROXY is set', async (t) => {
     const untrusted = await buildTestApp(t, sqlite, { env: { RATE_LIMIT_PER_MINUTE: '1' } })
-    assert.equal((await untrusted.inject({ url: '/status', headers: { 'x-forwarded-for': '1.1.1.1' } })).statusCode, 200)
-    assert.equal((await untrusted.inject({ url: '/status', headers: { 'x-forwarded-for': '2.2.2.2' } })).statusCode, 429)
+    assert.equal(
+      (await untrusted.inject({ url: '/status', headers: { 'x-forwarded-for': '1.1.1.1' } })).statusCode,
+      200,
+    )
+    assert.equal(
+      (await untrusted.inject({ url: '/status', headers: { 'x-forwarded-for': '2.2.2.2' } })).statusCode,
+      429,
+    )
     const trusted = await buildTestApp(t, sqlite, { env: { RATE_LIMIT_PER_MINUTE: '1', TRUST_PROXY: 'true' } })
     assert.equal((await trusted.inject({ url: '/status', headers: { 'x-forwarded-for': '1.1.1.1' } })).statusCode, 200)
     assert.equal((await trusted.inject({ url: '/status', headers: { 'x-forwarded-for': '2.2.2.2' } })).statusCode, 200)
@@ -145,9 +178,22 @@ describe('platform', () => {
   it('logs one access line per request with the request id, and never the API key', async (t) => {
     const logs: Record<string, unknown>[] = []
     const app = await buildTestApp(t, sqlite, { logs })
-    await app.inject({ method: 'POST', url: '/update', headers: { ...WRITE_HEADERS, 'x-request-id': 'req-1' }, payload: '{"increment":1}' })
-    await app.inject({ method: 'POST', url: '/update', headers: { 'x-api-key': 'wrong-secret-value', 'content-type': 'application/json' }, payload: '{}' })
-    app.log.info({ headers: { 'x-api-key': TEST_API_KEY, authorization: `Bearer ${TEST_API_KEY}` } }, 'a handler logging headers by mistake')
+    await app.inject({
+      method: 'POST',
+      url: '/update',
+      headers: { ...WRITE_HEADERS, 'x-request-id': 'req-1' },
+      payload: '{"increment":1}',
+    })
+    await app.inject({
+      method: 'POST',
+      url: '/update',
+      headers: { 'x-api-key': 'wrong-secret-value', 'content-type': 'application/json' },
+      payload: '{}',
+    })
+    app.log.info(
+      { headers: { 'x-api-key': TEST_API_KEY, authorization: `Bearer ${TEST_API_KEY}` } },
+      'a handler logging headers by mistake',
+    )
     const access = logs.filter((l) => l.msg === 'request')
     assert.equal(access.length, 2)
     assert.equal(access[0]?.reqId, 'req-1')

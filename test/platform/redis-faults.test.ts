@@ -42,7 +42,8 @@ async function hungServer(t: TestContext): Promise<number> {
 /** Rate limits on (counted in Redis) and the dashboard cache on, so every path below asks Redis. */
 const limited = { RATE_LIMIT_PER_MINUTE: '10000', ITEMS_RATE_LIMIT_PER_MINUTE: '10000', CACHE_TTL: '60' }
 
-const redisLines = (logs: Record<string, unknown>[], pattern: RegExp) => logs.filter((l) => typeof l.msg === 'string' && pattern.test(l.msg))
+const redisLines = (logs: Record<string, unknown>[], pattern: RegExp) =>
+  logs.filter((l) => typeof l.msg === 'string' && pattern.test(l.msg))
 
 /** 20 rounds of the paths that touch Redis; each request within BOUND_MS and below 500. */
 async function requestsStayFast(app: Awaited<ReturnType<typeof buildTestApp>>, rounds = 20) {
@@ -67,7 +68,10 @@ for (const dialect of DIALECTS) {
   describe(`Redis faults on ${dialect.name}`, { skip: dialect.skip }, () => {
     it('a closed Redis port: /status, /logs, dashboards and rate-limited routes answer fast, no 5xx, one log line', async (t) => {
       const logs: Record<string, unknown>[] = []
-      const app = await buildTestApp(t, dialect, { logs, env: { ...limited, REQUEST_LOG: 'false', REDIS_URL: `redis://:s3cret@127.0.0.1:${await closedPort()}` } })
+      const app = await buildTestApp(t, dialect, {
+        logs,
+        env: { ...limited, REQUEST_LOG: 'false', REDIS_URL: `redis://:s3cret@127.0.0.1:${await closedPort()}` },
+      })
       await requestsStayFast(app)
       const down = redisLines(logs, /Redis/)
       assert.equal(down.length, 1, `one line about Redis, not one per request: ${JSON.stringify(down)}`)
@@ -83,19 +87,32 @@ for (const dialect of DIALECTS) {
 }
 
 describe('Redis faults', () => {
-  it('a Redis that accepts and never answers: requests still answer within the bound', { timeout: 60_000 }, async (t) => {
-    const app = await buildTestApp(t, sqlite, { env: { ...limited, REDIS_URL: `redis://127.0.0.1:${await hungServer(t)}` } })
+  it('a Redis that accepts and never answers: requests still answer within the bound', {
+    timeout: 60_000,
+  }, async (t) => {
+    const app = await buildTestApp(t, sqlite, {
+      env: { ...limited, REDIS_URL: `redis://127.0.0.1:${await hungServer(t)}` },
+    })
     await requestsStayFast(app, 5)
   })
 
-  it('Redis goes and returns: one line each way, requests fast meanwhile, Redis used again after', { skip: redisSkip }, async (t) => {
+  it('Redis goes and returns: one line each way, requests fast meanwhile, Redis used again after', {
+    skip: redisSkip,
+  }, async (t) => {
     const target = new URL(TEST_REDIS_URL)
     const proxy = await startTcpProxy(target.hostname, Number(target.port || 6379))
     t.after(() => proxy.close())
     const logs: Record<string, unknown>[] = []
-    const app = await buildTestApp(t, sqlite, { logs, env: { ...limited, REQUEST_LOG: 'false', REDIS_URL: `redis://127.0.0.1:${proxy.port}` } })
+    const app = await buildTestApp(t, sqlite, {
+      logs,
+      env: { ...limited, REQUEST_LOG: 'false', REDIS_URL: `redis://127.0.0.1:${proxy.port}` },
+    })
     await app.inject({ url: '/dashboard/summary', headers: READ_HEADERS })
-    assert.equal((await app.inject({ url: '/dashboard/summary', headers: READ_HEADERS })).headers['x-cache'], 'hit', 'Redis in use at start')
+    assert.equal(
+      (await app.inject({ url: '/dashboard/summary', headers: READ_HEADERS })).headers['x-cache'],
+      'hit',
+      'Redis in use at start',
+    )
     assert.deepEqual(redisLines(logs, /Redis/), [], 'nothing to say while Redis is fine')
 
     proxy.cut()
@@ -104,7 +121,12 @@ describe('Redis faults', () => {
 
     proxy.restore()
     await eventually(async () => redisLines(logs, /Redis reachable again/).length > 0, 'the return is logged', 10_000)
-    await eventually(async () => (await app.inject({ url: '/dashboard/summary', headers: READ_HEADERS })).headers['x-cache'] !== 'bypass', 'the cache uses Redis again', 10_000)
+    await eventually(
+      async () =>
+        (await app.inject({ url: '/dashboard/summary', headers: READ_HEADERS })).headers['x-cache'] !== 'bypass',
+      'the cache uses Redis again',
+      10_000,
+    )
     assert.equal(redisLines(logs, /Redis unreachable/).length, 1, JSON.stringify(redisLines(logs, /Redis/)))
     assert.equal(redisLines(logs, /Redis reachable again/).length, 1)
     assert.equal((await app.inject({ url: '/ready' })).statusCode, 200)

@@ -4,8 +4,8 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { sqlite } from '../helpers/databases.js'
 import { buildTestApp } from '../helpers/app.js'
+import { sqlite } from '../helpers/databases.js'
 
 const HTTPS = { 'x-forwarded-proto': 'https' }
 
@@ -24,13 +24,28 @@ describe('security headers by protocol', () => {
       assert.equal(plain.statusCode, 200, url)
       assert.deepEqual(tlsOnly(plain.headers), { hsts: false, upgrade: false }, `${url} over plain HTTP`)
       // Anyone can send the header; without TRUST_PROXY it says nothing.
-      assert.deepEqual(tlsOnly((await direct.inject({ url, headers: HTTPS })).headers), { hsts: false, upgrade: false }, `${url} spoofed proto`)
+      assert.deepEqual(
+        tlsOnly((await direct.inject({ url, headers: HTTPS })).headers),
+        { hsts: false, upgrade: false },
+        `${url} spoofed proto`,
+      )
     }
     const proxied = await buildTestApp(t, sqlite, { env: { TRUST_PROXY: 'true' } })
-    assert.deepEqual(tlsOnly((await proxied.inject({ url: '/status', headers: HTTPS })).headers), { hsts: true, upgrade: false })
+    assert.deepEqual(tlsOnly((await proxied.inject({ url: '/status', headers: HTTPS })).headers), {
+      hsts: true,
+      upgrade: false,
+    })
     for (const url of ['/docs/', '/redoc']) {
-      assert.deepEqual(tlsOnly((await proxied.inject({ url, headers: HTTPS })).headers), { hsts: true, upgrade: true }, `${url} via TLS`)
-      assert.deepEqual(tlsOnly((await proxied.inject({ url })).headers), { hsts: false, upgrade: false }, `${url} via plain HTTP`)
+      assert.deepEqual(
+        tlsOnly((await proxied.inject({ url, headers: HTTPS })).headers),
+        { hsts: true, upgrade: true },
+        `${url} via TLS`,
+      )
+      assert.deepEqual(
+        tlsOnly((await proxied.inject({ url })).headers),
+        { hsts: false, upgrade: false },
+        `${url} via plain HTTP`,
+      )
     }
   })
 

@@ -18,18 +18,32 @@ fs.mkdirSync(out, { recursive: true })
 const server = await startDevServer()
 const json = { 'x-api-key': DEV_API_KEY, 'content-type': 'application/json' }
 const post = (url: string, body: unknown, headers: Record<string, string> = json) =>
-  fetch(server.url + url, { method: 'POST', headers, body: JSON.stringify(body) }).then(async (r) => ({ status: r.status, body: await r.json() }))
+  fetch(server.url + url, { method: 'POST', headers, body: JSON.stringify(body) }).then(async (r) => ({
+    status: r.status,
+    body: await r.json(),
+  }))
 
 const problems: string[] = []
 try {
-  for (const body of [{ increment: 1, message: 'deployed web-42' }, { increment: 4 }, { message: 'hello from the screenshot run' }]) await post('/update', body)
+  for (const body of [
+    { increment: 1, message: 'deployed web-42' },
+    { increment: 4 },
+    { message: 'hello from the screenshot run' },
+  ])
+    await post('/update', body)
   const ingest = await post('/process-s3-data', {})
   console.log(`ingest: ${ingest.status} ${JSON.stringify(ingest.body).slice(0, 120)}`)
   const aircraft = (await (await fetch(`${server.url}/aircraft?page=1&limit=5`)).json()) as { icao: string }[]
   const icao = aircraft[0]?.icao ?? 'abc123'
-  const summary = (await (await fetch(`${server.url}/dashboard/summary`, { headers: json })).json()) as { recent_builds: { id: string; failures?: unknown }[] }
+  const summary = (await (await fetch(`${server.url}/dashboard/summary`, { headers: json })).json()) as {
+    recent_builds: { id: string; failures?: unknown }[]
+  }
   const build = summary.recent_builds[0]?.id ?? 'none'
-  await post(`/builds/${build}/failure`, { error_message: 'terraform apply timed out', error_code: 'TF_TIMEOUT', component: 'network' })
+  await post(`/builds/${build}/failure`, {
+    error_message: 'terraform apply timed out',
+    error_code: 'TF_TIMEOUT',
+    component: 'network',
+  })
 
   const browser = await launchBrowser()
   for (const [name, width] of [
@@ -42,9 +56,21 @@ try {
     // Chromium logs every failed request; these are expected here: /events is not built yet (issue 12),
     // the conflict answers 412 and the unknown build 404.
     const expected = /\/events(\/tickets)?(\?|$)|\/update$|\/builds\/no-such-build$/
-    page.on('console', (m) => m.type() === 'error' && !expected.test(m.location().url) && problems.push(`${name} console: ${m.text()} (${m.location().url})`))
+    page.on(
+      'console',
+      (m) =>
+        m.type() === 'error' &&
+        !expected.test(m.location().url) &&
+        problems.push(`${name} console: ${m.text()} (${m.location().url})`),
+    )
     page.on('pageerror', (e) => problems.push(`${name} page error: ${e.message}`))
-    page.on('request', (r) => new URL(r.url()).origin !== origin && !r.url().startsWith('data:') && problems.push(`${name} foreign request: ${r.url()}`))
+    page.on(
+      'request',
+      (r) =>
+        new URL(r.url()).origin !== origin &&
+        !r.url().startsWith('data:') &&
+        problems.push(`${name} foreign request: ${r.url()}`),
+    )
     const shot = async (view: string, p: Page = page) => {
       await p.waitForTimeout(300)
       await p.screenshot({ path: path.join(out, `${view}-${name}.png`), fullPage: true })
@@ -88,7 +114,11 @@ try {
     await shot('build')
 
     await page.goto(`${server.url}/ui/aircraft`)
-    await page.getByRole('heading', { name: /Some aircraft with data|No aircraft ingested yet/ }).or(page.getByText('No aircraft ingested yet')).first().waitFor()
+    await page
+      .getByRole('heading', { name: /Some aircraft with data|No aircraft ingested yet/ })
+      .or(page.getByText('No aircraft ingested yet'))
+      .first()
+      .waitFor()
     await shot('aircraft')
     await page.goto(`${server.url}/ui/aircraft/${icao}`)
     await page.getByTestId('observations').waitFor()

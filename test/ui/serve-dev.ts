@@ -20,7 +20,8 @@ import { loadConfig } from '../../src/config.js'
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const UI_DIST = path.join(ROOT, 'ui', 'dist')
 export const DEV_API_KEY = 'ui-dev-key-0123456789abcdef'
-export const STRICT_CSP = "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
+export const STRICT_CSP =
+  "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
 
 export interface DevServer {
   app: FastifyInstance
@@ -29,9 +30,14 @@ export interface DevServer {
 }
 
 export async function startDevServer(
-  opts: { port?: number; env?: Record<string, string>; /** more routes (e.g. a stand-in /events) */ extend?: (app: FastifyInstance) => void } = {},
+  opts: {
+    port?: number
+    env?: Record<string, string> /** more routes (e.g. a stand-in /events) */
+    extend?: (app: FastifyInstance) => void
+  } = {},
 ): Promise<DevServer> {
-  if (!fs.existsSync(path.join(UI_DIST, 'index.html'))) throw new Error('ui/dist is missing: run `node ui/build.mjs` first')
+  if (!fs.existsSync(path.join(UI_DIST, 'index.html')))
+    throw new Error('ui/dist is missing: run `node ui/build.mjs` first')
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'statehouse-ui-'))
   const config = loadConfig({
     ENVIRONMENT: 'development',
@@ -52,14 +58,23 @@ export async function startDevServer(
     })
     // With ignoreTrailingSlash, '/ui/' also matches '/ui': send that one to the canonical '/ui/'.
     ui.get('/ui/', async (request, reply) =>
-      request.url.split('?')[0] === '/ui' ? reply.redirect('/ui/', 301) : reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false }),
+      request.url.split('?')[0] === '/ui'
+        ? reply.redirect('/ui/', 301)
+        : reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false }),
     )
     ui.get('/ui/*', async (request, reply) => {
       const name = (request.params as { '*': string })['*']
       // Only plain file names of ui/dist (no folders, no dot files): anything else is a route of the page.
-      if (/^[\w.-]+$/.test(name) && !name.startsWith('.') && fs.existsSync(path.join(UI_DIST, name)) && name !== 'index.html') {
+      if (
+        /^[\w.-]+$/.test(name) &&
+        !name.startsWith('.') &&
+        fs.existsSync(path.join(UI_DIST, name)) &&
+        name !== 'index.html'
+      ) {
         const immutable = /^app-[A-Z0-9]+\.(js|css)$/.test(name)
-        return reply.sendFile(name, { cacheControl: false }).header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
+        return reply
+          .sendFile(name, { cacheControl: false })
+          .header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
       }
       if (/\.(js|css|map|svg|png|ico|json|txt)$/.test(name)) return reply.code(404).type('text/plain').send('not found')
       return reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false })

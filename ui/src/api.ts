@@ -42,7 +42,10 @@ export async function api<T>(url: string, opts: RequestOptions = {}): Promise<T>
     })
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err
-    throw new ApiError(0, { title: 'The server could not be reached', detail: 'Check that statehouse is running, then try again.' })
+    throw new ApiError(0, {
+      title: 'The server could not be reached',
+      detail: 'Check that statehouse is running, then try again.',
+    })
   }
   const text = await res.text()
   let body: unknown = null
@@ -55,7 +58,9 @@ export async function api<T>(url: string, opts: RequestOptions = {}): Promise<T>
   }
   if (!res.ok) {
     const problem: Problem =
-      body && typeof body === 'object' ? (body as Problem) : { title: res.statusText || `HTTP ${res.status}`, status: res.status }
+      body && typeof body === 'object'
+        ? (body as Problem)
+        : { title: res.statusText || `HTTP ${res.status}`, status: res.status }
     throw new ApiError(res.status, problem, res.headers)
   }
   return body as T

@@ -60,7 +60,11 @@ export function useLive(opts: LiveOptions): LiveStatus {
       const query = new URLSearchParams({ topics: topicKey })
       if (credentials) {
         try {
-          const { ticket } = await api<{ ticket: string }>('/events/tickets', { method: 'POST', headers: credentials, signal: ticketAbort.signal })
+          const { ticket } = await api<{ ticket: string }>('/events/tickets', {
+            method: 'POST',
+            headers: credentials,
+            signal: ticketAbort.signal,
+          })
           query.set('ticket', ticket)
         } catch (err) {
           if (closed) return

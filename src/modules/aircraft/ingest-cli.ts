@@ -64,7 +64,8 @@ function headline(job: JobView, failed: number, where: string): string {
     const why = job.errors.findLast((e) => e.file === '' && !UNLISTED.test(e.reason))?.reason
     return `Ingest ${job.status}${failed ? ` (${plural(failed, 'file')} failed: ${named})` : ''}: ${where}${why ? `: ${oneLine(why)}` : ''}`
   }
-  if (failed) return `Ingest finished with errors: ${failed.toLocaleString('en-US')} of ${plural(job.files_total, 'file')} failed (${named}): ${where}`
+  if (failed)
+    return `Ingest finished with errors: ${failed.toLocaleString('en-US')} of ${plural(job.files_total, 'file')} failed (${named}): ${where}`
   if (job.files_total === 0) return `No files matched: ${where} has no .json or .json.gz file; nothing was ingested`
   return `Data processed successfully: ${where}`
 }
@@ -79,7 +80,9 @@ const YOUNG_GENERATION_FLAG = '--max-semi-space-size=2'
 
 /** Runs the command in a child process with {@link YOUNG_GENERATION_FLAG}; resolves with its exit code. */
 function rerunWithSmallYoungGeneration(): Promise<number> {
-  const child = spawn(process.execPath, [...process.execArgv, YOUNG_GENERATION_FLAG, ...process.argv.slice(1)], { stdio: 'inherit' })
+  const child = spawn(process.execPath, [...process.execArgv, YOUNG_GENERATION_FLAG, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+  })
   const forward = (signal: NodeJS.Signals) => () => child.kill(signal)
   const onInt = forward('SIGINT')
   const onTerm = forward('SIGTERM')
@@ -102,10 +105,20 @@ export async function ingestMain(argv: string[], migrations: readonly MigrationS
 }
 
 /** Runs the command (migrating first with every module's migrations); resolves with the process exit code. */
-export async function ingestCommand(argv: string[], migrations: readonly MigrationSource[], env: NodeJS.ProcessEnv = process.env, io: CliIo = process): Promise<number> {
+export async function ingestCommand(
+  argv: string[],
+  migrations: readonly MigrationSource[],
+  env: NodeJS.ProcessEnv = process.env,
+  io: CliIo = process,
+): Promise<number> {
   let args: ReturnType<typeof parse>
   function parse() {
-    return parseArgs({ args: argv, allowPositionals: true, strict: true, options: { prefix: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } } })
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: { prefix: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+    })
   }
   try {
     args = parse()
@@ -168,7 +181,11 @@ export async function ingestCommand(argv: string[], migrations: readonly Migrati
       barStarted = true
     } else if (barStarted) bar.update(job.files_done, payload)
   }
-  const ingest = new IngestService(tablesOf<AircraftTables>(db), source, { leaseMs: config.INGEST_LEASE_SECONDS * 1000, workers: config.INGEST_WORKERS, onProgress })
+  const ingest = new IngestService(tablesOf<AircraftTables>(db), source, {
+    leaseMs: config.INGEST_LEASE_SECONDS * 1000,
+    workers: config.INGEST_WORKERS,
+    onProgress,
+  })
   // `on`, not `once`: Ctrl-C reaches this process both from the terminal and through the launcher;
   // a repeated signal must not kill it before the job has released its lease.
   const interrupt = () => void ingest.stop()
@@ -201,7 +218,8 @@ export async function ingestCommand(argv: string[], migrations: readonly Migrati
         `${JSON.stringify({ ...summary, source: ingest.sourceName, files_total: finished.files_total, bytes: finished.bytes, seconds, records_per_second: seconds > 0 ? finished.records / seconds : null, peak_rss_bytes: peakRss })}\n`,
       )
     } else {
-      const state = summary.status === 'succeeded' && failed ? `ran to the end, ${plural(failed, 'file')} failed` : summary.status
+      const state =
+        summary.status === 'succeeded' && failed ? `ran to the end, ${plural(failed, 'file')} failed` : summary.status
       const lines = [
         headline(finished, failed, where),
         `  job        ${summary.job_id} (${state})`,
@@ -209,7 +227,9 @@ export async function ingestCommand(argv: string[], migrations: readonly Migrati
         `  records    ${summary.records_processed.toLocaleString('en-US')} in ${seconds.toFixed(1)} s (${seconds > 0 ? Math.round(summary.records_processed / seconds).toLocaleString('en-US') : '–'} records/s), ${mb(finished.bytes)} read`,
         `  peak RSS   ${mb(peakRss)}`,
         ...summary.errors.slice(0, 20).map((e) => `  error      ${oneLine(e.file) || '(job)'}: ${oneLine(e.reason)}`),
-        ...(summary.errors.length > 20 ? [`  …and ${summary.errors.length - 20} more errors (GET /jobs/${summary.job_id})`] : []),
+        ...(summary.errors.length > 20
+          ? [`  …and ${summary.errors.length - 20} more errors (GET /jobs/${summary.job_id})`]
+          : []),
       ]
       io.stdout.write(`${lines.join('\n')}\n`)
     }

@@ -13,8 +13,8 @@ import os from 'node:os'
 import type { Db } from '../../platform/db/index.js'
 import type { CompactFile } from './parse/accumulator.js'
 import { MalformedFileError } from './parse/malformed-file-error.js'
-import { problems } from './problems.js'
 import { ParserPool } from './parser-pool.js'
+import { problems } from './problems.js'
 import * as repo from './repository.js'
 import type { AircraftSource, SourceObject } from './sources.js'
 import type { AircraftTables, IngestJobRow, IngestJobsTable } from './tables.js'
@@ -164,8 +164,15 @@ export class IngestService {
         // Its process died (or stalled past its lease) without finishing: say so on that job.
         const dead = await repo.findJob(trx, result.expired)
         if (dead && (dead.status === 'queued' || dead.status === 'running')) {
-          const errors = [...(JSON.parse(dead.errors) as JobError[]), { file: '', reason: 'its process stopped renewing the lease (crashed or killed); run again to resume' }]
-          await repo.updateJob(trx, result.expired, { status: 'failed', finished_at: now.toISOString(), errors: JSON.stringify(errors) })
+          const errors = [
+            ...(JSON.parse(dead.errors) as JobError[]),
+            { file: '', reason: 'its process stopped renewing the lease (crashed or killed); run again to resume' },
+          ]
+          await repo.updateJob(trx, result.expired, {
+            status: 'failed',
+            finished_at: now.toISOString(),
+            errors: JSON.stringify(errors),
+          })
         }
       }
       await repo.insertJob(trx, {
@@ -218,21 +225,27 @@ export class IngestService {
   private parser(): ParserPool {
     // A small young generation per worker: a parse allocates little that survives, and V8's default
     // (up to 48 MiB per thread) showed up as resident memory, not as speed.
-    this.pool ??= new ParserPool({ ...(this.options.workers ? { size: this.options.workers } : {}), youngGenerationMb: 4 })
+    this.pool ??= new ParserPool({
+      ...(this.options.workers ? { size: this.options.workers } : {}),
+      youngGenerationMb: 4,
+    })
     return this.pool
   }
 
   private async run(id: string, prefix: string, stopped: () => boolean): Promise<JobView> {
     const leaseMs = this.options.leaseMs
     let leaseLost = false
-    const heartbeat = setInterval(() => {
-      repo.renewLease(this.db.kysely, id, new Date(Date.now() + leaseMs)).then(
-        (held) => {
-          if (!held) leaseLost = true
-        },
-        () => {}, // the database is briefly away: the next beat (or the lease) decides
-      )
-    }, Math.max(50, Math.floor(leaseMs / 3)))
+    const heartbeat = setInterval(
+      () => {
+        repo.renewLease(this.db.kysely, id, new Date(Date.now() + leaseMs)).then(
+          (held) => {
+            if (!held) leaseLost = true
+          },
+          () => {}, // the database is briefly away: the next beat (or the lease) decides
+        )
+      },
+      Math.max(50, Math.floor(leaseMs / 3)),
+    )
     heartbeat.unref()
 
     const progress = { files_total: 0, files_done: 0, files_skipped: 0, records: 0, bytes: 0 }
@@ -252,7 +265,11 @@ export class IngestService {
       started_at: startedAt,
       finished_at: finishedAt,
     })
-    const row = (extra: Partial<IngestJobsTable> = {}) => ({ ...progress, errors: JSON.stringify(listedErrors()), ...extra })
+    const row = (extra: Partial<IngestJobsTable> = {}) => ({
+      ...progress,
+      errors: JSON.stringify(listedErrors()),
+      ...extra,
+    })
     // Skipped and failed files change no data, so their counters are saved at most every 200 ms (or
     // with the next stored file), not with one commit each.
     let savedAt = 0
@@ -261,7 +278,8 @@ export class IngestService {
       savedAt = Date.now()
       await repo.updateJob(this.db.kysely, id, row())
     }
-    const report = (status: JobView['status'], finishedAt: string | null = null) => this.options.onProgress?.(view(status, finishedAt))
+    const report = (status: JobView['status'], finishedAt: string | null = null) =>
+      this.options.onProgress?.(view(status, finishedAt))
 
     let status: JobView['status'] = 'failed'
     let unbulk = async () => {}

@@ -35,7 +35,12 @@ port.on('message', (task: WorkerTask) => {
     return
   }
   const reply: WorkerReply = { id: task.id, ok: true, result, bytes }
-  port.postMessage(reply, [result.stats.buffer, result.emergency.buffer, result.positionAircraft.buffer, result.positionData.buffer] as ArrayBuffer[])
+  port.postMessage(reply, [
+    result.stats.buffer,
+    result.emergency.buffer,
+    result.positionAircraft.buffer,
+    result.positionData.buffer,
+  ] as ArrayBuffer[])
 })
 
 const ready: WorkerReply = { ready: true }

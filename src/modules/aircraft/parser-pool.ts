@@ -74,7 +74,10 @@ function startWorker(youngGenerationMb: number | undefined): Worker {
   if (!RUNNING_TS) return new Worker(new URL('./parse-worker.js', import.meta.url), { resourceLimits })
   const api = JSON.stringify(import.meta.resolve('tsx/esm/api'))
   const file = JSON.stringify(new URL('./parse-worker.ts', import.meta.url).href)
-  return new Worker(`import(${api}).then((tsx) => { tsx.register(); return import(${file}) })`, { eval: true, resourceLimits })
+  return new Worker(`import(${api}).then((tsx) => { tsx.register(); return import(${file}) })`, {
+    eval: true,
+    resourceLimits,
+  })
 }
 
 /**
@@ -146,7 +149,8 @@ export class ParserPool {
       let slot = this.slots.find((s) => s.tasks.length === 0)
       if (!slot && this.slots.length < this.size) slot = this.spawn()
       if (!slot) {
-        for (const s of this.slots) if (s.tasks.length < PIPELINE_DEPTH && (!slot || s.tasks.length < slot.tasks.length)) slot = s
+        for (const s of this.slots)
+          if (s.tasks.length < PIPELINE_DEPTH && (!slot || s.tasks.length < slot.tasks.length)) slot = s
       }
       if (!slot) return
       const pending = this.queue.shift() as Pending
@@ -171,17 +175,22 @@ export class ParserPool {
       if (slot.tasks.length === 0) worker.unref()
       if (reply.ok) pending.resolve({ file: reply.result, bytes: reply.bytes })
       else if (reply.malformed) pending.reject(new MalformedFileError(reply.reason, pending.task.name))
-      else pending.reject(Object.assign(new Error(`${pending.task.name}: ${reply.reason}`), reply.code ? { code: reply.code } : {}))
+      else
+        pending.reject(
+          Object.assign(new Error(`${pending.task.name}: ${reply.reason}`), reply.code ? { code: reply.code } : {}),
+        )
       this.pump()
     })
     const died = (why: string) => {
       const index = this.slots.indexOf(slot)
       if (index < 0) return
       this.slots.splice(index, 1)
-      for (const pending of slot.tasks.splice(0)) pending.reject(new Error(`${pending.task.name}: the parser worker stopped (${why})`))
+      for (const pending of slot.tasks.splice(0))
+        pending.reject(new Error(`${pending.task.name}: the parser worker stopped (${why})`))
       if (!slot.started) {
         // It could not even load (a missing file, a broken build): fail what waits instead of respawning forever.
-        for (const waiting of this.queue.splice(0)) waiting.reject(new Error(`${waiting.task.name}: the parser worker could not start (${why})`))
+        for (const waiting of this.queue.splice(0))
+          waiting.reject(new Error(`${waiting.task.name}: the parser worker could not start (${why})`))
         return
       }
       if (!this.closed) this.pump()

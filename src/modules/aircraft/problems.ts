@@ -6,7 +6,10 @@ export const problems = {
   jobNotFound: (id: string) => platform.notFound(`no job ${id}`),
   // Which job holds the lease, and where to watch it, go beside the text.
   jobRunning: (holder: string) =>
-    platform.conflict(`ingest job ${holder} is already running; one job runs at a time`, { job_id: holder, status_url: `/jobs/${holder}` }),
+    platform.conflict(`ingest job ${holder} is already running; one job runs at a time`, {
+      job_id: holder,
+      status_url: `/jobs/${holder}`,
+    }),
   // SPEC §8: the reference's text, exactly (its clients compare it); the id as asked for goes beside it.
   aircraftNotFound: (icao: string) => platform.notFound('Aircraft not found', { icao }),
 }

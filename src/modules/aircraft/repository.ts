@@ -120,7 +120,9 @@ export function fileCommitter(db: Db<AircraftTables>): FileCommitter {
     const record = handle.prepare(
       'INSERT INTO ingest_files (source, key, etag, size, records, processed_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, key) DO UPDATE SET etag = excluded.etag, size = excluded.size, records = excluded.records, processed_at = excluded.processed_at',
     )
-    const progress = handle.prepare('UPDATE ingest_jobs SET files_total = ?, files_done = ?, files_skipped = ?, records = ?, bytes = ?, errors = ? WHERE id = ?')
+    const progress = handle.prepare(
+      'UPDATE ingest_jobs SET files_total = ?, files_done = ?, files_skipped = ?, records = ?, bytes = ?, errors = ? WHERE id = ?',
+    )
     const merge = handle.prepare(POSITIONS_MERGE)
     const clearStaged = handle.prepare('DELETE FROM aircraft_positions_staged')
     const countStaged = handle.prepare('SELECT count(*) AS n FROM aircraft_positions_staged').pluck()
@@ -200,7 +202,10 @@ function fileWriter(db: Db<AircraftTables>): (file: CompactFile, updatedAt: stri
     const statsRow = `(${STATS_COLUMNS.map(() => '?').join(', ')})`
     const statement = (rows: number, head: string, row: string, tail: string) =>
       handle.prepare(`${head} VALUES ${Array.from({ length: rows }, () => row).join(', ')} ${tail}`)
-    const stats = { one: statement(1, STATS_INSERT, statsRow, fold('sqlite')), many: statement(SQLITE_CHUNK, STATS_INSERT, statsRow, fold('sqlite')) }
+    const stats = {
+      one: statement(1, STATS_INSERT, statsRow, fold('sqlite')),
+      many: statement(SQLITE_CHUNK, STATS_INSERT, statsRow, fold('sqlite')),
+    }
     // Positions are appended to the staging table (see POSITIONS_MERGE): no index, so ~7,000 rows
     // fill ~60 consecutive pages instead of dirtying one page of the big B-tree per aircraft.
     const positions = {
@@ -241,12 +246,18 @@ function fileWriter(db: Db<AircraftTables>): (file: CompactFile, updatedAt: stri
           statsParams.length = 0
         }
       }
-      for (let k = 0; k < statsParams.length; k += STATS_COLUMNS.length) stats.one.run(...statsParams.slice(k, k + STATS_COLUMNS.length))
+      for (let k = 0; k < statsParams.length; k += STATS_COLUMNS.length)
+        stats.one.run(...statsParams.slice(k, k + STATS_COLUMNS.length))
       statsParams.length = 0
       const pd = file.positionData
       const m = file.positionAircraft.length
       for (let k = 0; k < m; k++) {
-        positionParams.push(file.icaos[file.positionAircraft[k] as number], toIso(pd[3 * k] as number), pd[3 * k + 1], pd[3 * k + 2])
+        positionParams.push(
+          file.icaos[file.positionAircraft[k] as number],
+          toIso(pd[3 * k] as number),
+          pd[3 * k + 1],
+          pd[3 * k + 2],
+        )
         if (positionParams.length === SQLITE_CHUNK * 4) {
           positions.many.run(...positionParams)
           positionParams.length = 0
@@ -303,7 +314,12 @@ function fileWriter(db: Db<AircraftTables>): (file: CompactFile, updatedAt: stri
 }
 
 export async function processedFile(db: K, source: string, key: string) {
-  return db.selectFrom('ingest_files').select(['etag', 'size']).where('source', '=', source).where('key', '=', key).executeTakeFirst()
+  return db
+    .selectFrom('ingest_files')
+    .select(['etag', 'size'])
+    .where('source', '=', source)
+    .where('key', '=', key)
+    .executeTakeFirst()
 }
 
 export async function recordProcessedFile(trx: K, row: FileCommit['processed']) {
@@ -334,7 +350,14 @@ export async function findJob(db: K, id: string) {
 }
 
 /** Takes the lease if it is free or its holder stopped renewing it. Returns the previous holder. */
-export async function claimLease(trx: K, engine: Db['engine'], jobId: string, owner: string, now: Date, leaseMs: number) {
+export async function claimLease(
+  trx: K,
+  engine: Db['engine'],
+  jobId: string,
+  owner: string,
+  now: Date,
+  leaseMs: number,
+) {
   // In a write transaction: FOR UPDATE on PostgreSQL; SQLite's BEGIN IMMEDIATE already excludes writers.
   const query = trx.selectFrom('ingest_lease').selectAll().where('id', '=', 1)
   const lease = await (engine === 'postgresql' ? query.forUpdate() : query).executeTakeFirstOrThrow()
@@ -359,7 +382,12 @@ export async function renewLease(db: K, jobId: string, until: Date): Promise<boo
 }
 
 export async function releaseLease(db: K, jobId: string) {
-  await db.updateTable('ingest_lease').set({ job_id: null, owner: null, expires_at: null }).where('id', '=', 1).where('job_id', '=', jobId).execute()
+  await db
+    .updateTable('ingest_lease')
+    .set({ job_id: null, owner: null, expires_at: null })
+    .where('id', '=', 1)
+    .where('job_id', '=', jobId)
+    .execute()
 }
 
 /** One aircraft's stats row by its key (parse/icao.ts `icaoKey`: the lower-cased id). */
@@ -387,7 +415,9 @@ export async function listPositions(db: K, icao: string, limit: number, offset: 
     .selectFrom('aircraft_positions')
     .select(['timestamp', 'lat', 'lon'])
     .where('icao', '=', icao)
-    .union((eb) => eb.selectFrom('aircraft_positions_staged').select(['timestamp', 'lat', 'lon']).where('icao', '=', icao))
+    .union((eb) =>
+      eb.selectFrom('aircraft_positions_staged').select(['timestamp', 'lat', 'lon']).where('icao', '=', icao),
+    )
     .orderBy('timestamp')
     .limit(limit)
     .offset(offset)

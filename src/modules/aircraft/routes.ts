@@ -1,8 +1,8 @@
 /** HTTP surface of the aircraft module (SPEC §6): jobs and public reads. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { errors } from '../../platform/http/problem-responses.js'
 import type { Db } from '../../platform/db/index.js'
+import { errors } from '../../platform/http/problem-responses.js'
 import { type IngestService, summarize } from './ingest.js'
 import { icaoKey } from './parse/icao.js'
 import { problems } from './problems.js'
@@ -44,11 +44,16 @@ export function toStats(row: AircraftStatsRow): AircraftStats {
 /** Whether a `Prefer` header (RFC 7240: comma-separated preferences, each maybe with parameters) asks for respond-async. */
 export function prefersAsync(prefer: string | string[] | undefined): boolean {
   const values = Array.isArray(prefer) ? prefer : prefer === undefined ? [] : [prefer]
-  return values.some((value) => value.split(',').some((pref) => pref.split(';', 1)[0]?.trim().toLowerCase() === 'respond-async'))
+  return values.some((value) =>
+    value.split(',').some((pref) => pref.split(';', 1)[0]?.trim().toLowerCase() === 'respond-async'),
+  )
 }
 
 /** Jobs (`POST /process-s3-data`, `GET /jobs/{id}`) and the public reads of §6. */
-export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>; ingest: IngestService }> = async (app, { db, ingest }) => {
+export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>; ingest: IngestService }> = async (
+  app,
+  { db, ingest },
+) => {
   app.post(
     '/process-s3-data',
     {
@@ -69,7 +74,12 @@ export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>;
     async (request, reply) => {
       const prefix = safeSubPrefix(request.body?.prefix ?? '')
       if (prefix === null) {
-        throw problems.validation([{ path: 'body.prefix', message: 'must be a relative sub-prefix of the configured source (no .., no absolute path, no scheme)' }])
+        throw problems.validation([
+          {
+            path: 'body.prefix',
+            message: 'must be a relative sub-prefix of the configured source (no .., no absolute path, no scheme)',
+          },
+        ])
       }
       // The reference's clients wait for the result; RFC 7240 clients may ask not to. ?wait decides when given.
       const respondAsync = request.query.wait === undefined ? prefersAsync(request.headers.prefer) : !request.query.wait
@@ -88,7 +98,12 @@ export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>;
   app.get(
     '/jobs/:id',
     {
-      schema: { summary: 'An ingest job and its progress', tags: ['aircraft'], params: JobParams, response: { 200: JobSchema, ...errors(404) } },
+      schema: {
+        summary: 'An ingest job and its progress',
+        tags: ['aircraft'],
+        params: JobParams,
+        response: { 200: JobSchema, ...errors(404) },
+      },
     },
     async (request) => {
       const job = await ingest.job(request.params.id)
@@ -98,7 +113,12 @@ export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>;
   )
 
   const statsRoute = {
-    schema: { summary: 'Statistics of one aircraft', tags: ['aircraft'], params: IcaoParams, response: { 200: AircraftStats, ...errors(404, 422) } },
+    schema: {
+      summary: 'Statistics of one aircraft',
+      tags: ['aircraft'],
+      params: IcaoParams,
+      response: { 200: AircraftStats, ...errors(404, 422) },
+    },
   }
   const readStats = async (icao: string) => {
     const row = await repo.findStats(db.kysely, icaoKey(icao))
@@ -110,7 +130,14 @@ export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>;
 
   app.get(
     '/aircraft',
-    { schema: { summary: 'Aircraft seen, by ICAO address (each as the data first wrote it)', tags: ['aircraft'], querystring: AircraftPage, response: { 200: Type.Array(AircraftListItem), ...errors(422) } } },
+    {
+      schema: {
+        summary: 'Aircraft seen, by ICAO address (each as the data first wrote it)',
+        tags: ['aircraft'],
+        querystring: AircraftPage,
+        response: { 200: Type.Array(AircraftListItem), ...errors(422) },
+      },
+    },
     async (request) => {
       const { page, limit } = request.query
       return repo.listAircraft(db.kysely, limit, (page - 1) * limit)
@@ -132,7 +159,8 @@ export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>;
       const key = icaoKey(request.params.icao)
       const { page, limit } = request.query
       const rows = await repo.listPositions(db.kysely, key, limit, (page - 1) * limit)
-      if (rows.length === 0 && !(await repo.findStats(db.kysely, key))) throw problems.aircraftNotFound(request.params.icao)
+      if (rows.length === 0 && !(await repo.findStats(db.kysely, key)))
+        throw problems.aircraftNotFound(request.params.icao)
       return rows
     },
   )

@@ -4,13 +4,19 @@ import { Nullable, PageQuery, StringEnum } from '../../platform/http/common-sche
 import { ICAO_PATTERN } from './parse/icao.js'
 
 export const IcaoParams = Type.Object({
-  icao: Type.String({ pattern: ICAO_PATTERN, description: 'ICAO hex address (or another 1–10 character id), matched in any case' }),
+  icao: Type.String({
+    pattern: ICAO_PATTERN,
+    description: 'ICAO hex address (or another 1–10 character id), matched in any case',
+  }),
 })
 
 export const ProcessBody = Type.Object(
   {
     prefix: Type.Optional(
-      Type.String({ maxLength: 512, description: 'a sub-prefix inside the configured source (never another source, no .., not absolute)' }),
+      Type.String({
+        maxLength: 512,
+        description: 'a sub-prefix inside the configured source (never another source, no .., not absolute)',
+      }),
     ),
   },
   { additionalProperties: false },
@@ -19,7 +25,8 @@ export const ProcessBody = Type.Object(
 export const ProcessQuery = Type.Object({
   wait: Type.Optional(
     Type.Boolean({
-      description: 'true (the default): answer when the job is done; false: answer 202 at once, as `Prefer: respond-async` asks. Given, it wins over Prefer',
+      description:
+        'true (the default): answer when the job is done; false: answer 202 at once, as `Prefer: respond-async` asks. Given, it wins over Prefer',
     }),
   ),
 })
@@ -54,7 +61,9 @@ export const JobFinished = Type.Object({
 export const JobParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
 export const AircraftStats = Type.Object({
-  icao: Type.String({ description: 'as the data first wrote it (readsb hex is lower-case; a flat record\'s A320 stays A320)' }),
+  icao: Type.String({
+    description: "as the data first wrote it (readsb hex is lower-case; a flat record's A320 stays A320)",
+  }),
   registration: Nullable(Type.String()),
   type: Nullable(Type.String()),
   observations: Type.Integer(),
@@ -69,8 +78,15 @@ export const AircraftStats = Type.Object({
 })
 export type AircraftStats = Static<typeof AircraftStats>
 
-export const AircraftPage = Type.Object({ ...PageQuery, limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }) })
+export const AircraftPage = Type.Object({
+  ...PageQuery,
+  limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
+})
 
-export const AircraftListItem = Type.Object({ icao: Type.String(), registration: Nullable(Type.String()), type: Nullable(Type.String()) })
+export const AircraftListItem = Type.Object({
+  icao: Type.String(),
+  registration: Nullable(Type.String()),
+  type: Nullable(Type.String()),
+})
 
 export const Position = Type.Object({ timestamp: Type.String(), lat: Type.Number(), lon: Type.Number() })

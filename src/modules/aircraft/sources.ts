@@ -69,7 +69,9 @@ export function openSource(url: string, settings: SourceSettings = {}): Aircraft
   }
   const scheme = SCHEME.exec(url)?.[1]
   if (scheme && scheme.toLowerCase() !== 'file') {
-    throw new SourceError(`source ${url}: unknown scheme "${scheme}:" (use file:./folder, a folder path, or s3://bucket/prefix)`)
+    throw new SourceError(
+      `source ${url}: unknown scheme "${scheme}:" (use file:./folder, a folder path, or s3://bucket/prefix)`,
+    )
   }
   const dir = scheme ? url.slice('file:'.length).replace(/^\/\/(?=\/)/, '') : url
   if (dir === '') throw new SourceError(`source ${url}: no folder (use file:./folder)`)
@@ -82,7 +84,13 @@ export function openSource(url: string, settings: SourceSettings = {}): Aircraft
  */
 export function safeSubPrefix(prefix: string): string | null {
   if (prefix === '') return ''
-  if (prefix.length > 512 || /[\u0000-\u001f\\]/.test(prefix) || prefix.startsWith('/') || /^[a-z][a-z0-9+.-]*:/i.test(prefix)) return null
+  if (
+    prefix.length > 512 ||
+    /[\u0000-\u001f\\]/.test(prefix) ||
+    prefix.startsWith('/') ||
+    /^[a-z][a-z0-9+.-]*:/i.test(prefix)
+  )
+    return null
   const parts = prefix.split('/')
   if (parts.some((p) => p === '..' || p === '.')) return null
   return prefix

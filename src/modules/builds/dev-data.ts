@@ -18,7 +18,9 @@ const OS_VERSIONS = [
   { id: 'ubuntu-24.04', name: 'Ubuntu', version: '24.04' },
   { id: 'sles-15.5', name: 'SUSE Linux Enterprise Server', version: '15 SP5' },
 ]
-const IMAGE_TYPES = [{ id: 'cis-hardened', name: 'CIS hardened', description: 'base image hardened to the CIS level 2 benchmark' }]
+const IMAGE_TYPES = [
+  { id: 'cis-hardened', name: 'CIS hardened', description: 'base image hardened to the CIS level 2 benchmark' },
+]
 
 interface DevBuild {
   build_id: string
@@ -31,8 +33,20 @@ interface DevBuild {
 
 /** aws-commercial ×4, azure ×3, gcp ×2, aws-govcloud ×1: 3 completed, 2 failed, 5 in progress. */
 export const DEV_BUILDS: DevBuild[] = [
-  { build_id: 'dev-aws-rhel9-base-001', platform: 'aws-commercial', os_version: 'rhel-9.2', image_type: 'base', states: [10, 25, 50, 75, 100] },
-  { build_id: 'dev-aws-rhel8-hana-002', platform: 'aws-commercial', os_version: 'rhel-8.8', image_type: 'hana', states: [10, 25, 40] },
+  {
+    build_id: 'dev-aws-rhel9-base-001',
+    platform: 'aws-commercial',
+    os_version: 'rhel-9.2',
+    image_type: 'base',
+    states: [10, 25, 50, 75, 100],
+  },
+  {
+    build_id: 'dev-aws-rhel8-hana-002',
+    platform: 'aws-commercial',
+    os_version: 'rhel-8.8',
+    image_type: 'hana',
+    states: [10, 25, 40],
+  },
   {
     build_id: 'dev-aws-ubuntu22-openvpn-003',
     platform: 'aws-commercial',
@@ -46,9 +60,27 @@ export const DEV_BUILDS: DevBuild[] = [
       details: { failed_controls: ['1.1.2', '5.2.4', '6.1.10'], profile: 'cis_server_l1' },
     },
   },
-  { build_id: 'dev-aws-rhel9-sapapp-004', platform: 'aws-commercial', os_version: 'rhel-9.2', image_type: 'sapapp', states: [5] },
-  { build_id: 'dev-azure-rhel9-base-005', platform: 'azure', os_version: 'rhel-9.2', image_type: 'base', states: [10, 25, 50, 75, 90, 100] },
-  { build_id: 'dev-azure-rhel8-sapapp-006', platform: 'azure', os_version: 'rhel-8.8', image_type: 'sapapp', states: [10, 25, 50, 60] },
+  {
+    build_id: 'dev-aws-rhel9-sapapp-004',
+    platform: 'aws-commercial',
+    os_version: 'rhel-9.2',
+    image_type: 'sapapp',
+    states: [5],
+  },
+  {
+    build_id: 'dev-azure-rhel9-base-005',
+    platform: 'azure',
+    os_version: 'rhel-9.2',
+    image_type: 'base',
+    states: [10, 25, 50, 75, 90, 100],
+  },
+  {
+    build_id: 'dev-azure-rhel8-sapapp-006',
+    platform: 'azure',
+    os_version: 'rhel-8.8',
+    image_type: 'sapapp',
+    states: [10, 25, 50, 60],
+  },
   {
     build_id: 'dev-azure-ubuntu20-base-007',
     platform: 'azure',
@@ -62,9 +94,21 @@ export const DEV_BUILDS: DevBuild[] = [
       details: { suite: 'integration', timeout_seconds: 1800, passed: 41, pending: 7 },
     },
   },
-  { build_id: 'dev-gcp-ubuntu22-base-008', platform: 'gcp', os_version: 'ubuntu-22.04', image_type: 'base', states: [10, 25, 50, 75, 100] },
+  {
+    build_id: 'dev-gcp-ubuntu22-base-008',
+    platform: 'gcp',
+    os_version: 'ubuntu-22.04',
+    image_type: 'base',
+    states: [10, 25, 50, 75, 100],
+  },
   { build_id: 'dev-gcp-rhel9-hana-009', platform: 'gcp', os_version: 'rhel-9.2', image_type: 'hana', states: [10, 20] },
-  { build_id: 'dev-govcloud-rhel8-base-010', platform: 'aws-govcloud', os_version: 'rhel-8.8', image_type: 'base', states: [10, 25, 50, 55] },
+  {
+    build_id: 'dev-govcloud-rhel8-base-010',
+    platform: 'aws-govcloud',
+    os_version: 'rhel-8.8',
+    image_type: 'base',
+    states: [10, 25, 50, 55],
+  },
 ]
 
 /** Loads the development data; safe to call on every start-up. Returns how many builds it added. */

@@ -17,7 +17,8 @@ export const buildsModule: Module = {
     const builds = await createBuildService(buildsDb, {
       ...(redis ? { redis } : {}),
       ttlSeconds: config.CACHE_TTL,
-      onCacheError: (err, operation) => app.log.warn({ err, operation }, 'dashboard cache: Redis unavailable, serving from the database'),
+      onCacheError: (err, operation) =>
+        app.log.warn({ err, operation }, 'dashboard cache: Redis unavailable, serving from the database'),
     })
     await app.register(buildRoutes, { builds })
   },

@@ -11,7 +11,8 @@ export const problems = {
   buildExists: (buildId: string) => platform.conflict(`build "${buildId}" exists already`),
   buildFinished: (buildId: string, finalState: number, finalName: string) =>
     platform.conflict(`build "${buildId}" reached state ${finalState} (${finalName}); it takes no further states`),
-  stateCodeNotMultipleOfFive: (code: number) => platform.badRequest(`state_code ${code} is not a multiple of 5 (see GET /state-codes)`),
+  stateCodeNotMultipleOfFive: (code: number) =>
+    platform.badRequest(`state_code ${code} is not a multiple of 5 (see GET /state-codes)`),
   catalogEntryExists: (what: string, id: string) => platform.conflict(`${what} "${id}" exists already`),
   badCursor: () => platform.validation([{ path: 'querystring.cursor', message: 'is not a cursor this API issued' }]),
 }

@@ -2,7 +2,14 @@
 import { type Kysely, sql } from 'kysely'
 import { uuidv7 } from '../../platform/ids.js'
 import type { BuildStatus } from './schemas.js'
-import type { BuildFailureTable, BuildRow, BuildTables, ImageTypeTable, OsVersionTable, PlatformTable } from './tables.js'
+import type {
+  BuildFailureTable,
+  BuildRow,
+  BuildTables,
+  ImageTypeTable,
+  OsVersionTable,
+  PlatformTable,
+} from './tables.js'
 
 type Db = Kysely<BuildTables>
 type CatalogTable = 'platforms' | 'os_versions' | 'image_types'
@@ -33,10 +40,7 @@ export async function catalogIdExists(db: Db, table: CatalogTable, id: string): 
 }
 
 /** Inserts a build under a new UUIDv7; undefined when its build_id is taken (no exception, so a transaction stays usable). */
-export async function insertBuild(
-  trx: Db,
-  row: Omit<BuildRow, 'id' | 'failure_count'>,
-): Promise<string | undefined> {
+export async function insertBuild(trx: Db, row: Omit<BuildRow, 'id' | 'failure_count'>): Promise<string | undefined> {
   const inserted = await trx
     .insertInto('builds')
     .values({ id: uuidv7(), ...row })
@@ -46,8 +50,17 @@ export async function insertBuild(
   return inserted?.id
 }
 
-export async function insertState(trx: Db, buildPk: string, stateCode: number, message: string | null, at: string): Promise<void> {
-  await trx.insertInto('build_states').values({ build_pk: buildPk, state_code: stateCode, message, transitioned_at: at }).execute()
+export async function insertState(
+  trx: Db,
+  buildPk: string,
+  stateCode: number,
+  message: string | null,
+  at: string,
+): Promise<void> {
+  await trx
+    .insertInto('build_states')
+    .values({ build_pk: buildPk, state_code: stateCode, message, transitioned_at: at })
+    .execute()
 }
 
 /**
@@ -55,7 +68,12 @@ export async function insertState(trx: Db, buildPk: string, stateCode: number, m
  * that code (the WHERE clause makes both hold under concurrent writers on every replica). Returns
  * the build's id, or undefined when it did not move.
  */
-export async function advanceBuild(trx: Db, buildPk: string, stateCode: number, at: string): Promise<string | undefined> {
+export async function advanceBuild(
+  trx: Db,
+  buildPk: string,
+  stateCode: number,
+  at: string,
+): Promise<string | undefined> {
   const row = await trx
     .updateTable('builds')
     .set({
@@ -72,7 +90,11 @@ export async function advanceBuild(trx: Db, buildPk: string, stateCode: number, 
 }
 
 /** Counts a failure on a build (a completed build stays completed). Returns its key and state. */
-export async function markFailed(trx: Db, buildPk: string, at: string): Promise<{ id: string; current_state: number } | undefined> {
+export async function markFailed(
+  trx: Db,
+  buildPk: string,
+  at: string,
+): Promise<{ id: string; current_state: number } | undefined> {
   return trx
     .updateTable('builds')
     .set({
@@ -99,11 +121,18 @@ export async function findBuild(db: Db, ref: string): Promise<BuildRow | undefin
 }
 
 export async function currentStateOf(db: Db, buildPk: string): Promise<number | undefined> {
-  return (await db.selectFrom('builds').select('current_state').where('id', '=', buildPk).executeTakeFirst())?.current_state
+  return (await db.selectFrom('builds').select('current_state').where('id', '=', buildPk).executeTakeFirst())
+    ?.current_state
 }
 
 export function latestState(db: Db, buildPk: string) {
-  return db.selectFrom('build_states').selectAll().where('build_pk', '=', buildPk).orderBy('id', 'desc').limit(1).executeTakeFirst()
+  return db
+    .selectFrom('build_states')
+    .selectAll()
+    .where('build_pk', '=', buildPk)
+    .orderBy('id', 'desc')
+    .limit(1)
+    .executeTakeFirst()
 }
 
 export function statesOf(db: Db, buildPk: string) {
@@ -124,12 +153,16 @@ export interface BuildPosition {
  * Newest first by (created_at, id) — ids are no longer serials; UUIDv7s made in one millisecond
  * count up — optionally filtered; `before` continues after a cursor (one index range per filter).
  */
-export function listBuilds(db: Db, filter: { platform?: string; status?: BuildStatus; before?: BuildPosition; limit: number }) {
+export function listBuilds(
+  db: Db,
+  filter: { platform?: string; status?: BuildStatus; before?: BuildPosition; limit: number },
+) {
   let query = db.selectFrom('builds').selectAll()
   if (filter.platform !== undefined) query = query.where('platform', '=', filter.platform)
   if (filter.status !== undefined) query = query.where('status', '=', filter.status)
   const before = filter.before
-  if (before !== undefined) query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(before.created_at, before.id)))
+  if (before !== undefined)
+    query = query.where((eb) => eb(eb.refTuple('created_at', 'id'), '<', eb.tuple(before.created_at, before.id)))
   return query.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(filter.limit).execute()
 }
 

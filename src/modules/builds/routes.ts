@@ -46,46 +46,89 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
   // Catalog ----------------------------------------------------------------------------------------
   app.get(
     '/platforms',
-    { config: READ, schema: { summary: 'List platforms', tags, response: { 200: Type.Object({ platforms: Type.Array(Platform) }), ...errors(401, 403) } } },
+    {
+      config: READ,
+      schema: {
+        summary: 'List platforms',
+        tags,
+        response: { 200: Type.Object({ platforms: Type.Array(Platform) }), ...errors(401, 403) },
+      },
+    },
     async () => ({ platforms: await builds.listPlatforms() }),
   )
   app.post(
     '/platforms',
     {
       config: ADMIN,
-      schema: { summary: 'Add a platform (admin)', tags, body: NewPlatform, response: { 200: CatalogCreated, ...errors(400, 401, 403, 409, 415, 422) } },
+      schema: {
+        summary: 'Add a platform (admin)',
+        tags,
+        body: NewPlatform,
+        response: { 200: CatalogCreated, ...errors(400, 401, 403, 409, 415, 422) },
+      },
     },
     async (request) => builds.createPlatform(request.body),
   )
   app.get(
     '/os-versions',
-    { config: READ, schema: { summary: 'List OS versions', tags, response: { 200: Type.Object({ os_versions: Type.Array(OsVersion) }), ...errors(401, 403) } } },
+    {
+      config: READ,
+      schema: {
+        summary: 'List OS versions',
+        tags,
+        response: { 200: Type.Object({ os_versions: Type.Array(OsVersion) }), ...errors(401, 403) },
+      },
+    },
     async () => ({ os_versions: await builds.listOsVersions() }),
   )
   app.post(
     '/os-versions',
     {
       config: ADMIN,
-      schema: { summary: 'Add an OS version (admin)', tags, body: NewOsVersion, response: { 200: CatalogCreated, ...errors(400, 401, 403, 409, 415, 422) } },
+      schema: {
+        summary: 'Add an OS version (admin)',
+        tags,
+        body: NewOsVersion,
+        response: { 200: CatalogCreated, ...errors(400, 401, 403, 409, 415, 422) },
+      },
     },
     async (request) => builds.createOsVersion(request.body),
   )
   app.get(
     '/image-types',
-    { config: READ, schema: { summary: 'List image types', tags, response: { 200: Type.Object({ image_types: Type.Array(ImageType) }), ...errors(401, 403) } } },
+    {
+      config: READ,
+      schema: {
+        summary: 'List image types',
+        tags,
+        response: { 200: Type.Object({ image_types: Type.Array(ImageType) }), ...errors(401, 403) },
+      },
+    },
     async () => ({ image_types: await builds.listImageTypes() }),
   )
   app.post(
     '/image-types',
     {
       config: ADMIN,
-      schema: { summary: 'Add an image type (admin)', tags, body: NewImageType, response: { 200: CatalogCreated, ...errors(400, 401, 403, 409, 415, 422) } },
+      schema: {
+        summary: 'Add an image type (admin)',
+        tags,
+        body: NewImageType,
+        response: { 200: CatalogCreated, ...errors(400, 401, 403, 409, 415, 422) },
+      },
     },
     async (request) => builds.createImageType(request.body),
   )
   app.get(
     '/state-codes',
-    { config: READ, schema: { summary: 'The numbered build states 0–100', tags, response: { 200: StateCodesResponse, ...errors(401, 403) } } },
+    {
+      config: READ,
+      schema: {
+        summary: 'The numbered build states 0–100',
+        tags,
+        response: { 200: StateCodesResponse, ...errors(401, 403) },
+      },
+    },
     async () => ({ state_codes: STATE_CODES }),
   )
 
@@ -108,7 +151,12 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
     '/builds',
     {
       config: READ,
-      schema: { summary: 'List builds, newest first (filters, cursor)', tags, querystring: BuildListQuery, response: { 200: BuildList, ...errors(401, 403, 422) } },
+      schema: {
+        summary: 'List builds, newest first (filters, cursor)',
+        tags,
+        querystring: BuildListQuery,
+        response: { 200: BuildList, ...errors(401, 403, 422) },
+      },
     },
     async (request) => builds.list(request.query),
   )
@@ -116,7 +164,12 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
     '/builds/:id',
     {
       config: READ,
-      schema: { summary: 'A build with its state history and failures', tags, params: BuildParams, response: { 200: BuildDetail, ...errors(401, 403, 404) } },
+      schema: {
+        summary: 'A build with its state history and failures',
+        tags,
+        params: BuildParams,
+        response: { 200: BuildDetail, ...errors(401, 403, 404) },
+      },
     },
     async (request) => builds.detail(request.params.id),
   )
@@ -139,7 +192,12 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
     '/builds/:id/state',
     {
       config: READ,
-      schema: { summary: "A build's current state", tags, params: BuildParams, response: { 200: CurrentState, ...errors(401, 403, 404) } },
+      schema: {
+        summary: "A build's current state",
+        tags,
+        params: BuildParams,
+        response: { 200: CurrentState, ...errors(401, 403, 404) },
+      },
     },
     async (request) => builds.currentState(request.params.id),
   )
@@ -161,7 +219,14 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
   // Dashboards (X-Cache: hit | miss | bypass) ---------------------------------------------------
   app.get(
     '/dashboard/summary',
-    { config: READ, schema: { summary: 'Build counts by status and platform, success rate, 10 newest', tags, response: { 200: DashboardSummary, ...errors(401, 403) } } },
+    {
+      config: READ,
+      schema: {
+        summary: 'Build counts by status and platform, success rate, 10 newest',
+        tags,
+        response: { 200: DashboardSummary, ...errors(401, 403) },
+      },
+    },
     async (_request, reply) => {
       const { value, cache } = await builds.summary()
       return reply.header(CACHE_HEADER, cache).send(value)
@@ -169,7 +234,15 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
   )
   app.get(
     '/dashboard/recent',
-    { config: READ, schema: { summary: 'The newest builds', tags, querystring: RecentQuery, response: { 200: RecentBuilds, ...errors(401, 403, 422) } } },
+    {
+      config: READ,
+      schema: {
+        summary: 'The newest builds',
+        tags,
+        querystring: RecentQuery,
+        response: { 200: RecentBuilds, ...errors(401, 403, 422) },
+      },
+    },
     async (request, reply) => {
       const { value, cache } = await builds.recent(request.query.limit)
       return reply.header(CACHE_HEADER, cache).send(value)

@@ -39,14 +39,22 @@ export const NewPlatform = Type.Object(
 )
 export type NewPlatform = Static<typeof NewPlatform>
 
-export const OsVersion = Type.Object({ id: CatalogId('slug, e.g. rhel-9.2'), name: Type.String(), version: Type.String() })
+export const OsVersion = Type.Object({
+  id: CatalogId('slug, e.g. rhel-9.2'),
+  name: Type.String(),
+  version: Type.String(),
+})
 export const NewOsVersion = Type.Object(
   { id: CatalogId('slug, e.g. rhel-9.2'), name: Name('operating system'), version: Name('version, e.g. 9.2') },
   { additionalProperties: false },
 )
 export type NewOsVersion = Static<typeof NewOsVersion>
 
-export const ImageType = Type.Object({ id: CatalogId('slug, e.g. base'), name: Type.String(), description: Nullable(Type.String()) })
+export const ImageType = Type.Object({
+  id: CatalogId('slug, e.g. base'),
+  name: Type.String(),
+  description: Nullable(Type.String()),
+})
 export const NewImageType = Type.Object(
   {
     id: CatalogId('slug, e.g. base'),
@@ -72,28 +80,46 @@ export const NewBuild = Type.Object(
     image_type: CatalogId('an image type id (GET /image-types)'),
     build_id: BuildId,
     pipeline_url: Type.Optional(Nullable(StoredText({ maxLength: 2000, description: 'link to the pipeline run' }))),
-    commit_hash: Type.Optional(Nullable(StoredText({ maxLength: 100, description: 'commit the image was built from' }))),
+    commit_hash: Type.Optional(
+      Nullable(StoredText({ maxLength: 100, description: 'commit the image was built from' })),
+    ),
   },
   { additionalProperties: false },
 )
 export type NewBuild = Static<typeof NewBuild>
 
-export const BuildCreated = Type.Object({ id: Type.String({ description: 'the build\'s id (a UUID): name the build by it in /builds/{id}' }), build_id: Type.String(), status: Type.Literal('created') })
+export const BuildCreated = Type.Object({
+  id: Type.String({ description: "the build's id (a UUID): name the build by it in /builds/{id}" }),
+  build_id: Type.String(),
+  status: Type.Literal('created'),
+})
 
 export const BuildParams = Type.Object({
-  id: Type.String({ minLength: 1, maxLength: 200, description: "the build's id (POST /builds answered it); when no build has that id, a build_id" }),
+  id: Type.String({
+    minLength: 1,
+    maxLength: 200,
+    description: "the build's id (POST /builds answered it); when no build has that id, a build_id",
+  }),
 })
 
 export const NewState = Type.Object(
   {
-    state_code: Type.Integer({ minimum: 0, maximum: 100, description: 'a multiple of 5 (GET /state-codes); nothing after 100' }),
+    state_code: Type.Integer({
+      minimum: 0,
+      maximum: 100,
+      description: 'a multiple of 5 (GET /state-codes); nothing after 100',
+    }),
     message: Type.Optional(Nullable(StoredText({ maxLength: 2000 }))),
   },
   { additionalProperties: false },
 )
 export type NewState = Static<typeof NewState>
 
-export const StateUpdated = Type.Object({ status: Type.Literal('updated'), build_id: Type.String(), new_state: Type.Integer() })
+export const StateUpdated = Type.Object({
+  status: Type.Literal('updated'),
+  build_id: Type.String(),
+  new_state: Type.Integer(),
+})
 
 export const CurrentState = Type.Object({
   build_id: Type.String(),
@@ -126,7 +152,9 @@ export const BuildSummary = Type.Object({
   pipeline_url: Nullable(Type.String()),
   commit_hash: Nullable(Type.String()),
   current_state: Type.Integer(),
-  status: StringEnum(BUILD_STATUSES, { description: 'completed if the latest state is 100, else failed if any failure, else in_progress' }),
+  status: StringEnum(BUILD_STATUSES, {
+    description: 'completed if the latest state is 100, else failed if any failure, else in_progress',
+  }),
   created_at: IsoTimestamp(),
   updated_at: IsoTimestamp(),
 })
@@ -165,7 +193,9 @@ export type BuildListQuery = Static<typeof BuildListQuery>
 
 export const BuildList = Type.Object({
   builds: Type.Array(BuildSummary, { description: 'newest first' }),
-  next_cursor: Nullable(Type.String({ description: 'pass as ?cursor= for the next older builds; null on the last page' })),
+  next_cursor: Nullable(
+    Type.String({ description: 'pass as ?cursor= for the next older builds; null on the last page' }),
+  ),
 })
 export type BuildList = Static<typeof BuildList>
 
@@ -190,7 +220,9 @@ export const DashboardSummary = Type.Object({
   by_platform: Type.Record(Type.String(), Type.Object({ total: Type.Integer(), ...StatusCounts.properties }), {
     description: 'every catalog platform, with its build counts',
   }),
-  success_rate: Type.Number({ description: 'completed builds as a percentage of all builds (0–100, two decimals; 0 without builds)' }),
+  success_rate: Type.Number({
+    description: 'completed builds as a percentage of all builds (0–100, two decimals; 0 without builds)',
+  }),
   recent_builds: Type.Array(DashboardBuild, { description: 'the 10 newest' }),
 })
 export type DashboardSummary = Static<typeof DashboardSummary>
@@ -199,7 +231,9 @@ export const RecentQuery = Type.Object({ limit: Type.Integer({ minimum: 1, maxim
 export const RecentBuilds = Type.Object({ recent_builds: Type.Array(DashboardBuild) })
 
 export const PlatformParams = Type.Object({ platform: Type.String({ minLength: 1, maxLength: 64 }) })
-export const PlatformQuery = Type.Object({ limit: Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'newest builds shown' }) })
+export const PlatformQuery = Type.Object({
+  limit: Type.Integer({ minimum: 1, maximum: 100, default: 50, description: 'newest builds shown' }),
+})
 export const PlatformBuilds = Type.Object({
   platform: Type.String(),
   builds: Type.Array(DashboardBuild, { description: 'newest first; none for a platform without builds, known or not' }),

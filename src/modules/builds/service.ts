@@ -59,10 +59,18 @@ export class BuildService {
     return this.createCatalog('os_versions', 'OS version', { id: body.id, name: body.name, version: body.version })
   }
   async createImageType(body: NewImageType) {
-    return this.createCatalog('image_types', 'image type', { id: body.id, name: body.name, description: body.description ?? null })
+    return this.createCatalog('image_types', 'image type', {
+      id: body.id,
+      name: body.name,
+      description: body.description ?? null,
+    })
   }
 
-  private async createCatalog(table: 'platforms' | 'os_versions' | 'image_types', what: string, row: Parameters<typeof repo.insertCatalog>[2]) {
+  private async createCatalog(
+    table: 'platforms' | 'os_versions' | 'image_types',
+    what: string,
+    row: Parameters<typeof repo.insertCatalog>[2],
+  ) {
     if (!(await repo.insertCatalog(this.db.kysely, table, row))) throw problems.catalogEntryExists(what, row.id)
     // The summary lists every catalog platform.
     if (table === 'platforms') await this.dashboards.invalidate()
@@ -105,7 +113,10 @@ export class BuildService {
     return { id, build_id: body.build_id, status: 'created' }
   }
 
-  async recordState(buildId: string, body: NewState): Promise<{ status: 'updated'; build_id: string; new_state: number }> {
+  async recordState(
+    buildId: string,
+    body: NewState,
+  ): Promise<{ status: 'updated'; build_id: string; new_state: number }> {
     if (body.state_code % 5 !== 0) throw problems.stateCodeNotMultipleOfFive(body.state_code)
     const now = new Date().toISOString()
     const { build, moved } = await this.db.writeTransaction(async (trx) => {
@@ -161,7 +172,10 @@ export class BuildService {
 
   async detail(buildId: string): Promise<BuildDetail> {
     const build = await this.mustFind(buildId)
-    const [states, failures] = await Promise.all([repo.statesOf(this.db.kysely, build.id), repo.failuresOf(this.db.kysely, build.id)])
+    const [states, failures] = await Promise.all([
+      repo.statesOf(this.db.kysely, build.id),
+      repo.failuresOf(this.db.kysely, build.id),
+    ])
     return {
       ...toSummary(build),
       states: states.map((s) => ({
@@ -278,7 +292,13 @@ function toSummary(row: BuildRow): BuildSummary {
 }
 
 function toDashboardRow(row: BuildRow): DashboardBuild {
-  return { ...toSummary(row), platform_id: row.platform, os_version_id: row.os_version, image_type_id: row.image_type, state_code: row.current_state }
+  return {
+    ...toSummary(row),
+    platform_id: row.platform,
+    os_version_id: row.os_version,
+    image_type_id: row.image_type,
+    state_code: row.current_state,
+  }
 }
 
 function encodeCursor(last: repo.BuildPosition): string {
@@ -286,7 +306,9 @@ function encodeCursor(last: repo.BuildPosition): string {
 }
 
 function decodeCursor(cursor: string): repo.BuildPosition {
-  const match = /^before:(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)\|([0-9a-f-]{1,36})$/.exec(Buffer.from(cursor, 'base64url').toString())
+  const match = /^before:(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)\|([0-9a-f-]{1,36})$/.exec(
+    Buffer.from(cursor, 'base64url').toString(),
+  )
   if (!match) throw problems.badCursor()
   return { created_at: match[1]!, id: match[2]! }
 }

@@ -18,7 +18,9 @@ export const USER_USAGE =
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = []
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer)
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '')
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '')
 }
 
 /** Runs `statehouse user …` (migrating first with every module's migrations); returns the exit code. */
@@ -34,15 +36,27 @@ export async function userCommand(argv: string[], migrations: readonly Migration
   }
   let options: { username?: string; email?: string; passwordStdin?: boolean; superuser?: boolean }
   try {
-    const spec = { username: { type: 'string' }, email: { type: 'string' }, 'password-stdin': { type: 'boolean' }, superuser: { type: 'boolean' } } as const
+    const spec = {
+      username: { type: 'string' },
+      email: { type: 'string' },
+      'password-stdin': { type: 'boolean' },
+      superuser: { type: 'boolean' },
+    } as const
     const { values } = parseArgs({ args: rest, options: spec, strict: true, allowPositionals: false })
-    options = { username: values.username, email: values.email, passwordStdin: values['password-stdin'], superuser: values.superuser }
+    options = {
+      username: values.username,
+      email: values.email,
+      passwordStdin: values['password-stdin'],
+      superuser: values.superuser,
+    }
   } catch (err) {
     process.stderr.write(`statehouse user create: unknown argument (${(err as Error).message})\n${USER_USAGE}`)
     return 2
   }
   if (!options.username || !/^[A-Za-z0-9._@+-]{1,100}$/.test(options.username)) {
-    process.stderr.write(`statehouse user create: --username is required (1–100 of letters, digits, . _ @ + -)\n${USER_USAGE}`)
+    process.stderr.write(
+      `statehouse user create: --username is required (1–100 of letters, digits, . _ @ + -)\n${USER_USAGE}`,
+    )
     return 2
   }
   const prompt = !options.passwordStdin && process.stdin.isTTY === true
@@ -63,7 +77,12 @@ export async function userCommand(argv: string[], migrations: readonly Migration
   const db = createDb(config.database)
   try {
     await migrateToLatest(db, migrations)
-    const user = await createUser(tablesOf<IdentityTables>(db).kysely, { username: options.username, email: options.email ?? null, password, is_superuser: options.superuser === true })
+    const user = await createUser(tablesOf<IdentityTables>(db).kysely, {
+      username: options.username,
+      email: options.email ?? null,
+      password,
+      is_superuser: options.superuser === true,
+    })
     process.stdout.write(`created user ${user.username} (id ${user.id}${user.is_superuser ? ', superuser' : ''})\n`)
     return 0
   } catch (err) {

@@ -19,13 +19,49 @@ import { ApiTokenHasher, JwtIssuer } from './tokens.js'
 
 /** SPEC §3/§5.5 demo users, loaded only with ENVIRONMENT=development. */
 const DEVELOPMENT_USERS: readonly (NewUserInput & { password: string })[] = [
-  { username: 'admin', password: 'admin123', email: 'admin@example.com', first_name: 'Admin', last_name: 'User', is_superuser: true },
+  {
+    username: 'admin',
+    password: 'admin123',
+    email: 'admin@example.com',
+    first_name: 'Admin',
+    last_name: 'User',
+    is_superuser: true,
+  },
   { username: 'testuser', password: 'testpass', email: 'testuser@example.com', first_name: 'Test', last_name: 'User' },
   { username: 'demo', password: 'password123', email: 'demo@example.com', first_name: 'Demo', last_name: 'User' },
-  { username: 'alice', password: 'alicepass', email: 'alice@example.com', first_name: 'Alice', last_name: 'Anders', employee_id: 'E1001' },
-  { username: 'bob', password: 'bobpass', email: 'bob@example.com', first_name: 'Bob', last_name: 'Berg', employee_id: 'E1002' },
-  { username: 'charlie', password: 'charliepass', email: 'charlie@example.com', first_name: 'Charlie', last_name: 'Chen', employee_id: 'E1003' },
-  { username: 'diana', password: 'dianapass', email: 'diana@example.com', first_name: 'Diana', last_name: 'Diaz', employee_id: 'E1004', is_active: false },
+  {
+    username: 'alice',
+    password: 'alicepass',
+    email: 'alice@example.com',
+    first_name: 'Alice',
+    last_name: 'Anders',
+    employee_id: 'E1001',
+  },
+  {
+    username: 'bob',
+    password: 'bobpass',
+    email: 'bob@example.com',
+    first_name: 'Bob',
+    last_name: 'Berg',
+    employee_id: 'E1002',
+  },
+  {
+    username: 'charlie',
+    password: 'charliepass',
+    email: 'charlie@example.com',
+    first_name: 'Charlie',
+    last_name: 'Chen',
+    employee_id: 'E1003',
+  },
+  {
+    username: 'diana',
+    password: 'dianapass',
+    email: 'diana@example.com',
+    first_name: 'Diana',
+    last_name: 'Diaz',
+    employee_id: 'E1004',
+    is_active: false,
+  },
 ]
 
 /**
@@ -35,7 +71,9 @@ const DEVELOPMENT_USERS: readonly (NewUserInput & { password: string })[] = [
 function resolveJwtSecret(config: Config): { secret: string; notice?: string } {
   if (config.JWT_SECRET) return { secret: config.JWT_SECRET }
   if (config.ENVIRONMENT === 'production') {
-    throw new ConfigError(['JWT_SECRET: required when ENVIRONMENT=production (at least 32 bytes; aliases JWT_SECRET_KEY, SECRET_KEY)'])
+    throw new ConfigError([
+      'JWT_SECRET: required when ENVIRONMENT=production (at least 32 bytes; aliases JWT_SECRET_KEY, SECRET_KEY)',
+    ])
   }
   if (config.ENVIRONMENT === 'test') return { secret: randomBytes(32).toString('base64url') }
   const generated = ensureGeneratedSecret(config.DATA_DIR, 'jwt-secret')
@@ -50,13 +88,23 @@ function resolveJwtSecret(config: Config): { secret: string; notice?: string } {
 function createIdentityService(app: FastifyInstance, config: Config, db: Db<IdentityTables>): IdentityService {
   const { secret, notice } = resolveJwtSecret(config)
   if (notice) app.log.warn(notice)
-  return new IdentityService(db.kysely, new JwtIssuer(secret, config.JWT_ACCESS_TOKEN_EXPIRE_MINUTES * 60), new ApiTokenHasher(secret))
+  return new IdentityService(
+    db.kysely,
+    new JwtIssuer(secret, config.JWT_ACCESS_TOKEN_EXPIRE_MINUTES * 60),
+    new ApiTokenHasher(secret),
+  )
 }
 
 /** Creates the ADMIN_USERNAME superuser and (in development only) the demo users, each only if absent. */
 async function bootstrapUsers(app: FastifyInstance, identity: IdentityService, config: Config) {
   if (config.ADMIN_USERNAME && config.ADMIN_PASSWORD) {
-    if (await identity.ensureUser({ username: config.ADMIN_USERNAME, password: config.ADMIN_PASSWORD, is_superuser: true })) {
+    if (
+      await identity.ensureUser({
+        username: config.ADMIN_USERNAME,
+        password: config.ADMIN_PASSWORD,
+        is_superuser: true,
+      })
+    ) {
       app.log.info({ username: config.ADMIN_USERNAME }, 'created the bootstrap superuser')
     }
   }
@@ -80,7 +128,11 @@ async function registerIdentity(app: FastifyInstance, { config, db }: ModuleCont
   await bootstrapUsers(app, identity, config)
   const idm =
     config.IDM_JWKS_URL && config.IDM_ISSUER && config.IDM_AUDIENCE
-      ? new IdmVerifier({ jwksUrl: idmJwksUrl(config.IDM_JWKS_URL), issuer: config.IDM_ISSUER, audience: config.IDM_AUDIENCE })
+      ? new IdmVerifier({
+          jwksUrl: idmJwksUrl(config.IDM_JWKS_URL),
+          issuer: config.IDM_ISSUER,
+          audience: config.IDM_AUDIENCE,
+        })
       : undefined
   await app.register(identityRoutes, { identity, idm, loginsPerMinute: config.LOGIN_RATE_LIMIT_PER_MINUTE })
 }

@@ -61,8 +61,15 @@ export function findUserByUsername(db: Db, username: string): Promise<UserRow | 
 }
 
 /** The per-request check behind every JWT: one primary-key lookup of what may have changed since issue. */
-export function findUserStatus(db: Db, id: string): Promise<Pick<UserRow, 'id' | 'username' | 'is_active' | 'is_superuser'> | undefined> {
-  return db.selectFrom('users').select(['id', 'username', 'is_active', 'is_superuser']).where('id', '=', id).executeTakeFirst()
+export function findUserStatus(
+  db: Db,
+  id: string,
+): Promise<Pick<UserRow, 'id' | 'username' | 'is_active' | 'is_superuser'> | undefined> {
+  return db
+    .selectFrom('users')
+    .select(['id', 'username', 'is_active', 'is_superuser'])
+    .where('id', '=', id)
+    .executeTakeFirst()
 }
 
 export function emailTakenByOther(db: Db, email: string, userId: string): Promise<{ id: string } | undefined> {
@@ -103,7 +110,8 @@ export async function updateUser(db: Db, id: string, changes: UserChanges, now: 
     }
     if (Object.keys(userSet).length === 1) return true // nothing to change: updated_at stays too
     await trx.updateTable('users').set(userSet).where('id', '=', id).execute()
-    if (Object.keys(profileSet).length > 0) await trx.updateTable('profiles').set(profileSet).where('user_id', '=', id).execute()
+    if (Object.keys(profileSet).length > 0)
+      await trx.updateTable('profiles').set(profileSet).where('user_id', '=', id).execute()
     return true
   })
 }
@@ -126,14 +134,26 @@ export async function insertApiToken(
 
 /** Oldest first: by creation, then id (UUIDv7s made in one millisecond count up). */
 export function listApiTokens(db: Db, userId: string): Promise<ApiTokenRow[]> {
-  return db.selectFrom('api_tokens').selectAll().where('user_id', '=', userId).orderBy('created_at').orderBy('id').execute()
+  return db
+    .selectFrom('api_tokens')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute()
 }
 
 /** Revokes one of a user's tokens; false when the user has no such token. */
 export async function revokeApiToken(db: Db, userId: string, tokenId: string, now: string): Promise<boolean> {
-  const found = await db.selectFrom('api_tokens').select(['id', 'revoked_at']).where('id', '=', tokenId).where('user_id', '=', userId).executeTakeFirst()
+  const found = await db
+    .selectFrom('api_tokens')
+    .select(['id', 'revoked_at'])
+    .where('id', '=', tokenId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst()
   if (!found) return false
-  if (found.revoked_at === null) await db.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', tokenId).execute()
+  if (found.revoked_at === null)
+    await db.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', tokenId).execute()
   return true
 }
 

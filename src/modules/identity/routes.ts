@@ -2,11 +2,11 @@
 import formbody from '@fastify/formbody'
 import type { FastifyPluginAsyncTypebox, TypeBoxTypeProvider } from '@fastify/type-provider-typebox'
 import type { onRequestAsyncHookHandler } from 'fastify'
-import { errors } from '../../platform/http/problem-responses.js'
 import type { Principal } from '../../platform/auth/index.js'
-import { problems } from './problems.js'
+import { errors } from '../../platform/http/problem-responses.js'
 import { perClientLimit } from '../../platform/rate-limit.js'
 import type { IdmVerifier } from './idm.js'
+import { problems } from './problems.js'
 import {
   CreateTokenBody,
   CreateTokenResponse,
@@ -41,7 +41,10 @@ const caller = (principal: Principal | null): Principal => {
   return principal
 }
 
-export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = async (app, { identity, idm, loginsPerMinute }) => {
+export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = async (
+  app,
+  { identity, idm, loginsPerMinute },
+) => {
   // Each login route has its own budget per client; every attempt counts, failed ones included.
   const loginLimit = (route: string): { onRequest?: onRequestAsyncHookHandler } => {
     const hook = perClientLimit(app, `login ${route}`, loginsPerMinute)
@@ -72,7 +75,12 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = 
     '/token',
     {
       ...loginLimit('/token'),
-      schema: { summary: 'Log in with username and password (JSON) → JWT', tags, body: LoginBody, response: { 200: TokenResponse, ...errors(400, 401, 415, 422, 429) } },
+      schema: {
+        summary: 'Log in with username and password (JSON) → JWT',
+        tags,
+        body: LoginBody,
+        response: { 200: TokenResponse, ...errors(400, 401, 415, 422, 429) },
+      },
     },
     async (request) => (await identity.passwordLogin(request.body.username, request.body.password)).token,
   )
@@ -81,11 +89,19 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = 
     '/auth/password',
     {
       ...loginLimit('/auth/password'),
-      schema: { summary: 'Log in with username and password → JWT and the user', tags, body: LoginBody, response: { 200: UserLoginResponse, ...errors(400, 401, 415, 422, 429) } },
+      schema: {
+        summary: 'Log in with username and password → JWT and the user',
+        tags,
+        body: LoginBody,
+        response: { 200: UserLoginResponse, ...errors(400, 401, 415, 422, 429) },
+      },
     },
     async (request) => {
       const { token, user } = await identity.passwordLogin(request.body.username, request.body.password)
-      return { ...token, user: { id: user.id, username: user.username, email: user.email, is_superuser: user.is_superuser } }
+      return {
+        ...token,
+        user: { id: user.id, username: user.username, email: user.email, is_superuser: user.is_superuser },
+      }
     },
   )
 
@@ -107,7 +123,10 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = 
         throw problems.unauthorized('the IDM token is for another user', 'Bearer')
       }
       const { token, user } = await identity.trustedLogin(request.body.username)
-      return { ...token, user: { id: user.id, username: user.username, email: user.email, is_superuser: user.is_superuser } }
+      return {
+        ...token,
+        user: { id: user.id, username: user.username, email: user.email, is_superuser: user.is_superuser },
+      }
     },
   )
 
@@ -117,7 +136,12 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = 
     '/users',
     {
       config: { auth: { scope: 'admin' } },
-      schema: { summary: 'Create a user (superuser or static key)', tags: users, body: CreateUserBody, response: { 200: CreateUserResponse, ...errors(401, 403, 409, 422) } },
+      schema: {
+        summary: 'Create a user (superuser or static key)',
+        tags: users,
+        body: CreateUserBody,
+        response: { 200: CreateUserResponse, ...errors(401, 403, 409, 422) },
+      },
     },
     async (request) => {
       if (!actsAsSuperuser(caller(request.principal))) throw problems.forbidden('only a superuser may create users')
@@ -130,7 +154,12 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = 
     '/users/:id',
     {
       config: { auth: { scope: 'read' } },
-      schema: { summary: 'A user (itself, or any for a superuser)', tags: users, params: UserIdParams, response: { 200: UserResponse, ...errors(401, 403, 404, 422) } },
+      schema: {
+        summary: 'A user (itself, or any for a superuser)',
+        tags: users,
+        params: UserIdParams,
+        response: { 200: UserResponse, ...errors(401, 403, 404, 422) },
+      },
     },
     async (request) => identity.getUser(caller(request.principal), request.params.id),
   )
@@ -157,7 +186,12 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = 
     '/users/:id/profile',
     {
       config: { auth: { scope: 'read' } },
-      schema: { summary: "A user's profile with its active state", tags: users, params: UserIdParams, response: { 200: ProfileResponse, ...errors(401, 403, 404, 422) } },
+      schema: {
+        summary: "A user's profile with its active state",
+        tags: users,
+        params: UserIdParams,
+        response: { 200: ProfileResponse, ...errors(401, 403, 404, 422) },
+      },
     },
     async (request) => identity.getProfile(caller(request.principal), request.params.id),
   )
@@ -174,14 +208,22 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = 
         response: { 200: CreateTokenResponse, ...errors(401, 403, 404, 422) },
       },
     },
-    async (request) => ({ ...(await identity.createToken(caller(request.principal), request.params.id, request.body)), status: 'created' as const }),
+    async (request) => ({
+      ...(await identity.createToken(caller(request.principal), request.params.id, request.body)),
+      status: 'created' as const,
+    }),
   )
 
   app.get(
     '/users/:id/tokens',
     {
       config: { auth: { scope: 'read' } },
-      schema: { summary: "A user's API tokens (no secrets)", tags: users, params: UserIdParams, response: { 200: TokenListResponse, ...errors(401, 403, 404, 422) } },
+      schema: {
+        summary: "A user's API tokens (no secrets)",
+        tags: users,
+        params: UserIdParams,
+        response: { 200: TokenListResponse, ...errors(401, 403, 404, 422) },
+      },
     },
     async (request) => ({ tokens: await identity.listTokens(caller(request.principal), request.params.id) }),
   )
@@ -190,7 +232,12 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = 
     '/users/:id/tokens/:tid',
     {
       config: { auth: { scope: 'write' } },
-      schema: { summary: 'Revoke an API token', tags: users, params: TokenParams, response: { 200: RevokeTokenResponse, ...errors(401, 403, 404, 422) } },
+      schema: {
+        summary: 'Revoke an API token',
+        tags: users,
+        params: TokenParams,
+        response: { 200: RevokeTokenResponse, ...errors(401, 403, 404, 422) },
+      },
     },
     async (request) => {
       await identity.revokeToken(caller(request.principal), request.params.id, request.params.tid)

@@ -4,7 +4,12 @@ import { IsoTimestamp, Nullable, StoredText, StringEnum } from '../../platform/h
 import { STRING_ID_PATTERN } from '../../platform/ids.js'
 import { TOKEN_SCOPES } from './tokens.js'
 
-const Username = Type.String({ minLength: 1, maxLength: 100, pattern: '^[A-Za-z0-9._@+-]+$', description: 'letters, digits and . _ @ + -' })
+const Username = Type.String({
+  minLength: 1,
+  maxLength: 100,
+  pattern: '^[A-Za-z0-9._@+-]+$',
+  description: 'letters, digits and . _ @ + -',
+})
 // Passwords are never stored as sent, so any text goes; the upper bound keeps argon2 cheap to refuse.
 const Password = Type.String({ minLength: 1, maxLength: 1024 })
 const NewPassword = Type.String({ minLength: 8, maxLength: 1024, description: 'at least 8 characters' })
@@ -15,7 +20,10 @@ const StringId = (description: string) => Type.String({ pattern: STRING_ID_PATTE
 const Id = Type.String()
 
 export const UserIdParams = Type.Object({ id: StringId('the user id POST /users answered') })
-export const TokenParams = Type.Object({ id: StringId('the user id'), tid: StringId('the token id POST /users/{id}/tokens answered') })
+export const TokenParams = Type.Object({
+  id: StringId('the user id'),
+  tid: StringId('the token id POST /users/{id}/tokens answered'),
+})
 
 export const LoginBody = Type.Object({ username: Username, password: Password }, { additionalProperties: false })
 export type LoginBody = Static<typeof LoginBody>
@@ -34,7 +42,10 @@ export const LoginForm = Type.Object(
 )
 
 export const IdmBody = Type.Object(
-  { username: Username, idm_token: Type.String({ minLength: 1, maxLength: 16_384, description: 'OIDC ID token (RS256/ES256)' }) },
+  {
+    username: Username,
+    idm_token: Type.String({ minLength: 1, maxLength: 16_384, description: 'OIDC ID token (RS256/ES256)' }),
+  },
   { additionalProperties: false },
 )
 
@@ -44,7 +55,12 @@ export const TokenResponse = Type.Object({
   expires_in: Type.Integer({ description: 'seconds' }),
 })
 
-export const LoginUser = Type.Object({ id: Id, username: Type.String(), email: Nullable(Type.String()), is_superuser: Type.Boolean() })
+export const LoginUser = Type.Object({
+  id: Id,
+  username: Type.String(),
+  email: Nullable(Type.String()),
+  is_superuser: Type.Boolean(),
+})
 export const UserLoginResponse = Type.Object({ ...TokenResponse.properties, user: LoginUser })
 
 export const CreateUserBody = Type.Object(
@@ -72,9 +88,13 @@ export const UpdateUserBody = Type.Object(
     first_name: Type.Optional(Nullable(Name)),
     last_name: Type.Optional(Nullable(Name)),
     employee_id: Type.Optional(Nullable(Name)),
-    is_active: Type.Optional(Nullable(Type.Boolean({ description: 'false deactivates: sets deactivated_at and the profile end_date' }))),
+    is_active: Type.Optional(
+      Nullable(Type.Boolean({ description: 'false deactivates: sets deactivated_at and the profile end_date' })),
+    ),
     is_superuser: Type.Optional(Nullable(Type.Boolean({ description: 'superusers only' }))),
-    deactivated_at: Type.Optional(Nullable(IsoTimestamp('deactivates the user, recorded as of this time (also the profile end_date)'))),
+    deactivated_at: Type.Optional(
+      Nullable(IsoTimestamp('deactivates the user, recorded as of this time (also the profile end_date)')),
+    ),
   },
   { additionalProperties: false },
 )
@@ -116,7 +136,11 @@ export type ProfileResponse = Static<typeof ProfileResponse>
 export const CreateTokenBody = Type.Object(
   {
     name: StoredText({ minLength: 1, maxLength: 100 }),
-    scopes: Type.Array(StringEnum(TOKEN_SCOPES), { minItems: 1, maxItems: 4, description: 'read, write, admin; build = write' }),
+    scopes: Type.Array(StringEnum(TOKEN_SCOPES), {
+      minItems: 1,
+      maxItems: 4,
+      description: 'read, write, admin; build = write',
+    }),
     expires_at: Type.Optional(Nullable(IsoTimestamp('when the token stops working (ISO 8601); none: never'))),
   },
   { additionalProperties: false },

@@ -139,7 +139,9 @@ export class IdentityService {
       throw problems.forbidden('only a superuser may change is_superuser')
     }
     if (changes.deactivated_at !== undefined && changes.is_active === true) {
-      throw problems.validation([{ path: 'body.deactivated_at', message: 'deactivates the user; it cannot go with is_active: true' }])
+      throw problems.validation([
+        { path: 'body.deactivated_at', message: 'deactivates the user; it cannot go with is_active: true' },
+      ])
     }
     if (changes.email && (await repo.emailTakenByOther(this.db, changes.email, id))) {
       throw problems.emailTaken()
@@ -208,7 +210,13 @@ export class IdentityService {
     const token = this.tokens.generate()
     const row = await repo.insertApiToken(
       this.db,
-      { user_id: userId, name: input.name, token_hash: this.tokens.hash(token), scopes: scopes.join(' '), expires_at: expiresAt?.toISOString() ?? null },
+      {
+        user_id: userId,
+        name: input.name,
+        token_hash: this.tokens.hash(token),
+        scopes: scopes.join(' '),
+        expires_at: expiresAt?.toISOString() ?? null,
+      },
       new Date().toISOString(),
     )
     return { id: row.id, token, name: row.name, scopes, expires_at: row.expires_at }
@@ -260,6 +268,13 @@ export class IdentityService {
     if (row.expires_at !== null && Date.parse(row.expires_at) <= Date.now()) return null
     const scopes = grantedScopes(row.scopes.split(' '))
     if (row.is_superuser !== 1) scopes.delete('admin')
-    return { kind: 'api-token', subject: `token#${row.id}`, scopes, userId: row.user_id, username: row.username, isSuperuser: row.is_superuser === 1 }
+    return {
+      kind: 'api-token',
+      subject: `token#${row.id}`,
+      scopes,
+      userId: row.user_id,
+      username: row.username,
+      isSuperuser: row.is_superuser === 1,
+    }
   }
 }

@@ -31,11 +31,17 @@ export interface IssuedJwt {
 export class JwtIssuer {
   private readonly key: Uint8Array
 
-  constructor(secret: string, private readonly lifetimeSeconds: number) {
+  constructor(
+    secret: string,
+    private readonly lifetimeSeconds: number,
+  ) {
     this.key = new TextEncoder().encode(secret)
   }
 
-  async issue(user: { id: string; username: string; is_superuser: boolean }, scopes: readonly string[]): Promise<IssuedJwt> {
+  async issue(
+    user: { id: string; username: string; is_superuser: boolean },
+    scopes: readonly string[],
+  ): Promise<IssuedJwt> {
     const now = Math.floor(Date.now() / 1000)
     const token = await new SignJWT({ username: user.username, is_superuser: user.is_superuser, scopes: [...scopes] })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
@@ -50,7 +56,10 @@ export class JwtIssuer {
   /** The claims of a valid, unexpired token signed with our key; null for anything else. */
   async verify(token: string): Promise<AccessClaims | null> {
     try {
-      const { payload } = await jwtVerify(token, this.key, { algorithms: ['HS256'], requiredClaims: ['sub', 'exp', 'iat'] })
+      const { payload } = await jwtVerify(token, this.key, {
+        algorithms: ['HS256'],
+        requiredClaims: ['sub', 'exp', 'iat'],
+      })
       if (typeof payload.sub !== 'string' || !USER_ID.test(payload.sub)) return null
       if (typeof payload.username !== 'string' || !Array.isArray(payload.scopes)) return null
       return payload as unknown as AccessClaims

@@ -21,7 +21,12 @@ function visible(db: Db, who: Visibility) {
   return who === 'all' ? base : base.where('items.owner_id', '=', who.ownerId)
 }
 
-export async function insertItem(db: Db, ownerId: string, item: { name: string; description: string | null }, now: string) {
+export async function insertItem(
+  db: Db,
+  ownerId: string,
+  item: { name: string; description: string | null },
+  now: string,
+) {
   const { id } = await db
     .insertInto('items')
     .values({ owner_id: ownerId, name: item.name, description: item.description, created_at: now, updated_at: now })
@@ -39,13 +44,24 @@ export function listItems(db: Db, who: Visibility, limit: number, offset: number
 }
 
 export async function countItems(db: Db, who: Visibility): Promise<number> {
-  const row = await visible(db, who).select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow()
+  const row = await visible(db, who)
+    .select((eb) => eb.fn.countAll<number | string>().as('n'))
+    .executeTakeFirstOrThrow()
   return Number(row.n)
 }
 
 /** Changes the given fields of a visible item; false when there is none. */
-export async function updateItem(db: Db, who: Visibility, id: number, set: { name?: string; description?: string }, now: string) {
-  let query = db.updateTable('items').set({ ...set, updated_at: now }).where('id', '=', id)
+export async function updateItem(
+  db: Db,
+  who: Visibility,
+  id: number,
+  set: { name?: string; description?: string },
+  now: string,
+) {
+  let query = db
+    .updateTable('items')
+    .set({ ...set, updated_at: now })
+    .where('id', '=', id)
   if (who !== 'all') query = query.where('owner_id', '=', who.ownerId)
   const result = await query.executeTakeFirst()
   return result.numUpdatedRows > 0n

@@ -1,10 +1,10 @@
 /** HTTP surface of the items API (SPEC §4): every route needs a JWT and has its own rate limit. */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { errors } from '../../platform/http/problem-responses.js'
 import type { AuthRequirement, Principal } from '../../platform/auth/index.js'
-import { problems } from './problems.js'
+import { errors } from '../../platform/http/problem-responses.js'
 import { perClientLimit } from '../../platform/rate-limit.js'
+import { problems } from './problems.js'
 import { Item, ItemChanges, ItemParams, ItemsQuery, NewItem } from './schemas.js'
 import type { ItemsService } from './service.js'
 
@@ -39,7 +39,12 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
     {
       ...onRequest,
       config: write,
-      schema: { summary: 'Create an item (yours)', tags, body: NewItem, response: { 201: Item, ...errors(400, 401, 413, 415, 422, 429) } },
+      schema: {
+        summary: 'Create an item (yours)',
+        tags,
+        body: NewItem,
+        response: { 201: Item, ...errors(400, 401, 413, 415, 422, 429) },
+      },
     },
     async (request, reply) => {
       const item = await items.create(caller(request.principal), request.body)
@@ -60,14 +65,27 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      const { items: page, total } = await items.list(caller(request.principal), request.query.limit, request.query.offset)
+      const { items: page, total } = await items.list(
+        caller(request.principal),
+        request.query.limit,
+        request.query.offset,
+      )
       return reply.header('x-total-count', String(total)).send(page)
     },
   )
 
   app.get(
     '/items/:id',
-    { ...onRequest, config: read, schema: { summary: 'One of your items', tags, params: ItemParams, response: { 200: Item, ...errors(401, 404, 422, 429) } } },
+    {
+      ...onRequest,
+      config: read,
+      schema: {
+        summary: 'One of your items',
+        tags,
+        params: ItemParams,
+        response: { 200: Item, ...errors(401, 404, 422, 429) },
+      },
+    },
     async (request) => items.get(caller(request.principal), request.params.id),
   )
 
@@ -94,7 +112,12 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
     {
       ...onRequest,
       config: write,
-      schema: { summary: 'Delete one of your items', tags, params: ItemParams, response: { 204: Type.Null(), ...errors(401, 404, 422, 429) } },
+      schema: {
+        summary: 'Delete one of your items',
+        tags,
+        params: ItemParams,
+        response: { 204: Type.Null(), ...errors(401, 404, 422, 429) },
+      },
     },
     async (request, reply) => {
       await items.delete(caller(request.principal), request.params.id)

@@ -31,7 +31,9 @@ export const ItemChanges = Type.Object(
 )
 export type ItemChanges = Static<typeof ItemChanges>
 
-export const ItemParams = Type.Object({ id: Type.Integer({ minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }) })
+export const ItemParams = Type.Object({
+  id: Type.Integer({ minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }),
+})
 
 export const ItemsQuery = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100, description: 'items per page (1–1000)' }),

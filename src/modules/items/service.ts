@@ -22,7 +22,12 @@ export class ItemsService {
 
   async create(caller: Principal, input: NewItem): Promise<Item> {
     if (caller.userId === undefined) throw problems.notAUser()
-    const id = await repo.insertItem(this.db, caller.userId, { name: input.name, description: input.description ?? null }, new Date().toISOString())
+    const id = await repo.insertItem(
+      this.db,
+      caller.userId,
+      { name: input.name, description: input.description ?? null },
+      new Date().toISOString(),
+    )
     return this.get(caller, id)
   }
 
@@ -34,7 +39,10 @@ export class ItemsService {
 
   async list(caller: Principal, limit: number, offset: number): Promise<{ items: Item[]; total: number }> {
     const who = this.visibility(caller)
-    const [items, total] = await Promise.all([repo.listItems(this.db, who, limit, offset), repo.countItems(this.db, who)])
+    const [items, total] = await Promise.all([
+      repo.listItems(this.db, who, limit, offset),
+      repo.countItems(this.db, who),
+    ])
     return { items, total }
   }
 
@@ -42,7 +50,8 @@ export class ItemsService {
     const set: { name?: string; description?: string } = {}
     if (changes.name != null) set.name = changes.name
     if (changes.description != null) set.description = changes.description
-    if (!(await repo.updateItem(this.db, this.visibility(caller), id, set, new Date().toISOString()))) throw notFound(id)
+    if (!(await repo.updateItem(this.db, this.visibility(caller), id, set, new Date().toISOString())))
+      throw notFound(id)
     return this.get(caller, id)
   }
 

@@ -4,7 +4,8 @@ import { problems as platform } from '../../platform/errors.js'
 export const problems = {
   ...platform,
   badCursor: () => platform.validation([{ path: 'querystring.cursor', message: 'is not a cursor this API returned' }]),
-  badIfMatch: () => platform.validation([{ path: 'headers.if-match', message: 'must be a version in quotes, e.g. "42"' }]),
+  badIfMatch: () =>
+    platform.validation([{ path: 'headers.if-match', message: 'must be a version in quotes, e.g. "42"' }]),
   versionMismatch: (named: number, current: number) =>
     platform.preconditionFailed(`If-Match names version ${named}, but the state is at version ${current}`),
 }

@@ -30,7 +30,10 @@ const INSERT_CHUNK = 500
 
 export async function insertLogs(trx: Db, rows: StateLogTable[]): Promise<void> {
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    await trx.insertInto('state_log').values(rows.slice(i, i + INSERT_CHUNK)).execute()
+    await trx
+      .insertInto('state_log')
+      .values(rows.slice(i, i + INSERT_CHUNK))
+      .execute()
   }
 }
 
@@ -51,7 +54,10 @@ export async function saveIdempotencyRecords(trx: Db, rows: IdempotencyKeyTable[
   // An expired record with the same key may still be there: the new one replaces it.
   await trx.deleteFrom('idempotency_keys').where('key', 'in', keys).execute()
   for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    await trx.insertInto('idempotency_keys').values(rows.slice(i, i + INSERT_CHUNK)).execute()
+    await trx
+      .insertInto('idempotency_keys')
+      .values(rows.slice(i, i + INSERT_CHUNK))
+      .execute()
   }
 }
 

@@ -1,11 +1,19 @@
 /** HTTP surface of the shared-state API (SPEC §2.1–2.3, §2.5). */
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
-import { errors } from '../../platform/http/problem-responses.js'
 import { DATABASE_UNAVAILABLE, isUnavailable, problems, sendProblem } from '../../platform/errors.js'
 import type { HealthProbe } from '../../platform/health.js'
+import { errors } from '../../platform/http/problem-responses.js'
 import { PACKAGE_VERSION } from '../../platform/paths.js'
-import { LogsQuery, LogsResponse, RootResponse, StatusResponse, UpdateBody, UpdateHeaders, UpdateResponse } from './schemas.js'
+import {
+  LogsQuery,
+  LogsResponse,
+  RootResponse,
+  StatusResponse,
+  UpdateBody,
+  UpdateHeaders,
+  UpdateResponse,
+} from './schemas.js'
 import { parseIfMatch, type StateService } from './service.js'
 
 export interface StateRoutesOptions {
@@ -17,12 +25,21 @@ export interface StateRoutesOptions {
   hasUi: boolean
 }
 
-export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async (app, { state, health, endpoints, hasUi }) => {
+export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async (
+  app,
+  { state, health, endpoints, hasUi },
+) => {
   const startedAt = performance.now()
 
   app.get(
     '/',
-    { schema: { summary: 'Service index: every route and where the docs are', tags: ['state'], response: { 200: RootResponse } } },
+    {
+      schema: {
+        summary: 'Service index: every route and where the docs are',
+        tags: ['state'],
+        response: { 200: RootResponse },
+      },
+    },
     async (request, reply) => {
       if (hasUi && /\btext\/html\b/.test(request.headers.accept ?? '')) return reply.redirect('/ui/', 302)
       return {
@@ -51,12 +68,18 @@ export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async 
         // Still a 503 to retry, but one that says which component is down (from the probe).
         if (!isUnavailable(err)) throw err
         const snapshot = health.snapshot()
-        throw problems.unavailable(DATABASE_UNAVAILABLE, { overall_status: snapshot.overall, components: snapshot.components })
+        throw problems.unavailable(DATABASE_UNAVAILABLE, {
+          overall_status: snapshot.overall,
+          components: snapshot.components,
+        })
       })
       const etag = `"${row.version}"`
       reply.header('etag', etag).header('cache-control', 'no-cache')
       const ifNoneMatch = request.headers['if-none-match']
-      if (ifNoneMatch && ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')) {
+      if (
+        ifNoneMatch &&
+        ifNoneMatch.split(',').some((t) => t.trim().replace(/^W\//, '') === etag || t.trim() === '*')
+      ) {
         return reply.code(304).send(null)
       }
       const snapshot = health.snapshot()
@@ -120,5 +143,4 @@ export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async 
     },
     async (request) => state.logs(request.query),
   )
-
 }

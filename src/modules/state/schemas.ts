@@ -1,6 +1,14 @@
 /** Wire shapes of the shared-state API (SPEC §2), declared once; types derive from them. */
 import { type Static, Type } from 'typebox'
-import { FreeObject, IsoTimestamp, Nullable, PageQuery, SafeInteger, StoredText, StringEnum } from '../../platform/http/common-schemas.js'
+import {
+  FreeObject,
+  IsoTimestamp,
+  Nullable,
+  PageQuery,
+  SafeInteger,
+  StoredText,
+  StringEnum,
+} from '../../platform/http/common-schemas.js'
 
 export const MESSAGE_MAX_LENGTH = 10_000
 
@@ -42,7 +50,11 @@ export type UpdateBody = Static<typeof UpdateBody>
 export const UpdateHeaders = Type.Object({
   'if-match': Type.Optional(Type.String({ description: 'the version you read, as "<version>"; 412 if it moved on' })),
   'idempotency-key': Type.Optional(
-    Type.String({ minLength: 1, maxLength: 255, description: 'same key + same body within 24 h replays the first response' }),
+    Type.String({
+      minLength: 1,
+      maxLength: 255,
+      description: 'same key + same body within 24 h replays the first response',
+    }),
   ),
 })
 
@@ -56,12 +68,10 @@ export const UpdateResponse = Type.Object({
 })
 export type UpdateResponse = Static<typeof UpdateResponse>
 
-export const LogsQuery = Type.Object(
-  {
-    ...PageQuery,
-    cursor: Type.Optional(Type.String({ maxLength: 200, description: 'next_cursor of a previous page' })),
-  },
-)
+export const LogsQuery = Type.Object({
+  ...PageQuery,
+  cursor: Type.Optional(Type.String({ maxLength: 200, description: 'next_cursor of a previous page' })),
+})
 export type LogsQuery = Static<typeof LogsQuery>
 
 export const LogEntry = Type.Object({
@@ -83,7 +93,9 @@ export const LogsResponse = Type.Object({
   limit: Type.Integer(),
   total: Type.Integer(),
   total_pages: Type.Integer(),
-  next_cursor: Nullable(Type.String({ description: 'pass as ?cursor= for the next older entries; null on the last page' })),
+  next_cursor: Nullable(
+    Type.String({ description: 'pass as ?cursor= for the next older entries; null on the last page' }),
+  ),
 })
 export type LogsResponse = Static<typeof LogsResponse>
 

@@ -1,7 +1,7 @@
 /** Rules of the shared-state API (SPEC §2): reads, batched updates and the audit log. */
 import type { Db } from '../../platform/db/index.js'
+import { planBatch, type UpdateCommand, type UpdateOutcome } from './apply-updates.js'
 import { problems } from './problems.js'
-import { type UpdateCommand, type UpdateOutcome, planBatch } from './apply-updates.js'
 import * as repo from './repository.js'
 import type { LogEntry, LogsQuery, LogsResponse, StateValue } from './schemas.js'
 import type { StateLogRow, StateRow, StateTables } from './tables.js'

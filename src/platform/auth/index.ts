@@ -69,7 +69,9 @@ export function staticKeyVerifier(keys: string[]): Verifier {
 }
 
 export function hasScope(principal: Principal, scope: Scope): boolean {
-  return principal.scopes.has(scope) || principal.scopes.has('admin') || (principal.kind === 'user' && principal.isSuperuser)
+  return (
+    principal.scopes.has(scope) || principal.scopes.has('admin') || (principal.kind === 'user' && principal.isSuperuser)
+  )
 }
 
 export function registerAuth(app: FastifyInstance, staticKeys: string[]) {
@@ -93,7 +95,8 @@ export function registerAuth(app: FastifyInstance, staticKeys: string[]) {
 
 async function authenticate(registry: AuthRegistry, request: FastifyRequest, req: AuthRequirement): Promise<Principal> {
   const schemes = req.schemes ?? ['apiKey', 'bearer']
-  const challenge = schemes.includes('bearer') && !schemes.includes('apiKey') ? 'Bearer' : 'ApiKey header="X-API-Key", Bearer'
+  const challenge =
+    schemes.includes('bearer') && !schemes.includes('apiKey') ? 'Bearer' : 'ApiKey header="X-API-Key", Bearer'
   const apiKey = request.headers['x-api-key']
   const authorization = request.headers.authorization
   if (schemes.includes('apiKey') && typeof apiKey === 'string' && apiKey !== '') {
@@ -113,7 +116,9 @@ async function authenticate(registry: AuthRegistry, request: FastifyRequest, req
     throw problems.unauthorized('Could not validate credentials', challenge)
   }
   if (schemes.includes('apiKey')) {
-    const how = schemes.includes('bearer') ? 'send a key in the X-API-Key header or a token in Authorization: Bearer' : 'send a key in the X-API-Key header'
+    const how = schemes.includes('bearer')
+      ? 'send a key in the X-API-Key header or a token in Authorization: Bearer'
+      : 'send a key in the X-API-Key header'
     throw problems.unauthorized(INVALID_API_KEY, challenge, { reason: `no credentials: ${how}` })
   }
   throw problems.unauthorized('Not authenticated', challenge)

@@ -23,7 +23,8 @@ function integrity(file: string): string {
     const rows = db.pragma('integrity_check(10)') as { integrity_check: string }[]
     const tables = db.prepare("select name from sqlite_master where type = 'table' and name = 'kysely_migration'").all()
     if (rows.length !== 1 || rows[0]?.integrity_check !== 'ok') return rows.map((r) => r.integrity_check).join('; ')
-    if (tables.length === 0) throw new BackupError(`${file}: is SQLite but not a statehouse database (no kysely_migration table)`)
+    if (tables.length === 0)
+      throw new BackupError(`${file}: is SQLite but not a statehouse database (no kysely_migration table)`)
     return 'ok'
   } catch (err) {
     if (err instanceof BackupError) throw err
@@ -72,7 +73,9 @@ export async function restoreSqlite(source: string, target: string): Promise<{ b
       const mode = live.pragma('journal_mode = DELETE', { simple: true })
       if (mode !== 'delete') throw new Error(`journal mode stays ${mode}`)
     } catch (err) {
-      throw new BackupError(`${target}: is in use by another process (a running server?); stop it, then restore (${(err as Error).message})`)
+      throw new BackupError(
+        `${target}: is in use by another process (a running server?); stop it, then restore (${(err as Error).message})`,
+      )
     } finally {
       live.close()
     }

@@ -79,12 +79,18 @@ export function createDb(target: DatabaseTarget, opts: DbOptions = {}): Db {
     writeTransaction: (fn) => kysely.transaction().execute(fn),
     prepared<R>(query: Compilable<R>) {
       const compiled = query.compile()
-      return async (params = compiled.parameters) => (await kysely.executeQuery(CompiledQuery.raw(compiled.sql, [...params]))).rows as R[]
+      return async (params = compiled.parameters) =>
+        (await kysely.executeQuery(CompiledQuery.raw(compiled.sql, [...params]))).rows as R[]
     },
     async ping() {
       await sql`select 1`.execute(kysely)
     },
-    poolStats: () => ({ size: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: pool.options.max }),
+    poolStats: () => ({
+      size: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: pool.options.max,
+    }),
     close: () => kysely.destroy(),
   }
 }

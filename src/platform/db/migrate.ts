@@ -38,7 +38,11 @@ export async function migrateToLatest(db: Db<any>, sources: readonly MigrationSo
   const run = (kysely: Kysely<any>) =>
     // Unordered: modules were given their numbers up front and land in any order, so a database
     // that already ran 0005 must still accept 0002 later.
-    new Migrator({ db: kysely, provider: { getMigrations: async () => migrations }, allowUnorderedMigrations: true }).migrateToLatest()
+    new Migrator({
+      db: kysely,
+      provider: { getMigrations: async () => migrations },
+      allowUnorderedMigrations: true,
+    }).migrateToLatest()
   const result =
     db.engine === 'postgresql'
       ? await db.kysely.connection().execute(async (conn) => {

@@ -1,5 +1,5 @@
 /** Shared TypeBox primitives that resource schemas build on. */
-import { type TSchema, type Static, Type } from 'typebox'
+import { type Static, type TSchema, Type } from 'typebox'
 
 /** The range every JSON client represents exactly (IEEE-754 doubles): ±(2^53 − 1). */
 export const SAFE_INTEGER = { minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER } as const
@@ -27,8 +27,10 @@ export const StoredText = (opts: { maxLength?: number; minLength?: number; descr
 // the same wire shape and types with a single `type`/`enum` instead.
 
 /** A string that is one of `values` (an `enum`, not a union of literals). */
-export const StringEnum = <const T extends readonly string[]>(values: T, opts: { description?: string; default?: T[number] } = {}) =>
-  Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...opts })
+export const StringEnum = <const T extends readonly string[]>(
+  values: T,
+  opts: { description?: string; default?: T[number] } = {},
+) => Type.Unsafe<T[number]>({ type: 'string', enum: [...values], ...opts })
 
 /** `schema` or null, as `type: [t, "null"]` (works for primitive schemas). */
 export const Nullable = <T extends TSchema>(schema: T) => {
@@ -38,4 +40,8 @@ export const Nullable = <T extends TSchema>(schema: T) => {
 
 /** A free-form JSON object (serialised as is). */
 export const FreeObject = (description?: string) =>
-  Type.Unsafe<Record<string, unknown>>({ type: 'object', additionalProperties: true, ...(description ? { description } : {}) })
+  Type.Unsafe<Record<string, unknown>>({
+    type: 'object',
+    additionalProperties: true,
+    ...(description ? { description } : {}),
+  })

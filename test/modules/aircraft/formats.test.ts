@@ -5,26 +5,32 @@
  */
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
+import { after, before, describe, it } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { gunzipSync, gzipSync } from 'node:zlib'
-import { after, before, describe, it } from 'node:test'
 import fc from 'fast-check'
+import { generateFlatRecords, generateSnapshots, snapshotFileName } from '../../../scripts/aircraft-sample-generator.js'
 import { gunzipIfNeeded } from '../../../src/modules/aircraft/parse/gunzip.js'
 import { ICAO_PATTERN, icaoKey, readIcao } from '../../../src/modules/aircraft/parse/icao.js'
 import { parseWithJsonParse } from '../../../src/modules/aircraft/parse/json-parse.js'
 import { MalformedFileError } from '../../../src/modules/aircraft/parse/malformed-file-error.js'
 import { parseAircraftFile, parseAircraftFileCompact } from '../../../src/modules/aircraft/parse/parse-file.js'
-import { type AircraftAggregate, expandCompact, type ParsedFile } from '../../../src/modules/aircraft/parse/parsed-file.js'
+import {
+  type AircraftAggregate,
+  expandCompact,
+  type ParsedFile,
+} from '../../../src/modules/aircraft/parse/parsed-file.js'
 import { scanCompact } from '../../../src/modules/aircraft/parse/scanner.js'
 import { defaultPoolSize, ParserPool } from '../../../src/modules/aircraft/parser-pool.js'
-import { generateFlatRecords, generateSnapshots, snapshotFileName } from '../../../scripts/aircraft-sample-generator.js'
 import { type AggregateStats, aggregateStats, emptyAggregate, mergeAggregates } from '../../helpers/aircraft-fold.js'
 
 const FIXTURES = new URL('../../../../shared/fixtures/aircraft/', import.meta.url)
 const SNAPSHOT = new URL('readsb-hist_2023-11-01_000000Z.excerpt.json', FIXTURES)
 const SNAPSHOT_GZ = new URL('000000Z.excerpt.json.gz', FIXTURES)
 const FLAT = new URL('s3-flat-records.test.json', FIXTURES)
-const fixturesAbsent = fs.existsSync(fileURLToPath(SNAPSHOT)) ? false : `the shared fixtures folder ${fileURLToPath(FIXTURES)} is absent`
+const fixturesAbsent = fs.existsSync(fileURLToPath(SNAPSHOT))
+  ? false
+  : `the shared fixtures folder ${fileURLToPath(FIXTURES)} is absent`
 if (fixturesAbsent) console.warn(`\n*** SKIPPING the real-fixture aircraft tests: ${fixturesAbsent} ***\n`)
 
 const SAMPLE_SET = new URL('../../../data/sample-aircraft/', import.meta.url)
@@ -38,13 +44,27 @@ const isNum = (v: unknown): v is number => typeof v === 'number'
  * The reference computation: a plain loop over JSON.parse'd records, written from the spec, sharing
  * no code with the parser.
  */
-function expectedStats(records: { id: unknown; alt: unknown; gs: unknown; emergency?: unknown; r?: unknown; t?: unknown; time?: string }[]) {
+function expectedStats(
+  records: { id: unknown; alt: unknown; gs: unknown; emergency?: unknown; r?: unknown; t?: unknown; time?: string }[],
+) {
   const out = new Map<string, AggregateStats>()
   const sums = new Map<string, { alt: number; altN: number; gs: number; gsN: number }>()
   for (const rec of records) {
     if (typeof rec.id !== 'string' || !/^~?[A-Za-z0-9]{1,10}$/.test(rec.id)) continue
     const icao = rec.id.toLowerCase() // the key; the stats keep the first spelling
-    const s = out.get(icao) ?? { icao: rec.id, registration: null, type: null, observations: 0, max_altitude_baro: null, max_ground_speed: null, avg_altitude: null, avg_speed: null, had_emergency: false, first_seen: null, last_seen: null }
+    const s = out.get(icao) ?? {
+      icao: rec.id,
+      registration: null,
+      type: null,
+      observations: 0,
+      max_altitude_baro: null,
+      max_ground_speed: null,
+      avg_altitude: null,
+      avg_speed: null,
+      had_emergency: false,
+      first_seen: null,
+      last_seen: null,
+    }
     const sum = sums.get(icao) ?? { alt: 0, altN: 0, gs: 0, gsN: 0 }
     s.observations++
     if (rec.alt === 'ground') sum.altN++
@@ -89,7 +109,12 @@ function snapshotRecords(doc: { now: number; aircraft: Record<string, unknown>[]
 function expectedPositions(doc: { now: number; aircraft: Record<string, unknown>[] }) {
   return doc.aircraft
     .filter((a) => isNum(a.lat) && isNum(a.lon) && isNum(a.seen_pos))
-    .map((a) => ({ icao: String(a.hex), timestamp: new Date(Math.round((doc.now - (a.seen_pos as number)) * 1000)).toISOString(), lat: a.lat, lon: a.lon }))
+    .map((a) => ({
+      icao: String(a.hex),
+      timestamp: new Date(Math.round((doc.now - (a.seen_pos as number)) * 1000)).toISOString(),
+      lat: a.lat,
+      lon: a.lon,
+    }))
 }
 
 function assertStatsEqual(actual: Map<string, AggregateStats>, expected: Map<string, AggregateStats>) {
@@ -138,7 +163,10 @@ describe('the real readsb-hist fixture', { skip: fixturesAbsent }, () => {
     assert.equal(stats.get('86e84c')?.max_ground_speed, null, 'no gs')
     assert.equal(stats.get('86e84c')?.avg_speed, null)
     assert.equal(stats.get('a38398')?.max_ground_speed, null, 'calc_track but no gs')
-    assert.ok([...stats.values()].every((s) => s.had_emergency === false), '"none" or absent is no emergency')
+    assert.ok(
+      [...stats.values()].every((s) => s.had_emergency === false),
+      '"none" or absent is no emergency',
+    )
   })
 
   it('reads the .json.gz the same as the .json', () => {
@@ -181,7 +209,8 @@ describe('the real readsb-hist fixture', { skip: fixturesAbsent }, () => {
 })
 
 describe('formats', () => {
-  const snapshot = (aircraft: unknown[], now: unknown = 1_698_796_800) => Buffer.from(JSON.stringify({ now, messages: 1, aircraft }))
+  const snapshot = (aircraft: unknown[], now: unknown = 1_698_796_800) =>
+    Buffer.from(JSON.stringify({ now, messages: 1, aircraft }))
 
   it('ICAO_PATTERN and readIcao: 1–10 letters or digits, optional ~, kept as written; icaoKey lower-cases', () => {
     for (const [input, want] of [
@@ -203,7 +232,8 @@ describe('formats', () => {
       [null, null],
     ] as const) {
       assert.equal(readIcao(input), want, JSON.stringify(input))
-      if (typeof input === 'string') assert.equal(new RegExp(ICAO_PATTERN).test(input), want !== null, JSON.stringify(input))
+      if (typeof input === 'string')
+        assert.equal(new RegExp(ICAO_PATTERN).test(input), want !== null, JSON.stringify(input))
     }
     assert.deepEqual(['A65800', '~284EDE', 'A320', 'a320'].map(icaoKey), ['a65800', '~284ede', 'a320', 'a320'])
   })
@@ -211,32 +241,68 @@ describe('formats', () => {
   it('an id keeps its first spelling and is one aircraft in any case, on both parse paths', () => {
     const cases: [string, string[], string[]][] = [
       // readsb hex (the scanner's hex table), upper-case first, then lower-case, then escaped
-      ['{"now":1,"aircraft":[{"hex":"ABC123","gs":1},{"hex":"abc123","gs":3},{"hex":"\\u0061bc123","gs":5}]}', ['abc123'], ['ABC123']],
+      [
+        '{"now":1,"aircraft":[{"hex":"ABC123","gs":1},{"hex":"abc123","gs":3},{"hex":"\\u0061bc123","gs":5}]}',
+        ['abc123'],
+        ['ABC123'],
+      ],
       // escaped first: its decoded spelling is the one kept
       ['{"now":1,"aircraft":[{"hex":"\\u0041bC123"},{"hex":"ABC123"}]}', ['abc123'], ['AbC123']],
       // non-hex ids (the scanner's Map): a flat record's A320 stays A320, a320 later joins it
-      ['[{"icao":"A320","altitude":1},{"icao":"a320","altitude":3},{"icao":"~F1"},{"icao":"~f1"}]', ['a320', '~f1'], ['A320', '~F1']],
-      ['{"now":1,"aircraft":[{"hex":"~2ABCDE"},{"hex":"~2abcde"},{"hex":"Tisb1"}]}', ['~2abcde', 'tisb1'], ['~2ABCDE', 'Tisb1']],
+      [
+        '[{"icao":"A320","altitude":1},{"icao":"a320","altitude":3},{"icao":"~F1"},{"icao":"~f1"}]',
+        ['a320', '~f1'],
+        ['A320', '~F1'],
+      ],
+      [
+        '{"now":1,"aircraft":[{"hex":"~2ABCDE"},{"hex":"~2abcde"},{"hex":"Tisb1"}]}',
+        ['~2abcde', 'tisb1'],
+        ['~2ABCDE', 'Tisb1'],
+      ],
     ]
     for (const [text, keys, written] of cases) {
       const buf = Buffer.from(text)
       const fast = scanCompact(buf)
       assert.ok(fast, `the scanner takes ${text}`)
-      for (const [how, file] of [['scanner', fast], ['JSON.parse', parseWithJsonParse(buf)]] as const) {
+      for (const [how, file] of [
+        ['scanner', fast],
+        ['JSON.parse', parseWithJsonParse(buf)],
+      ] as const) {
         assert.deepEqual(file.icaos, keys, `${how}: keys of ${text}`)
         assert.deepEqual(file.writtenIcaos, written, `${how}: spellings of ${text}`)
-        assert.deepEqual(expandCompact(file).aggregates.map((a) => a.icao), written, `${how}: aggregates of ${text}`)
+        assert.deepEqual(
+          expandCompact(file).aggregates.map((a) => a.icao),
+          written,
+          `${how}: aggregates of ${text}`,
+        )
       }
     }
-    const merged = mergeAggregates({ ...emptyAggregate('A320'), observations: 1 }, { ...emptyAggregate('a320'), observations: 2 })
+    const merged = mergeAggregates(
+      { ...emptyAggregate('A320'), observations: 1 },
+      { ...emptyAggregate('a320'), observations: 2 },
+    )
     assert.deepEqual([merged.icao, merged.observations], ['A320', 3], 'the earlier file’s spelling wins')
   })
 
   it('skips and counts entries without a valid id, in both formats', () => {
-    const file = parseAircraftFile(snapshot([{ hex: 'abc123', alt_baro: 100 }, { alt_baro: 5 }, { hex: '' }, { hex: 'way-too-long-id' }, { hex: 7 }, null, 'x', [], {}]))
+    const file = parseAircraftFile(
+      snapshot([
+        { hex: 'abc123', alt_baro: 100 },
+        { alt_baro: 5 },
+        { hex: '' },
+        { hex: 'way-too-long-id' },
+        { hex: 7 },
+        null,
+        'x',
+        [],
+        {},
+      ]),
+    )
     assert.equal(file.records, 1)
     assert.equal(file.recordsSkipped, 8)
-    const flat = parseAircraftFile(Buffer.from(JSON.stringify([{ icao: 'A1', altitude: 1 }, { icao: 'A 1' }, { altitude: 3 }, 5, {}])))
+    const flat = parseAircraftFile(
+      Buffer.from(JSON.stringify([{ icao: 'A1', altitude: 1 }, { icao: 'A 1' }, { altitude: 3 }, 5, {}])),
+    )
     assert.deepEqual([flat.records, flat.recordsSkipped], [1, 4])
   })
 
@@ -256,7 +322,14 @@ describe('formats', () => {
     )
     assert.deepEqual(
       [...stats.values()].map((s) => [s.icao, s.had_emergency]),
-      [['a00001', false], ['a00002', false], ['a00003', true], ['a00004', true], ['a00005', false], ['a00006', false]],
+      [
+        ['a00001', false],
+        ['a00002', false],
+        ['a00003', true],
+        ['a00004', true],
+        ['a00005', false],
+        ['a00006', false],
+      ],
     )
   })
 
@@ -284,7 +357,10 @@ describe('formats', () => {
     })
     assert.deepEqual(
       file.positions.map((p) => [p.timestamp, p.lat]),
-      [['2023-10-31T23:59:59.000Z', 1], ['2023-10-31T23:59:59.500Z', 3]],
+      [
+        ['2023-10-31T23:59:59.000Z', 1],
+        ['2023-10-31T23:59:59.500Z', 3],
+      ],
     )
   })
 
@@ -336,7 +412,8 @@ describe('formats', () => {
       const bytes = typeof body === 'string' ? Buffer.from(body) : body
       assert.throws(
         () => parseAircraftFile(gunzipIfNeeded(bytes, `f-${what}`), `f-${what}`),
-        (err: unknown) => err instanceof MalformedFileError && reason.test(err.reason) && err.message.startsWith(`f-${what}: `),
+        (err: unknown) =>
+          err instanceof MalformedFileError && reason.test(err.reason) && err.message.startsWith(`f-${what}: `),
         what,
       )
     }
@@ -345,37 +422,113 @@ describe('formats', () => {
   it('accepts what is valid but unusual: empty sets, escapes, extra fields, any key order', () => {
     assert.deepEqual(parseAircraftFile(Buffer.from('[]')).aggregates, [])
     assert.equal(parseAircraftFile(Buffer.from(' {"aircraft": [], "now": 5} ')).records, 0)
-    const escaped = Buffer.from('{"now":1698796800,"aircraft":[{"h\\u0065x":"\\u0041BC123","alt_baro":"gr\\u006fund","r":"N\\u00e91","emergency":"n\\u006fne"}]}')
+    const escaped = Buffer.from(
+      '{"now":1698796800,"aircraft":[{"h\\u0065x":"\\u0041BC123","alt_baro":"gr\\u006fund","r":"N\\u00e91","emergency":"n\\u006fne"}]}',
+    )
     assert.equal(scanCompact(escaped), null, 'an escaped key is left to JSON.parse')
     const stats = byIcao(parseAircraftFile(escaped)).get('abc123')
     assert.deepEqual([stats?.avg_altitude, stats?.registration, stats?.had_emergency], [0, 'Né1', false])
-    const spelledTwice = Buffer.from('{"now":1,"aircraft":[{"hex":"abc123","gs":1},{"hex":"\\u0061BC123","gs":3},{"hex":"ABC123","gs":5}]}')
-    assert.deepEqual(parseAircraftFile(spelledTwice).aggregates.map((a) => [a.icao, a.observations, a.maxGroundSpeed]), [['abc123', 3, 5]])
+    const spelledTwice = Buffer.from(
+      '{"now":1,"aircraft":[{"hex":"abc123","gs":1},{"hex":"\\u0061BC123","gs":3},{"hex":"ABC123","gs":5}]}',
+    )
+    assert.deepEqual(
+      parseAircraftFile(spelledTwice).aggregates.map((a) => [a.icao, a.observations, a.maxGroundSpeed]),
+      [['abc123', 3, 5]],
+    )
     const late = Buffer.from('{"aircraft":[{"hex":"a1","seen_pos":1,"lat":0,"lon":0}],"now":1698796800}')
-    assert.equal(parseAircraftFile(late).positions[0]?.timestamp, '2023-10-31T23:59:59.000Z', '"now" after the aircraft')
+    assert.equal(
+      parseAircraftFile(late).positions[0]?.timestamp,
+      '2023-10-31T23:59:59.000Z',
+      '"now" after the aircraft',
+    )
   })
 
   it('registration/type: trimmed; empty, NUL or lone surrogates are null (PostgreSQL cannot store them)', () => {
     const stats = byIcao(
       parseAircraftFile(
-        Buffer.from(JSON.stringify({ now: 1, aircraft: [{ hex: 'a1', r: ' N1 ', t: '' }, { hex: 'a2', r: 'N\u0000', t: '\ud800' }, { hex: 'a3', r: 5 }] })),
+        Buffer.from(
+          JSON.stringify({
+            now: 1,
+            aircraft: [
+              { hex: 'a1', r: ' N1 ', t: '' },
+              { hex: 'a2', r: 'N\u0000', t: '\ud800' },
+              { hex: 'a3', r: 5 },
+            ],
+          }),
+        ),
       ),
     )
-    assert.deepEqual([...stats.values()].map((s) => [s.registration, s.type]), [['N1', null], [null, null], [null, null]])
+    assert.deepEqual(
+      [...stats.values()].map((s) => [s.registration, s.type]),
+      [
+        ['N1', null],
+        [null, null],
+        [null, null],
+      ],
+    )
   })
 
   it('the scanner accepts exactly what JSON.parse accepts, and then agrees with it (property)', () => {
     const ws = fc.constantFrom('', '', ' ', '\n', '\r\n  ', '\t')
-    const digits = (min: number, max: number) => fc.array(fc.constantFrom(...'0123456789'), { minLength: min, maxLength: max }).map((d) => d.join(''))
+    const digits = (min: number, max: number) =>
+      fc.array(fc.constantFrom(...'0123456789'), { minLength: min, maxLength: max }).map((d) => d.join(''))
     const numberText = fc
-      .tuple(fc.boolean(), fc.oneof(fc.constant('0'), fc.tuple(fc.constantFrom(...'123456789'), digits(0, 17)).map(([a, b]) => a + b)), fc.option(digits(1, 20)), fc.option(fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '+', '-'), digits(1, 3))))
-      .map(([neg, int, frac, exp]) => `${neg ? '-' : ''}${int}${frac === null ? '' : `.${frac}`}${exp === null ? '' : exp.join('')}`)
+      .tuple(
+        fc.boolean(),
+        fc.oneof(
+          fc.constant('0'),
+          fc.tuple(fc.constantFrom(...'123456789'), digits(0, 17)).map(([a, b]) => a + b),
+        ),
+        fc.option(digits(1, 20)),
+        fc.option(fc.tuple(fc.constantFrom('e', 'E'), fc.constantFrom('', '+', '-'), digits(1, 3))),
+      )
+      .map(
+        ([neg, int, frac, exp]) =>
+          `${neg ? '-' : ''}${int}${frac === null ? '' : `.${frac}`}${exp === null ? '' : exp.join('')}`,
+      )
     const stringText = fc.oneof(
       fc.string({ maxLength: 8 }).map((s) => JSON.stringify(s)),
       fc.string({ unit: 'grapheme', maxLength: 4 }).map((s) => JSON.stringify(s)),
-      fc.constantFrom('"ground"', '"none"', '"general"', '""', '"gr\\u006fund"', '"a65800"', '"A65800"', '"~284ede"', '"A320"', '"abcdefghijk"', '"\\ud800"', '"N\\u00e91"', '"é"', '"\\u0061bc123"', '"abc123"', '"~ABC123"'),
+      fc.constantFrom(
+        '"ground"',
+        '"none"',
+        '"general"',
+        '""',
+        '"gr\\u006fund"',
+        '"a65800"',
+        '"A65800"',
+        '"~284ede"',
+        '"A320"',
+        '"abcdefghijk"',
+        '"\\ud800"',
+        '"N\\u00e91"',
+        '"é"',
+        '"\\u0061bc123"',
+        '"abc123"',
+        '"~ABC123"',
+      ),
     )
-    const key = fc.constantFrom('hex', 'r', 't', 'alt_baro', 'gs', 'emergency', 'lat', 'lon', 'seen_pos', 'icao', 'altitude', 'speed', 'now', 'aircraft', 'flight', 'alt_geom', 'mlat', 'x', '')
+    const key = fc.constantFrom(
+      'hex',
+      'r',
+      't',
+      'alt_baro',
+      'gs',
+      'emergency',
+      'lat',
+      'lon',
+      'seen_pos',
+      'icao',
+      'altitude',
+      'speed',
+      'now',
+      'aircraft',
+      'flight',
+      'alt_geom',
+      'mlat',
+      'x',
+      '',
+    )
     const keyText = key.map((k) => JSON.stringify(k))
     const { value } = fc.letrec<{ value: string }>((tie) => ({
       value: fc.oneof(
@@ -384,12 +537,25 @@ describe('formats', () => {
         stringText,
         fc.constantFrom('true', 'false', 'null'),
         fc.tuple(ws, fc.array(tie('value'), { maxLength: 3 })).map(([w, items]) => `[${w}${items.join(`${w},`)}]`),
-        fc.tuple(ws, fc.array(fc.tuple(keyText, tie('value')), { maxLength: 4 })).map(([w, members]) => `{${members.map(([k, v]) => `${w}${k}${w}:${w}${v}`).join(',')}${w}}`),
+        fc
+          .tuple(ws, fc.array(fc.tuple(keyText, tie('value')), { maxLength: 4 }))
+          .map(([w, members]) => `{${members.map(([k, v]) => `${w}${k}${w}:${w}${v}`).join(',')}${w}}`),
       ),
     }))
-    const record = fc.tuple(ws, fc.array(fc.tuple(keyText, value), { maxLength: 10 })).map(([w, members]) => `{${members.map(([k, v]) => `${k}:${w}${v}`).join(`,${w}`)}}`)
-    const recordsText = fc.tuple(ws, fc.array(fc.oneof({ weight: 5, arbitrary: record }, { weight: 1, arbitrary: value }), { maxLength: 6 })).map(([w, rs]) => `[${w}${rs.join(`,\n${w}`)}${w}]`)
-    const nowText = fc.oneof({ weight: 4, arbitrary: fc.constant('1698796799.300') }, { weight: 2, arbitrary: numberText }, { weight: 1, arbitrary: value })
+    const record = fc
+      .tuple(ws, fc.array(fc.tuple(keyText, value), { maxLength: 10 }))
+      .map(([w, members]) => `{${members.map(([k, v]) => `${k}:${w}${v}`).join(`,${w}`)}}`)
+    const recordsText = fc
+      .tuple(
+        ws,
+        fc.array(fc.oneof({ weight: 5, arbitrary: record }, { weight: 1, arbitrary: value }), { maxLength: 6 }),
+      )
+      .map(([w, rs]) => `[${w}${rs.join(`,\n${w}`)}${w}]`)
+    const nowText = fc.oneof(
+      { weight: 4, arbitrary: fc.constant('1698796799.300') },
+      { weight: 2, arbitrary: numberText },
+      { weight: 1, arbitrary: value },
+    )
     const snapshotText = fc
       .tuple(ws, nowText, recordsText, fc.array(fc.tuple(keyText, value), { maxLength: 2 }), fc.boolean())
       .map(([w, now, aircraft, extra, nowFirst]) => {
@@ -398,7 +564,14 @@ describe('formats', () => {
         return `${w}{${w}${members.join(`,${w}`)}${w}}${w}`
       })
     const document = fc
-      .tuple(fc.oneof({ weight: 4, arbitrary: snapshotText }, { weight: 2, arbitrary: recordsText }, { weight: 1, arbitrary: value }), fc.nat(9))
+      .tuple(
+        fc.oneof(
+          { weight: 4, arbitrary: snapshotText },
+          { weight: 2, arbitrary: recordsText },
+          { weight: 1, arbitrary: value },
+        ),
+        fc.nat(9),
+      )
       .map(([text, n]) => (n === 0 ? text.replace('"hex"', '"h\\u0065x"') : text)) // an escaped key now and then
     // Broken (or still valid) variants: cut short, a byte dropped, a byte put in anywhere, or put in
     // where the grammar is strict: a comma before a closing bracket, a zero or minus before a digit,
@@ -409,17 +582,19 @@ describe('formats', () => {
       [/[0-9](?![0-9])/g, ['e', '.', 'e+', '0', ' 1']],
       [/"/g, ['\u0001', '\t', '\\', '\\u00', '\\x']],
     ]
-    const mutated = fc.tuple(document, fc.nat(), fc.nat(), fc.nat(9), fc.constantFrom(...'{}[]",:-.0e \\u\u0001')).map(([text, at, pick, how, ch]) => {
-      const i = text.length === 0 ? 0 : at % (text.length + 1)
-      if (how === 0) return text.slice(0, i)
-      if (how === 1) return text.slice(0, i) + text.slice(i + 1)
-      if (how === 2) return text.slice(0, i) + ch + text.slice(i)
-      const [pattern, inserts] = edits[how % edits.length] as [RegExp, string[]]
-      const spots = [...text.matchAll(pattern)].map((m) => (m.index as number) + m[0].length)
-      if (spots.length === 0) return text
-      const spot = spots[at % spots.length] as number
-      return text.slice(0, spot) + (inserts[pick % inserts.length] as string) + text.slice(spot)
-    })
+    const mutated = fc
+      .tuple(document, fc.nat(), fc.nat(), fc.nat(9), fc.constantFrom(...'{}[]",:-.0e \\u\u0001'))
+      .map(([text, at, pick, how, ch]) => {
+        const i = text.length === 0 ? 0 : at % (text.length + 1)
+        if (how === 0) return text.slice(0, i)
+        if (how === 1) return text.slice(0, i) + text.slice(i + 1)
+        if (how === 2) return text.slice(0, i) + ch + text.slice(i)
+        const [pattern, inserts] = edits[how % edits.length] as [RegExp, string[]]
+        const spots = [...text.matchAll(pattern)].map((m) => (m.index as number) + m[0].length)
+        if (spots.length === 0) return text
+        const spot = spots[at % spots.length] as number
+        return text.slice(0, spot) + (inserts[pick % inserts.length] as string) + text.slice(spot)
+      })
     let scanned = 0
     fc.assert(
       fc.property(fc.oneof(document, mutated), (text) => {
@@ -434,11 +609,15 @@ describe('formats', () => {
         const fast = scanCompact(buf)
         if (fast !== null) {
           scanned++
-          assert.ok(!(reference instanceof MalformedFileError), `the scanner accepted what JSON.parse rejects: ${reference instanceof Error ? reference.reason : ''}`)
+          assert.ok(
+            !(reference instanceof MalformedFileError),
+            `the scanner accepted what JSON.parse rejects: ${reference instanceof Error ? reference.reason : ''}`,
+          )
           assert.deepStrictEqual(expandCompact(fast), expandCompact(reference))
           assert.deepStrictEqual(fast.icaos, reference.icaos, 'the same keys')
         }
-        if (reference instanceof MalformedFileError) assert.throws(() => parseAircraftFileCompact(buf), MalformedFileError)
+        if (reference instanceof MalformedFileError)
+          assert.throws(() => parseAircraftFileCompact(buf), MalformedFileError)
         else assert.deepStrictEqual(expandCompact(parseAircraftFileCompact(buf)), expandCompact(reference))
       }),
       { numRuns: 1500 },
@@ -447,15 +626,76 @@ describe('formats', () => {
   })
 
   it('the scanner declines every grammar error JSON.parse rejects, in fields it reads and fields it skips', () => {
-    const numbers = { bad: ['01', '00', '-', '--1', '+1', '1.', '.5', '1.e5', '1e', '1e+', '0x10', 'NaN', 'Infinity', '-Infinity', '1_0', '1 2'], good: ['0', '-0', '0.0', '454.0', '1E5', '1e-5', '-1.5E+3', '46.577740', '123456789012345678901234567890', '1e400', '0.1e-400'] }
-    const strings = { bad: ['"\\u00g0"', '"\\x41"', '"\u0001"', '"\\u12"', '"abc', '"a\\"', "'a'", '"\\U0041"'], good: ['"\\u0041\\u00e9"', '"\\"\\\\\\/\\b\\f\\n\\r\\t"', '"é✈"', '"\\ud800"', '""'] }
-    const literals = { bad: ['tru', 'nul', 'True', 'undefined', 'falsey', 'flase', 'nulL', 'trUe', 'fals', '[1,]', '{"a":1,}', '{,}', '[,1]', '{"a" 1}', '{"a":}', '{1:2}', "{'a':1}", '[1 2]', '{"a":1 "b":2}', '[', '{"a":1'], good: ['true', 'false', 'null', '[]', '{}', '[ 1 , [ ] , { } ]', '{"a":{"b":[null]}}'] }
+    const numbers = {
+      bad: [
+        '01',
+        '00',
+        '-',
+        '--1',
+        '+1',
+        '1.',
+        '.5',
+        '1.e5',
+        '1e',
+        '1e+',
+        '0x10',
+        'NaN',
+        'Infinity',
+        '-Infinity',
+        '1_0',
+        '1 2',
+      ],
+      good: [
+        '0',
+        '-0',
+        '0.0',
+        '454.0',
+        '1E5',
+        '1e-5',
+        '-1.5E+3',
+        '46.577740',
+        '123456789012345678901234567890',
+        '1e400',
+        '0.1e-400',
+      ],
+    }
+    const strings = {
+      bad: ['"\\u00g0"', '"\\x41"', '"\u0001"', '"\\u12"', '"abc', '"a\\"', "'a'", '"\\U0041"'],
+      good: ['"\\u0041\\u00e9"', '"\\"\\\\\\/\\b\\f\\n\\r\\t"', '"é✈"', '"\\ud800"', '""'],
+    }
+    const literals = {
+      bad: [
+        'tru',
+        'nul',
+        'True',
+        'undefined',
+        'falsey',
+        'flase',
+        'nulL',
+        'trUe',
+        'fals',
+        '[1,]',
+        '{"a":1,}',
+        '{,}',
+        '[,1]',
+        '{"a" 1}',
+        '{"a":}',
+        '{1:2}',
+        "{'a':1}",
+        '[1 2]',
+        '{"a":1 "b":2}',
+        '[',
+        '{"a":1',
+      ],
+      good: ['true', 'false', 'null', '[]', '{}', '[ 1 , [ ] , { } ]', '{"a":{"b":[null]}}'],
+    }
     const contexts = [
       (x: string) => `{"now": ${x}, "aircraft": []}`,
       (x: string) => `{"now": 1, "aircraft": [{"hex": "a1", "gs": ${x}, "lat": ${x}, "seen_pos": ${x}}]}`,
       (x: string) => `{"now": 1, "aircraft": [{"hex": "a1", "alt_baro": ${x}, "r": ${x}, "emergency": ${x}}]}`,
       (x: string) => `{"now": 1, "aircraft": [{"hex": ${x}}]}`,
-      (x: string) => `{"now": 1, "aircraft": [{"hex": "a1", "track": ${x}, "lastPosition": {"lat": ${x}}, "mlat": [${x}]}]}`,
+      (x: string) =>
+        `{"now": 1, "aircraft": [{"hex": "a1", "track": ${x}, "lastPosition": {"lat": ${x}}, "mlat": [${x}]}]}`,
       (x: string) => `{"now": 1, "messages": ${x}, "aircraft": [${x}]}`,
       (x: string) => `[{"icao": "a1", "altitude": ${x}, "speed": ${x}}, ${x}]`,
     ]
@@ -477,7 +717,12 @@ describe('formats', () => {
           }
           const fast = scanCompact(Buffer.from(text))
           if (reference === null) assert.equal(fast, null, text)
-          else assert.deepStrictEqual(expandCompact(fast ?? assert.fail(`the scanner declined ${text}`)), expandCompact(reference), text)
+          else
+            assert.deepStrictEqual(
+              expandCompact(fast ?? assert.fail(`the scanner declined ${text}`)),
+              expandCompact(reference),
+              text,
+            )
         }
       }
     }
@@ -485,15 +730,26 @@ describe('formats', () => {
 
   it('parses numbers to exactly the doubles JSON.parse gives (property)', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.integer(), fc.integer({ min: -1e6, max: 1e6 }).map((n) => n / 1000)), fc.nat({ max: 3 }), (x, pad) => {
-        // Also with readsb's trailing zeros (454.0, 46.577740), which JSON.stringify never writes.
-        const text = Number.isInteger(x) || /e/.test(String(x)) ? JSON.stringify(x) : `${String(x)}${'0'.repeat(pad)}`
-        const file = scanCompact(Buffer.from(`[{"icao":"a1","altitude":${text},"speed":${text}}]`))
-        assert.ok(file)
-        const agg = expandCompact(file).aggregates[0] as AircraftAggregate
-        assert.ok(Object.is(agg.sumAltitude, 0 + JSON.parse(text)), `${text}: ${agg.sumAltitude} vs ${JSON.parse(text)}`)
-        assert.ok(Object.is(agg.maxGroundSpeed, JSON.parse(text)), text)
-      }),
+      fc.property(
+        fc.oneof(
+          fc.double({ noNaN: true, noDefaultInfinity: true }),
+          fc.integer(),
+          fc.integer({ min: -1e6, max: 1e6 }).map((n) => n / 1000),
+        ),
+        fc.nat({ max: 3 }),
+        (x, pad) => {
+          // Also with readsb's trailing zeros (454.0, 46.577740), which JSON.stringify never writes.
+          const text = Number.isInteger(x) || /e/.test(String(x)) ? JSON.stringify(x) : `${String(x)}${'0'.repeat(pad)}`
+          const file = scanCompact(Buffer.from(`[{"icao":"a1","altitude":${text},"speed":${text}}]`))
+          assert.ok(file)
+          const agg = expandCompact(file).aggregates[0] as AircraftAggregate
+          assert.ok(
+            Object.is(agg.sumAltitude, 0 + JSON.parse(text)),
+            `${text}: ${agg.sumAltitude} vs ${JSON.parse(text)}`,
+          )
+          assert.ok(Object.is(agg.maxGroundSpeed, JSON.parse(text)), text)
+        },
+      ),
       { numRuns: 2000 },
     )
   })
@@ -541,7 +797,14 @@ describe('mergeAggregates and aggregateStats', () => {
   })
 
   it('aggregateStats: averages are sum/count, null when nothing was counted', () => {
-    const agg = { ...emptyAggregate('a1'), observations: 4, sumAltitude: 300, altitudeCount: 4, sumSpeed: 0, speedCount: 0 }
+    const agg = {
+      ...emptyAggregate('a1'),
+      observations: 4,
+      sumAltitude: 300,
+      altitudeCount: 4,
+      sumSpeed: 0,
+      speedCount: 0,
+    }
     assert.deepEqual([aggregateStats(agg).avg_altitude, aggregateStats(agg).avg_speed], [75, null])
   })
 
@@ -558,25 +821,39 @@ describe('mergeAggregates and aggregateStats', () => {
       },
       { requiredKeys: ['hex'] },
     )
-    const files = fc.array(fc.tuple(fc.integer({ min: 1_698_796_800, max: 1_698_800_000 }), fc.array(rec, { maxLength: 6 })), { minLength: 1, maxLength: 6 })
+    const files = fc.array(
+      fc.tuple(fc.integer({ min: 1_698_796_800, max: 1_698_800_000 }), fc.array(rec, { maxLength: 6 })),
+      { minLength: 1, maxLength: 6 },
+    )
     fc.assert(
       fc.property(files, fc.func(fc.integer()), (list, order) => {
-        const withReg = (a: Record<string, unknown>): Record<string, unknown> => ({ ...a, r: `R-${String(a.hex).toLowerCase()}` }) // constant per aircraft
-        const parsed = list.map(([now, aircraft]) => parseAircraftFile(Buffer.from(JSON.stringify({ now, aircraft: aircraft.map(withReg) }))))
+        const withReg = (a: Record<string, unknown>): Record<string, unknown> => ({
+          ...a,
+          r: `R-${String(a.hex).toLowerCase()}`,
+        }) // constant per aircraft
+        const parsed = list.map(([now, aircraft]) =>
+          parseAircraftFile(Buffer.from(JSON.stringify({ now, aircraft: aircraft.map(withReg) }))),
+        )
         // By key; the spelling is the first folded one (order-dependent, like the latest registration),
         // so it is compared apart, and the stats with the key in its place.
         const fold = (fs: ParsedFile[]) => {
           const m = new Map<string, AircraftAggregate>()
-          for (const f of fs) for (const a of f.aggregates) m.set(icaoKey(a.icao), mergeAggregates(m.get(icaoKey(a.icao)) ?? emptyAggregate(a.icao), a))
+          for (const f of fs)
+            for (const a of f.aggregates)
+              m.set(icaoKey(a.icao), mergeAggregates(m.get(icaoKey(a.icao)) ?? emptyAggregate(a.icao), a))
           return new Map([...m].map(([k, v]) => [k, aggregateStats(v)]))
         }
         const keyed = (m: Map<string, AggregateStats>) => new Map([...m].map(([k, v]) => [k, { ...v, icao: k }]))
         const firstSpelling = new Map<string, string>()
-        for (const [, aircraft] of list) for (const a of aircraft) if (!firstSpelling.has(a.hex.toLowerCase())) firstSpelling.set(a.hex.toLowerCase(), a.hex)
+        for (const [, aircraft] of list)
+          for (const a of aircraft)
+            if (!firstSpelling.has(a.hex.toLowerCase())) firstSpelling.set(a.hex.toLowerCase(), a.hex)
         for (const [k, v] of fold(parsed)) assert.equal(v.icao, firstSpelling.get(k), `${k}: the first spelling wins`)
         const shuffled = [...parsed].sort((x, y) => order(parsed.indexOf(x)) - order(parsed.indexOf(y)))
         // One file with every record: each record's own now - seen_pos becomes its seen_pos against one now.
-        const all = list.flatMap(([now, aircraft]) => aircraft.map((a) => withReg({ ...a, seen_pos: 1_698_800_000 - now + (a.seen_pos ?? 0) })))
+        const all = list.flatMap(([now, aircraft]) =>
+          aircraft.map((a) => withReg({ ...a, seen_pos: 1_698_800_000 - now + (a.seen_pos ?? 0) })),
+        )
         const single = parseAircraftFile(Buffer.from(JSON.stringify({ now: 1_698_800_000, aircraft: all })))
         const expected = keyed(byIcao(single))
         for (const a of all) if (a.seen_pos === undefined) expected.delete(String(a.hex).toLowerCase()) // "now" differs per file
@@ -595,14 +872,29 @@ describe('sample generator', () => {
   it('is deterministic for a seed and differs between seeds', () => {
     const a = take({ files: 3, aircraft: 80, seed: 5 })
     const b = take({ files: 3, aircraft: 80, seed: 5 })
-    assert.deepEqual(a.map((s) => s.body), b.map((s) => s.body))
-    assert.notDeepEqual(take({ files: 3, aircraft: 80, seed: 6 }).map((s) => s.body), a.map((s) => s.body))
+    assert.deepEqual(
+      a.map((s) => s.body),
+      b.map((s) => s.body),
+    )
+    assert.notDeepEqual(
+      take({ files: 3, aircraft: 80, seed: 6 }).map((s) => s.body),
+      a.map((s) => s.body),
+    )
   })
 
   it('names files readsb-hist_YYYY-MM-DD_HHMMSSZ.json 5 s apart, with `now` just before the name’s second', () => {
     const files = take({ files: 3, aircraft: 5, start: Date.parse('2024-02-29T23:59:55Z') / 1000 })
-    assert.deepEqual(files.map((f) => f.name), ['readsb-hist_2024-02-29_235955Z.json', 'readsb-hist_2024-03-01_000000Z.json', 'readsb-hist_2024-03-01_000005Z.json'])
-    files.forEach((f, i) => assert.ok(f.now > 1_709_251_195 + 5 * i - 1 && f.now < 1_709_251_195 + 5 * i, String(f.now)))
+    assert.deepEqual(
+      files.map((f) => f.name),
+      [
+        'readsb-hist_2024-02-29_235955Z.json',
+        'readsb-hist_2024-03-01_000000Z.json',
+        'readsb-hist_2024-03-01_000005Z.json',
+      ],
+    )
+    files.forEach((f, i) =>
+      assert.ok(f.now > 1_709_251_195 + 5 * i - 1 && f.now < 1_709_251_195 + 5 * i, String(f.now)),
+    )
     assert.equal(snapshotFileName(1_698_796_805.9), 'readsb-hist_2023-11-01_000005Z.json')
   })
 
@@ -622,9 +914,12 @@ describe('sample generator', () => {
   })
 
   it('has the quirks of the real files', () => {
-    const docs = take({ files: 3, aircraft: 600, seed: 3 }).map((s) => JSON.parse(s.body.toString()) as { now: number; aircraft: Record<string, unknown>[] })
+    const docs = take({ files: 3, aircraft: 600, seed: 3 }).map(
+      (s) => JSON.parse(s.body.toString()) as { now: number; aircraft: Record<string, unknown>[] },
+    )
     const all = docs.flatMap((d) => d.aircraft)
-    const some = (what: string, test: (a: Record<string, unknown>) => boolean) => assert.ok(all.some(test), `no aircraft with ${what}`)
+    const some = (what: string, test: (a: Record<string, unknown>) => boolean) =>
+      assert.ok(all.some(test), `no aircraft with ${what}`)
     some('"ground"', (a) => a.alt_baro === 'ground')
     some('no alt_baro', (a) => !('alt_baro' in a))
     some('no gs', (a) => !('gs' in a))
@@ -634,13 +929,18 @@ describe('sample generator', () => {
     some('an emergency', (a) => typeof a.emergency === 'string' && a.emergency !== 'none')
     some('emergency "none"', (a) => a.emergency === 'none')
     some('no emergency key', (a) => !('emergency' in a))
-    some('a space-padded callsign', (a) => typeof a.flight === 'string' && a.flight.length === 8 && a.flight.endsWith(' '))
+    some(
+      'a space-padded callsign',
+      (a) => typeof a.flight === 'string' && a.flight.length === 8 && a.flight.endsWith(' '),
+    )
     for (const type of ['adsb_icao', 'adsc', 'mlat', 'tisb_trackfile']) some(`type ${type}`, (a) => a.type === type)
     assert.ok(all.every((a) => new RegExp(ICAO_PATTERN).test(String(a.hex))))
   })
 
   it('moves the same aircraft plausibly from one file to the next', () => {
-    const docs = take({ files: 4, aircraft: 200, seed: 4 }).map((s) => JSON.parse(s.body.toString()) as { aircraft: { hex: string; lat?: number; lon: number }[] })
+    const docs = take({ files: 4, aircraft: 200, seed: 4 }).map(
+      (s) => JSON.parse(s.body.toString()) as { aircraft: { hex: string; lat?: number; lon: number }[] },
+    )
     let compared = 0
     for (let i = 1; i < docs.length; i++) {
       const before = new Map((docs[i - 1]?.aircraft ?? []).map((a) => [a.hex, a]))
@@ -666,7 +966,10 @@ describe('sample generator', () => {
     const dir = fileURLToPath(SAMPLE_SET)
     const names = fs.readdirSync(dir).sort()
     const expected = take({ files: 12, aircraft: 60, seed: 1 })
-    assert.deepEqual(names, [...expected.map((s, i) => (i % 2 === 1 ? `${s.name}.gz` : s.name)), 'flat-records.json'].sort())
+    assert.deepEqual(
+      names,
+      [...expected.map((s, i) => (i % 2 === 1 ? `${s.name}.gz` : s.name)), 'flat-records.json'].sort(),
+    )
     expected.forEach((s, i) => {
       const stored = fs.readFileSync(new URL(i % 2 === 1 ? `${s.name}.gz` : s.name, SAMPLE_SET))
       assert.deepEqual(gunzipIfNeeded(stored), s.body, s.name)
@@ -692,7 +995,9 @@ describe('ParserPool', () => {
     assert.equal(new ParserPool().size, defaultPoolSize())
   })
 
-  it('gives the in-thread result for the real fixture, by path and by bytes, plain and gzipped', { skip: fixturesAbsent }, async () => {
+  it('gives the in-thread result for the real fixture, by path and by bytes, plain and gzipped', {
+    skip: fixturesAbsent,
+  }, async () => {
     const inThread = parseAircraftFile(read(SNAPSHOT))
     assert.deepEqual(await pool.parse(fileURLToPath(SNAPSHOT)), inThread)
     assert.deepEqual(await pool.parse(fileURLToPath(SNAPSHOT_GZ)), inThread)
@@ -706,14 +1011,26 @@ describe('ParserPool', () => {
     const snapshots = take({ files: 8, aircraft: 400, seed: 9 })
     const inputs = snapshots.map((s, i) => (i % 2 ? gzipSync(s.body) : s.body))
     const results = await Promise.all(inputs.map((b, i) => pool.parse(b, `file-${i}`)))
-    results.forEach((r, i) => assert.deepEqual(r, parseAircraftFile((snapshots[i] as { body: Buffer }).body), `file-${i}`))
+    results.forEach((r, i) =>
+      assert.deepEqual(r, parseAircraftFile((snapshots[i] as { body: Buffer }).body), `file-${i}`),
+    )
     assert.equal(gunzipSync(inputs[1] as Buffer).length, (snapshots[1] as { body: Buffer }).body.length)
   })
 
   it('rejects a malformed file with MalformedFileError naming it, a missing one with its fs code, and carries on', async () => {
-    await assert.rejects(pool.parse(Buffer.from('{"now": 1, "aircraft": ['), 'broken.json'), (err: unknown) => err instanceof MalformedFileError && err.message.startsWith('broken.json: ') && /truncated/.test(err.reason))
-    await assert.rejects(pool.parse(gzipSync(Buffer.from('[1,2,3]')).subarray(0, 15), 'cut.json.gz'), MalformedFileError)
-    await assert.rejects(pool.parse('/nonexistent/statehouse/file.json'), (err: unknown) => !(err instanceof MalformedFileError) && (err as NodeJS.ErrnoException).code === 'ENOENT')
+    await assert.rejects(
+      pool.parse(Buffer.from('{"now": 1, "aircraft": ['), 'broken.json'),
+      (err: unknown) =>
+        err instanceof MalformedFileError && err.message.startsWith('broken.json: ') && /truncated/.test(err.reason),
+    )
+    await assert.rejects(
+      pool.parse(gzipSync(Buffer.from('[1,2,3]')).subarray(0, 15), 'cut.json.gz'),
+      MalformedFileError,
+    )
+    await assert.rejects(
+      pool.parse('/nonexistent/statehouse/file.json'),
+      (err: unknown) => !(err instanceof MalformedFileError) && (err as NodeJS.ErrnoException).code === 'ENOENT',
+    )
     assert.equal((await pool.parse(Buffer.from('[{"icao":"a1"}]'))).records, 1)
   })
 

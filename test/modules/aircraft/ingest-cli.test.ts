@@ -8,7 +8,10 @@ import { brokenFiles, expectedStats, makeFiles, writeFolder } from '../../helper
 import { tempDir } from '../../helpers/databases.js'
 import { REPO_ROOT } from '../../helpers/server-process.js'
 
-function statehouse(args: string[], env: Record<string, string>): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function statehouse(
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli.ts'), ...args], {
       cwd: REPO_ROOT,
@@ -33,7 +36,11 @@ describe('statehouse ingest (CLI)', () => {
 
     const first = await statehouse(['ingest', `file:${path.join(dir, 'src')}`], env)
     assert.equal(first.code, 1, `exit code 1: two files are broken\n${first.stdout}\n${first.stderr}`)
-    assert.match(first.stderr, /ingest \|.*\| 14\/14 files \| [\d,]+ records \| [\d,–]+ records\/s \| ETA/, 'the progress bar reached 14/14')
+    assert.match(
+      first.stderr,
+      /ingest \|.*\| 14\/14 files \| [\d,]+ records \| [\d,–]+ records\/s \| ETA/,
+      'the progress bar reached 14/14',
+    )
     assert.match(first.stdout, /files +14 listed: 12 processed, 0 skipped .*, 2 failed/)
     assert.match(first.stdout, /error +broken\/truncated\.json\.gz: /)
     assert.match(first.stdout, /error +broken\/not-json\.json: /)
@@ -90,7 +97,10 @@ describe('statehouse ingest (CLI)', () => {
     fs.mkdirSync(path.join(dir, 'empty'))
     writeFolder(makeFiles(2), path.join(dir, 'some'))
 
-    for (const args of [[`file:${path.join(dir, 'empty')}`], [`file:${path.join(dir, 'some')}`, '--prefix', 'no-such-day']]) {
+    for (const args of [
+      [`file:${path.join(dir, 'empty')}`],
+      [`file:${path.join(dir, 'some')}`, '--prefix', 'no-such-day'],
+    ]) {
       const run = await statehouse(['ingest', ...args], env)
       assert.equal(run.code, 0, `${args.join(' ')}\n${run.stdout}${run.stderr}`)
       assert.match(run.stdout.split('\n')[0] as string, /^No files matched: /)
@@ -106,6 +116,10 @@ describe('statehouse ingest (CLI)', () => {
     const errorLines = odd.stdout.split('\n').filter((l) => l.startsWith('  error'))
     assert.equal(errorLines.length, 1, odd.stdout)
     assert.match(errorLines[0] as string, /two \/ lines\.json: .*xy \/ zz \/ ww/)
-    assert.deepEqual(odd.stdout.split('\n').filter((l) => l !== '' && !/^(\S| {2}(job|files|records|peak RSS|error) )/.test(l)), [], 'every summary line is a known line')
+    assert.deepEqual(
+      odd.stdout.split('\n').filter((l) => l !== '' && !/^(\S| {2}(job|files|records|peak RSS|error) )/.test(l)),
+      [],
+      'every summary line is a known line',
+    )
   })
 })

@@ -4,7 +4,6 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { describe, it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import { buildTestApp, TEST_API_KEY } from '../../helpers/app.js'
 import {
   brokenFiles,
   expectedStats,
@@ -15,6 +14,7 @@ import {
   type TestFile,
   writeFolder,
 } from '../../helpers/aircraft-files.js'
+import { buildTestApp, TEST_API_KEY } from '../../helpers/app.js'
 import { DIALECTS, tempDir } from '../../helpers/databases.js'
 
 const KEY = { 'x-api-key': TEST_API_KEY }
@@ -61,15 +61,27 @@ async function assertStatsMatch(app: FastifyInstance, files: TestFile[]) {
 async function ingestTwice(t: import('node:test').TestContext, app: FastifyInstance, good: TestFile[]) {
   const first = await processAll(app)
   assert.equal(first.status, 'succeeded', JSON.stringify(first.errors))
-  assert.equal(first.message, `Data processed with errors: 2 files of ${good.length + 2} failed (see errors)`, 'the message says files failed, and how many')
-  assert.deepEqual(first.errors.map((e: { file: string }) => e.file).sort(), ['broken/not-json.json', 'broken/truncated.json.gz'])
+  assert.equal(
+    first.message,
+    `Data processed with errors: 2 files of ${good.length + 2} failed (see errors)`,
+    'the message says files failed, and how many',
+  )
+  assert.deepEqual(first.errors.map((e: { file: string }) => e.file).sort(), [
+    'broken/not-json.json',
+    'broken/truncated.json.gz',
+  ])
   for (const e of first.errors) assert.ok(e.reason.length > 0)
   assert.equal(first.files_processed, good.length)
   assert.equal(first.files_skipped, 0)
   await assertStatsMatch(app, good)
 
   const before = await allStats(app)
-  const positionsBefore = await app.db.kysely.selectFrom('aircraft_positions').selectAll().orderBy('icao').orderBy('timestamp').execute()
+  const positionsBefore = await app.db.kysely
+    .selectFrom('aircraft_positions')
+    .selectAll()
+    .orderBy('icao')
+    .orderBy('timestamp')
+    .execute()
   const second = await processAll(app)
   assert.equal(second.files_skipped, good.length, 'every good file is skipped the second time')
   assert.equal(second.files_processed, 0)
@@ -81,7 +93,12 @@ async function ingestTwice(t: import('node:test').TestContext, app: FastifyInsta
     before.map(({ updated_at: _, ...r }) => r),
     'a second run changes nothing',
   )
-  const positionsAfter = await app.db.kysely.selectFrom('aircraft_positions').selectAll().orderBy('icao').orderBy('timestamp').execute()
+  const positionsAfter = await app.db.kysely
+    .selectFrom('aircraft_positions')
+    .selectAll()
+    .orderBy('icao')
+    .orderBy('timestamp')
+    .execute()
   assert.deepEqual(positionsAfter, positionsBefore)
   const job = await app.inject({ url: `/jobs/${second.job_id}` })
   assert.equal(job.statusCode, 200)
@@ -110,7 +127,9 @@ for (const dialect of DIALECTS) {
       await ingestTwice(t, app, good)
     })
 
-    it('the real readsb-hist fixture, plain and gzipped, ingests with the values the file holds', { skip: !FIXTURES_PRESENT && 'fixtures absent' }, async (t) => {
+    it('the real readsb-hist fixture, plain and gzipped, ingests with the values the file holds', {
+      skip: !FIXTURES_PRESENT && 'fixtures absent',
+    }, async (t) => {
       const dir = tempDir('statehouse-fixture-')
       t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
       const plain = fs.readFileSync(path.join(FIXTURES, 'readsb-hist_2023-11-01_000000Z.excerpt.json'))
@@ -148,13 +167,24 @@ for (const dialect of DIALECTS) {
       assert.equal((await app.inject({ url: '/aircraft/86e84c/stats' })).json().max_altitude_baro, noGs.alt_baro)
       assert.equal((await app.inject({ url: '/aircraft/~284ede/stats' })).statusCode, 200, 'non-ICAO ~ hexes are kept')
       const flat = (await app.inject({ url: '/aircraft/a320/stats' })).json()
-      assert.deepEqual([flat.icao, flat.max_altitude_baro, flat.max_ground_speed, flat.observations], ['A320', 30000, 500, 1], 'the flat record’s A320 as written')
+      assert.deepEqual(
+        [flat.icao, flat.max_altitude_baro, flat.max_ground_speed, flat.observations],
+        ['A320', 30000, 500, 1],
+        'the flat record’s A320 as written',
+      )
 
       const list = (await app.inject({ url: '/aircraft?page=1&limit=5' })).json()
       assert.equal(list.length, 5)
-      assert.deepEqual(list.map((a: { icao: string }) => a.icao), [...list.map((a: { icao: string }) => a.icao)].sort())
+      assert.deepEqual(
+        list.map((a: { icao: string }) => a.icao),
+        [...list.map((a: { icao: string }) => a.icao)].sort(),
+      )
       const positions = (await app.inject({ url: '/aircraft/a65800/positions' })).json()
-      assert.deepEqual(positions, [{ timestamp: lastSeen, lat: a65800.lat, lon: a65800.lon }], 'the same position twice is stored once')
+      assert.deepEqual(
+        positions,
+        [{ timestamp: lastSeen, lat: a65800.lat, lon: a65800.lon }],
+        'the same position twice is stored once',
+      )
     })
 
     it('validates: bad icao → 422, unknown → 404, unsafe prefix → 422, no key → 401, unknown job → 404', async (t) => {
@@ -165,7 +195,11 @@ for (const dialect of DIALECTS) {
       for (const url of ['/aircraft-stats/ABC123', '/aircraft/abc123/stats', '/aircraft/abc123/positions']) {
         const unknown = await app.inject({ url })
         assert.equal(unknown.statusCode, 404, url)
-        assert.deepEqual([unknown.json().detail, unknown.json().icao], ['Aircraft not found', url.split('/')[2]], `${url}: the reference text, the id beside it`)
+        assert.deepEqual(
+          [unknown.json().detail, unknown.json().icao],
+          ['Aircraft not found', url.split('/')[2]],
+          `${url}: the reference text, the id beside it`,
+        )
       }
       for (const prefix of ['../etc', '/abs', 's3://other-bucket/x', 'a/../../b', 'a\\b']) {
         const res = await app.inject({
@@ -185,17 +219,26 @@ for (const dialect of DIALECTS) {
     it('positions read stored and staged rows together: deduplicated, by time, paged', async (t) => {
       const app = await buildTestApp(t, dialect, { env: { AIRCRAFT_SOURCE: `file:${tempDir()}` } })
       const at = (s: number) => `2023-11-01T00:00:0${s}.000Z`
-      await app.db.kysely.insertInto('aircraft_positions').values([
-        { icao: 'abc123', timestamp: at(2), lat: 2, lon: -2 },
-        { icao: 'abc123', timestamp: at(1), lat: 1, lon: -1 },
-      ]).execute()
-      await app.db.kysely.insertInto('aircraft_positions_staged').values([
-        { icao: 'abc123', timestamp: at(2), lat: 2, lon: -2 },
-        { icao: 'abc123', timestamp: at(3), lat: 3, lon: -3 },
-        { icao: 'def456', timestamp: at(1), lat: 9, lon: -9 },
-      ]).execute()
+      await app.db.kysely
+        .insertInto('aircraft_positions')
+        .values([
+          { icao: 'abc123', timestamp: at(2), lat: 2, lon: -2 },
+          { icao: 'abc123', timestamp: at(1), lat: 1, lon: -1 },
+        ])
+        .execute()
+      await app.db.kysely
+        .insertInto('aircraft_positions_staged')
+        .values([
+          { icao: 'abc123', timestamp: at(2), lat: 2, lon: -2 },
+          { icao: 'abc123', timestamp: at(3), lat: 3, lon: -3 },
+          { icao: 'def456', timestamp: at(1), lat: 9, lon: -9 },
+        ])
+        .execute()
       const all = (await app.inject({ url: '/aircraft/ABC123/positions' })).json()
-      assert.deepEqual(all, [1, 2, 3].map((s) => ({ timestamp: at(s), lat: s, lon: -s })))
+      assert.deepEqual(
+        all,
+        [1, 2, 3].map((s) => ({ timestamp: at(s), lat: s, lon: -s })),
+      )
       const page2 = (await app.inject({ url: '/aircraft/abc123/positions?page=2&limit=2' })).json()
       assert.deepEqual(page2, [{ timestamp: at(3), lat: 3, lon: -3 }])
     })
@@ -203,19 +246,43 @@ for (const dialect of DIALECTS) {
     it('one job at a time: a held lease → 409 naming the job; an expired one is taken over', async (t) => {
       const app = await buildTestApp(t, dialect, { env: { AIRCRAFT_SOURCE: `file:${writeFolder(makeFiles(3))}` } })
       const future = new Date(Date.now() + 60_000).toISOString()
-      await app.db.kysely.insertInto('ingest_jobs').values({
-        id: 'held-job', status: 'running', source: 'x', prefix: '', files_total: 1, files_done: 0, files_skipped: 0,
-        records: 0, bytes: 0, errors: '[]', started_at: null, finished_at: null, created_at: future,
-      }).execute()
-      await app.db.kysely.updateTable('ingest_lease').set({ job_id: 'held-job', owner: 'elsewhere', expires_at: future }).execute()
+      await app.db.kysely
+        .insertInto('ingest_jobs')
+        .values({
+          id: 'held-job',
+          status: 'running',
+          source: 'x',
+          prefix: '',
+          files_total: 1,
+          files_done: 0,
+          files_skipped: 0,
+          records: 0,
+          bytes: 0,
+          errors: '[]',
+          started_at: null,
+          finished_at: null,
+          created_at: future,
+        })
+        .execute()
+      await app.db.kysely
+        .updateTable('ingest_lease')
+        .set({ job_id: 'held-job', owner: 'elsewhere', expires_at: future })
+        .execute()
       for (const url of ['/process-s3-data', '/process-s3-data?wait=false', '/process-s3-data?wait=true']) {
         const busy = await app.inject({ method: 'POST', url, headers: KEY })
         assert.equal(busy.statusCode, 409, url)
         assert.match(busy.json().detail, /held-job/)
-        assert.deepEqual([busy.json().job_id, busy.json().status_url], ['held-job', '/jobs/held-job'], 'the running job’s id beside the text')
+        assert.deepEqual(
+          [busy.json().job_id, busy.json().status_url],
+          ['held-job', '/jobs/held-job'],
+          'the running job’s id beside the text',
+        )
       }
 
-      await app.db.kysely.updateTable('ingest_lease').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).execute()
+      await app.db.kysely
+        .updateTable('ingest_lease')
+        .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+        .execute()
       const taken = await processAll(app)
       assert.equal(taken.status, 'succeeded')
       const dead = (await app.inject({ url: '/jobs/held-job' })).json()
@@ -229,7 +296,11 @@ for (const dialect of DIALECTS) {
       const files = makeFiles(400)
       const env = { AIRCRAFT_SOURCE: `file:${writeFolder(files)}`, INGEST_LEASE_SECONDS: '600' }
       const app = await buildTestApp(t, dialect, { env })
-      const res = await app.inject({ method: 'POST', url: '/process-s3-data', headers: { ...KEY, prefer: 'respond-async' } })
+      const res = await app.inject({
+        method: 'POST',
+        url: '/process-s3-data',
+        headers: { ...KEY, prefer: 'respond-async' },
+      })
       assert.equal(res.statusCode, 202)
       const { job_id } = res.json()
       let job = (await app.inject({ url: `/jobs/${job_id}` })).json()
@@ -264,21 +335,44 @@ for (const dialect of DIALECTS) {
       const done = res.json()
       assert.deepEqual(
         { ...done, job_id: typeof done.job_id },
-        { message: 'Data processed successfully', job_id: 'string', status: 'succeeded', records_processed: done.records_processed, files_processed: 20, files_skipped: 0, errors: [] },
+        {
+          message: 'Data processed successfully',
+          job_id: 'string',
+          status: 'succeeded',
+          records_processed: done.records_processed,
+          files_processed: 20,
+          files_skipped: 0,
+          errors: [],
+        },
       )
       assert.ok(done.records_processed > 0)
-      assert.equal((await app.inject({ url: `/jobs/${done.job_id}` })).json().status, 'succeeded', 'finished before the answer')
+      assert.equal(
+        (await app.inject({ url: `/jobs/${done.job_id}` })).json().status,
+        'succeeded',
+        'finished before the answer',
+      )
       const again = await app.inject({ method: 'POST', url: '/process-s3-data?wait=true', headers: KEY })
       assert.equal(again.statusCode, 200)
-      assert.deepEqual([again.json().message, again.json().files_skipped, again.json().records_processed], ['Data processed successfully', 20, 0])
+      assert.deepEqual(
+        [again.json().message, again.json().files_skipped, again.json().records_processed],
+        ['Data processed successfully', 20, 0],
+      )
       // Prefer asks for async, an explicit ?wait=true wins.
-      const explicit = await app.inject({ method: 'POST', url: '/process-s3-data?wait=true', headers: { ...KEY, prefer: 'respond-async' } })
+      const explicit = await app.inject({
+        method: 'POST',
+        url: '/process-s3-data?wait=true',
+        headers: { ...KEY, prefer: 'respond-async' },
+      })
       assert.equal(explicit.statusCode, 200)
     })
 
     for (const [how, url, headers] of [
       ['Prefer: respond-async', '/process-s3-data', { prefer: 'respond-async' }],
-      ['Prefer with other preferences and parameters', '/process-s3-data', { prefer: 'return=minimal, Respond-Async; foo=1' }],
+      [
+        'Prefer with other preferences and parameters',
+        '/process-s3-data',
+        { prefer: 'return=minimal, Respond-Async; foo=1' },
+      ],
       ['?wait=false', '/process-s3-data?wait=false', {}],
     ] as const) {
       it(`${how} → 202 at once with Preference-Applied, Location and a status URL that reports progress to the end`, async (t) => {
@@ -304,7 +398,11 @@ for (const dialect of DIALECTS) {
     it('the job’s status URL reports progress to the end, and on /metrics', async (t) => {
       const files = makeFiles(20)
       const app = await buildTestApp(t, dialect, { env: { AIRCRAFT_SOURCE: `file:${writeFolder(files)}` } })
-      const res = await app.inject({ method: 'POST', url: '/process-s3-data', headers: { ...KEY, prefer: 'respond-async' } })
+      const res = await app.inject({
+        method: 'POST',
+        url: '/process-s3-data',
+        headers: { ...KEY, prefer: 'respond-async' },
+      })
       assert.equal(res.statusCode, 202)
       const { job_id, status_url } = res.json()
       assert.equal(status_url, `/jobs/${job_id}`)
@@ -321,7 +419,11 @@ for (const dialect of DIALECTS) {
       assert.match(job.finished_at, /Z$/)
       const metrics = await app.inject({ url: '/metrics' })
       // With or without a job label (the series are being reshaped beside this work).
-      assert.match(metrics.body, new RegExp(`statehouse_job_files_done(\\{job_id="${job_id}"\\})? 20\\b`), 'job progress on /metrics')
+      assert.match(
+        metrics.body,
+        new RegExp(`statehouse_job_files_done(\\{job_id="${job_id}"\\})? 20\\b`),
+        'job progress on /metrics',
+      )
     })
   })
 }

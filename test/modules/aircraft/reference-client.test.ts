@@ -20,10 +20,15 @@ for (const dialect of DIALECTS) {
       const app = await buildTestApp(t, dialect, { env: { AIRCRAFT_SOURCE: `file:${dir}` } })
 
       // The reference's client posts with no body and no query, and reads the answer as the result.
-      const processed = await app.inject({ method: 'POST', url: '/process-s3-data', headers: { 'x-api-key': TEST_API_KEY } })
+      const processed = await app.inject({
+        method: 'POST',
+        url: '/process-s3-data',
+        headers: { 'x-api-key': TEST_API_KEY },
+      })
       assert.equal(processed.statusCode, 200, processed.body)
       const body = processed.json()
-      for (const key of ['message', 'records_processed', 'files_processed', 'files_skipped', 'errors']) assert.ok(key in body, `answer has ${key}`)
+      for (const key of ['message', 'records_processed', 'files_processed', 'files_skipped', 'errors'])
+        assert.ok(key in body, `answer has ${key}`)
       assert.equal(body.message, 'Data processed successfully')
       assert.equal(body.records_processed, 1)
       assert.equal(body.files_processed, 1)
@@ -39,7 +44,9 @@ for (const dialect of DIALECTS) {
         assert.equal(stats.max_ground_speed, 500)
         assert.equal(stats.total_flights, 1)
       }
-      assert.deepEqual((await app.inject({ url: '/aircraft' })).json(), [{ icao: 'A320', registration: null, type: null }])
+      assert.deepEqual((await app.inject({ url: '/aircraft' })).json(), [
+        { icao: 'A320', registration: null, type: null },
+      ])
       const unknown = await app.inject({ url: '/aircraft-stats/B737' })
       assert.equal(unknown.statusCode, 404)
       assert.equal(unknown.json().detail, 'Aircraft not found')

@@ -52,7 +52,11 @@ describe('aircraft ingest across replicas on postgresql', { skip: postgresql.ski
     const servers = await Promise.all([startServer(env), startServer(env)])
     t.after(() => Promise.all(servers.map((s) => s.stop('SIGKILL'))))
 
-    const answers = await Promise.all(servers.map((s) => fetch(`${s.url}/process-s3-data`, { method: 'POST', headers: { ...KEY, prefer: 'respond-async' } })))
+    const answers = await Promise.all(
+      servers.map((s) =>
+        fetch(`${s.url}/process-s3-data`, { method: 'POST', headers: { ...KEY, prefer: 'respond-async' } }),
+      ),
+    )
     const statuses = answers.map((r) => r.status).sort()
     assert.deepEqual(statuses, [202, 409], 'exactly one instance starts the job')
     const winner = answers.findIndex((r) => r.status === 202)
@@ -73,7 +77,9 @@ describe('aircraft ingest across replicas on postgresql', { skip: postgresql.ski
     await runner.stop('SIGKILL')
 
     // The survivor refuses while the dead job's lease lasts, then starts a new job (no timing asserted).
-    let finished: { status: string; job_id: string; files_processed: number; files_skipped: number; errors: unknown[] } | undefined
+    let finished:
+      | { status: string; job_id: string; files_processed: number; files_skipped: number; errors: unknown[] }
+      | undefined
     let refusals = 0
     for (let i = 0; i < 300 && !finished; i++) {
       const res = await fetch(`${survivor.url}/process-s3-data?wait=true`, { method: 'POST', headers: KEY })

@@ -30,7 +30,12 @@ describe('AWS SDK on this Node', () => {
       console.log('done')`
     const env = { ...process.env }
     delete env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED
-    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: REPO_ROOT, env, encoding: 'utf8', timeout: 60_000 })
+    const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: REPO_ROOT,
+      env,
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
     assert.equal(run.status, 0, run.stderr)
     assert.match(run.stdout, /done/)
     const warnings = run.stderr.split('NodeVersionSupportWarning').length - 1

@@ -8,8 +8,22 @@ import { get } from './helpers.js'
 
 async function tableSizes(app: FastifyInstance) {
   const sizes: Record<string, number> = {}
-  for (const table of ['platforms', 'os_versions', 'image_types', 'builds', 'build_states', 'build_failures'] as const) {
-    sizes[table] = Number((await app.db.kysely.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow()).n)
+  for (const table of [
+    'platforms',
+    'os_versions',
+    'image_types',
+    'builds',
+    'build_states',
+    'build_failures',
+  ] as const) {
+    sizes[table] = Number(
+      (
+        await app.db.kysely
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .executeTakeFirstOrThrow()
+      ).n,
+    )
   }
   return sizes
 }
@@ -25,8 +39,18 @@ for (const dialect of DIALECTS) {
       assert.equal(summary.total_builds, 10)
       assert.deepEqual(summary.status_counts, { completed: 3, failed: 2, in_progress: 5 })
       assert.equal(summary.success_rate, 30)
-      const perPlatform = Object.fromEntries(Object.entries(summary.by_platform as Record<string, { total: number }>).map(([p, c]) => [p, c.total]))
-      assert.deepEqual(perPlatform, { 'aws-commercial': 4, 'aws-govcloud': 1, azure: 3, gcp: 2, openstack: 0, 'oracle-cloud': 0, vmware: 0 })
+      const perPlatform = Object.fromEntries(
+        Object.entries(summary.by_platform as Record<string, { total: number }>).map(([p, c]) => [p, c.total]),
+      )
+      assert.deepEqual(perPlatform, {
+        'aws-commercial': 4,
+        'aws-govcloud': 1,
+        azure: 3,
+        gcp: 2,
+        openstack: 0,
+        'oracle-cloud': 0,
+        vmware: 0,
+      })
       assert.equal(summary.recent_builds.length, 10)
 
       // The failed builds carry their failures; the statuses follow the SPEC's rule from the data.

@@ -12,17 +12,23 @@ import { postgresql, postgresThroughProxy, sqlite } from '../../helpers/database
 import { startTcpProxy } from '../../helpers/tcp-proxy.js'
 import { assertProblem, eventually, get, newBuild, post, redisSkip, TEST_REDIS_URL } from './helpers.js'
 
-const component = (body: { components: { name: string; status: string }[] }, name: string) => body.components.find((c) => c.name === name)?.status
+const component = (body: { components: { name: string; status: string }[] }, name: string) =>
+  body.components.find((c) => c.name === name)?.status
 
 describe('build tracker while a dependency is lost', () => {
-  it('PostgreSQL cut: the background probe reports it unhealthy (no /ready call needed), build routes answer 503, then all recover', { skip: postgresql.skip }, async (t) => {
+  it('PostgreSQL cut: the background probe reports it unhealthy (no /ready call needed), build routes answer 503, then all recover', {
+    skip: postgresql.skip,
+  }, async (t) => {
     const { database, proxy } = await postgresThroughProxy(t)
     const app = await buildTestApp(t, postgresql, { database })
     await post(app, '/builds', newBuild('before-outage'))
     await eventually(async () => component((await get(app, '/status')).json(), 'database') === 'healthy', 'first probe')
 
     proxy.cut()
-    await eventually(async () => app.health.snapshot().components.find((c) => c.name === 'database')?.status === 'unhealthy', 'probe sees the outage')
+    await eventually(
+      async () => app.health.snapshot().components.find((c) => c.name === 'database')?.status === 'unhealthy',
+      'probe sees the outage',
+    )
     assert.equal(app.health.snapshot().overall, 'unhealthy')
     const ready = await get(app, '/ready')
     assert.equal(ready.statusCode, 503)
@@ -36,7 +42,11 @@ describe('build tracker while a dependency is lost', () => {
     proxy.restore()
     await eventually(async () => {
       const res = await get(app, '/status')
-      return res.statusCode === 200 && component(res.json(), 'database') === 'healthy' && res.json().overall_status === 'healthy'
+      return (
+        res.statusCode === 200 &&
+        component(res.json(), 'database') === 'healthy' &&
+        res.json().overall_status === 'healthy'
+      )
     }, '/status healthy again')
     assert.equal((await get(app, '/ready')).statusCode, 200)
     assert.equal((await post(app, '/builds/before-outage/state', { state_code: 10 })).statusCode, 200)
@@ -44,7 +54,9 @@ describe('build tracker while a dependency is lost', () => {
     assert.equal((await get(app, '/dashboard/summary')).json().recent_builds[0].current_state, 10)
   })
 
-  it('Redis cut: /ready 503 and /status lists redis unhealthy (degraded); dashboards come from the database and are not stale after it returns', { skip: redisSkip }, async (t) => {
+  it('Redis cut: /ready 503 and /status lists redis unhealthy (degraded); dashboards come from the database and are not stale after it returns', {
+    skip: redisSkip,
+  }, async (t) => {
     const target = new URL(TEST_REDIS_URL)
     const proxy = await startTcpProxy(target.hostname, Number(target.port || 6379))
     t.after(() => proxy.close())
@@ -60,7 +72,11 @@ describe('build tracker while a dependency is lost', () => {
     assert.deepEqual(ready.json(), { database: true, redis: false, overall: false })
     await eventually(async () => {
       const status = await get(app, '/status')
-      return status.statusCode === 200 && component(status.json(), 'redis') === 'unhealthy' && status.json().overall_status === 'degraded'
+      return (
+        status.statusCode === 200 &&
+        component(status.json(), 'redis') === 'unhealthy' &&
+        status.json().overall_status === 'degraded'
+      )
     }, '/status reports redis unhealthy')
     assert.equal(component((await get(app, '/status')).json(), 'database'), 'healthy')
     // Writes still work; the summary is computed from the database meanwhile.
@@ -72,9 +88,19 @@ describe('build tracker while a dependency is lost', () => {
 
     proxy.restore()
     await eventually(async () => (await get(app, '/ready')).statusCode === 200, '/ready 200 again')
-    await eventually(async () => component((await get(app, '/status')).json(), 'redis') === 'healthy', '/status redis healthy again')
+    await eventually(
+      async () => component((await get(app, '/status')).json(), 'redis') === 'healthy',
+      '/status redis healthy again',
+    )
     // The entry cached before the outage predates the state write: it must not come back.
-    await eventually(async () => (await get(app, '/dashboard/summary')).headers['x-cache'] !== 'bypass', 'cache in use again')
-    assert.deepEqual((await get(app, '/dashboard/summary')).json().status_counts, { completed: 1, failed: 0, in_progress: 0 })
+    await eventually(
+      async () => (await get(app, '/dashboard/summary')).headers['x-cache'] !== 'bypass',
+      'cache in use again',
+    )
+    assert.deepEqual((await get(app, '/dashboard/summary')).json().status_counts, {
+      completed: 1,
+      failed: 0,
+      in_progress: 0,
+    })
   })
 })

@@ -7,7 +7,12 @@ import { TEST_API_KEY, WRITE_HEADERS } from '../../helpers/app.js'
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 async function redisProblem(): Promise<string | null> {
-  const client = new Redis(TEST_REDIS_URL, { lazyConnect: true, connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  const client = new Redis(TEST_REDIS_URL, {
+    lazyConnect: true,
+    connectTimeout: 2000,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+  })
   client.on('error', () => {})
   try {
     await client.connect()
@@ -38,7 +43,12 @@ export interface Reply {
   json(): any
 }
 
-export function post(app: FastifyInstance, url: string, body: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+export function post(
+  app: FastifyInstance,
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<Reply> {
   return app.inject({
     method: 'POST',
     url,

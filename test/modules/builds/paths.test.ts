@@ -51,7 +51,11 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await reachedBy(app, String(a.id)), everyRoute('alpha'))
       assert.deepEqual(await historyOf(app, 'alpha'), { states: [0, 15], failures: 1 })
       const bDetail = (await get(app, `/builds/${encodeURIComponent(String(b.id))}`)).json()
-      assert.deepEqual([bDetail.build_id, bDetail.states.length, bDetail.failures.length], [String(a.id), 1, 0], 'B was not touched')
+      assert.deepEqual(
+        [bDetail.build_id, bDetail.states.length, bDetail.failures.length],
+        [String(a.id), 1, 0],
+        'B was not touched',
+      )
 
       // A build_id that is nobody's id reaches its build.
       assert.deepEqual(await reachedBy(app, 'alpha'), everyRoute('alpha'))
@@ -63,9 +67,24 @@ for (const dialect of DIALECTS) {
       const now = new Date().toISOString()
       await app.db.kysely
         .insertInto('builds')
-        .values({ id: '5', build_id: 'legacy-five', platform: 'gcp', os_version: 'rhel-9.2', image_type: 'base', pipeline_url: null, commit_hash: null, current_state: 0, status: 'in_progress', created_at: now, updated_at: now })
+        .values({
+          id: '5',
+          build_id: 'legacy-five',
+          platform: 'gcp',
+          os_version: 'rhel-9.2',
+          image_type: 'base',
+          pipeline_url: null,
+          commit_hash: null,
+          current_state: 0,
+          status: 'in_progress',
+          created_at: now,
+          updated_at: now,
+        })
         .execute()
-      await app.db.kysely.insertInto('build_states').values({ build_pk: '5', state_code: 0, message: 'Build initialized', transitioned_at: now }).execute()
+      await app.db.kysely
+        .insertInto('build_states')
+        .values({ build_pk: '5', state_code: 0, message: 'Build initialized', transitioned_at: now })
+        .execute()
 
       const ci = await post(app, '/builds', newBuild('5'))
       assert.equal(ci.statusCode, 200, ci.body)
@@ -74,7 +93,11 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(await reachedBy(app, '5'), everyRoute('legacy-five'))
       assert.deepEqual(await historyOf(app, 'legacy-five'), { states: [0, 15], failures: 1 })
       const byCiId = (await get(app, `/builds/${encodeURIComponent(String(ci.json().id))}`)).json()
-      assert.deepEqual([byCiId.build_id, byCiId.states.length, byCiId.failures.length], ['5', 1, 0], 'the CI build "5" was not touched')
+      assert.deepEqual(
+        [byCiId.build_id, byCiId.states.length, byCiId.failures.length],
+        ['5', 1, 0],
+        'the CI build "5" was not touched',
+      )
       // The CI build is still reached by its own id.
       assert.deepEqual(await reachedBy(app, String(ci.json().id)), everyRoute('5'))
     })

@@ -16,7 +16,11 @@ type Json = Record<string, unknown>
 function assertTypes(what: string, value: Json, types: Record<string, string>) {
   for (const [key, type] of Object.entries(types)) {
     const actual = value[key] === null ? 'null' : Array.isArray(value[key]) ? 'array' : typeof value[key]
-    assert.equal(actual, type, `${what}.${key} is ${actual} (${JSON.stringify(value[key])}), the reference client expects ${type}`)
+    assert.equal(
+      actual,
+      type,
+      `${what}.${key} is ${actual} (${JSON.stringify(value[key])}), the reference client expects ${type}`,
+    )
   }
 }
 
@@ -40,10 +44,19 @@ for (const dialect of DIALECTS) {
     it('create user → get → update → profile → token → list tokens; build → state 25 → failure → get → dashboards', async (t) => {
       const app = await buildTestApp(t, dialect)
       const put = (url: string, body: unknown) =>
-        app.inject({ method: 'PUT', url, headers: { 'x-api-key': 'test-key-0123456789abcdef', 'content-type': 'application/json' }, payload: JSON.stringify(body) })
+        app.inject({
+          method: 'PUT',
+          url,
+          headers: { 'x-api-key': 'test-key-0123456789abcdef', 'content-type': 'application/json' },
+          payload: JSON.stringify(body),
+        })
 
       // Users ------------------------------------------------------------------------------------
-      const created = await post(app, '/users', { username: 'pipeline-bot', email: 'bot@example.com', password: 'bot-password-1' })
+      const created = await post(app, '/users', {
+        username: 'pipeline-bot',
+        email: 'bot@example.com',
+        password: 'bot-password-1',
+      })
       assert.equal(created.statusCode, 200, created.body)
       assertTypes('POST /users', created.json(), { id: 'string', username: 'string', status: 'string' })
       const userId = created.json().id as string
@@ -51,51 +64,105 @@ for (const dialect of DIALECTS) {
       const user = await get(app, `/users/${userId}`)
       assert.equal(user.statusCode, 200, user.body)
       assertTypes('GET /users/{id}', user.json(), {
-        id: 'string', username: 'string', email: 'string', first_name: 'string', last_name: 'string', employee_id: 'string',
-        is_active: 'boolean', is_superuser: 'boolean', created_at: 'string', updated_at: 'string', deactivated_at: 'null',
+        id: 'string',
+        username: 'string',
+        email: 'string',
+        first_name: 'string',
+        last_name: 'string',
+        employee_id: 'string',
+        is_active: 'boolean',
+        is_superuser: 'boolean',
+        created_at: 'string',
+        updated_at: 'string',
+        deactivated_at: 'null',
       })
       assert.deepEqual([user.json().id, user.json().first_name, user.json().employee_id], [userId, '', ''])
 
-      const updated = await put(`/users/${userId}`, { first_name: 'Pipeline', last_name: null, employee_id: 'E42', is_active: null })
+      const updated = await put(`/users/${userId}`, {
+        first_name: 'Pipeline',
+        last_name: null,
+        employee_id: 'E42',
+        is_active: null,
+      })
       assert.equal(updated.statusCode, 200, updated.body)
       assert.deepEqual(updated.json(), { status: 'updated', user_id: userId })
 
       const profile = await get(app, `/users/${userId}/profile`)
       assert.equal(profile.statusCode, 200, profile.body)
       assertTypes('GET /users/{id}/profile', profile.json(), {
-        id: 'string', user_id: 'string', first_name: 'string', last_name: 'string', employee_id: 'string', email: 'string',
-        start_date: 'string', end_date: 'null', is_active: 'boolean', deactivated_at: 'null',
+        id: 'string',
+        user_id: 'string',
+        first_name: 'string',
+        last_name: 'string',
+        employee_id: 'string',
+        email: 'string',
+        start_date: 'string',
+        end_date: 'null',
+        is_active: 'boolean',
+        deactivated_at: 'null',
       })
       assert.deepEqual(
-        [profile.json().user_id, profile.json().first_name, profile.json().last_name, profile.json().employee_id, profile.json().is_active],
+        [
+          profile.json().user_id,
+          profile.json().first_name,
+          profile.json().last_name,
+          profile.json().employee_id,
+          profile.json().is_active,
+        ],
         [userId, 'Pipeline', '', 'E42', true],
       )
 
       const token = await post(app, `/users/${userId}/tokens`, { name: 'concourse', scopes: ['read', 'build'] })
       assert.equal(token.statusCode, 200, token.body)
-      assertTypes('POST /users/{id}/tokens', token.json(), { id: 'string', token: 'string', name: 'string', scopes: 'array', status: 'string' })
+      assertTypes('POST /users/{id}/tokens', token.json(), {
+        id: 'string',
+        token: 'string',
+        name: 'string',
+        scopes: 'array',
+        status: 'string',
+      })
       const tokens = await get(app, `/users/${userId}/tokens`)
       assert.equal(tokens.statusCode, 200, tokens.body)
       assert.equal(tokens.json().tokens.length, 1)
       assertTypes('GET /users/{id}/tokens entry', tokens.json().tokens[0], {
-        id: 'string', user_id: 'string', name: 'string', scopes: 'array', created_at: 'string', is_active: 'boolean',
+        id: 'string',
+        user_id: 'string',
+        name: 'string',
+        scopes: 'array',
+        created_at: 'string',
+        is_active: 'boolean',
       })
       assert.deepEqual([tokens.json().tokens[0].id, tokens.json().tokens[0].user_id], [token.json().id, userId])
 
       // Builds, with the issued token as the pipeline would -------------------------------------
       const pipeline = { 'x-api-key': token.json().token as string }
-      const build = await post(app, '/builds', newBuild('my-build-001', { pipeline_url: 'https://concourse.example.com/p', commit_hash: 'abc123def456' }), pipeline)
+      const build = await post(
+        app,
+        '/builds',
+        newBuild('my-build-001', { pipeline_url: 'https://concourse.example.com/p', commit_hash: 'abc123def456' }),
+        pipeline,
+      )
       assert.equal(build.statusCode, 200, build.body)
       assertTypes('POST /builds', build.json(), { id: 'string', build_id: 'string', status: 'string' })
       const buildUuid = build.json().id as string
 
-      const state = await post(app, `/builds/${buildUuid}/state`, { state_code: 25, message: 'Packer build completed successfully' }, pipeline)
+      const state = await post(
+        app,
+        `/builds/${buildUuid}/state`,
+        { state_code: 25, message: 'Packer build completed successfully' },
+        pipeline,
+      )
       assert.equal(state.statusCode, 200, state.body)
       assert.deepEqual(state.json(), { status: 'updated', build_id: 'my-build-001', new_state: 25 })
       const failure = await post(
         app,
         `/builds/${buildUuid}/failure`,
-        { error_message: 'Packer build failed: AMI creation timeout', error_code: 'PACKER_TIMEOUT', component: 'packer', details: { timeout_seconds: 3600, attempt: 1 } },
+        {
+          error_message: 'Packer build failed: AMI creation timeout',
+          error_code: 'PACKER_TIMEOUT',
+          component: 'packer',
+          details: { timeout_seconds: 3600, attempt: 1 },
+        },
         pipeline,
       )
       assert.equal(failure.statusCode, 200, failure.body)
@@ -103,7 +170,14 @@ for (const dialect of DIALECTS) {
 
       const detail = await get(app, `/builds/${buildUuid}`, pipeline)
       assert.equal(detail.statusCode, 200, detail.body)
-      assertTypes('GET /builds/{id}', detail.json(), { id: 'string', build_id: 'string', current_state: 'number', status: 'string', states: 'array', failures: 'array' })
+      assertTypes('GET /builds/{id}', detail.json(), {
+        id: 'string',
+        build_id: 'string',
+        current_state: 'number',
+        status: 'string',
+        states: 'array',
+        failures: 'array',
+      })
       assert.deepEqual([detail.json().id, detail.json().current_state, detail.json().status], [buildUuid, 25, 'failed'])
       const current = (await get(app, `/builds/${buildUuid}/state`, pipeline)).json()
       assert.deepEqual([current.current_state, current.state_name], [25, 'Security baseline applied'])
@@ -121,7 +195,10 @@ for (const dialect of DIALECTS) {
       )
       const platform = (await get(app, '/dashboard/platform/aws-commercial', pipeline)).json()
       assertTypes('platform builds[0]', platform.builds[0], DASHBOARD_ROW)
-      assert.deepEqual(await (await get(app, '/dashboard/platform/no-such-cloud', pipeline)).json(), { platform: 'no-such-cloud', builds: [] })
+      assert.deepEqual(await (await get(app, '/dashboard/platform/no-such-cloud', pipeline)).json(), {
+        platform: 'no-such-cloud',
+        builds: [],
+      })
     })
   })
 }

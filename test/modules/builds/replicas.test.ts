@@ -27,7 +27,10 @@ describe('dashboard cache across replicas (PostgreSQL + Redis)', { skip: postgre
     const fromB = await get(b, '/dashboard/summary')
     assert.equal(fromB.headers['x-cache'], 'hit', 'B is served the entry A stored in Redis')
     assert.equal(fromB.json().total_builds, 1)
-    assert.ok((await redis.keys(`statehouse:cache:builds:${scope}:*`)).length >= 2, 'the generation and the entry live in Redis')
+    assert.ok(
+      (await redis.keys(`statehouse:cache:builds:${scope}:*`)).length >= 2,
+      'the generation and the entry live in Redis',
+    )
 
     // A state on A: B's next read sees it.
     await post(a, '/builds/shared-1/state', { state_code: 100 })

@@ -32,7 +32,10 @@ for (const dialect of DIALECTS) {
 
       assert.equal((await post(app, '/builds', newBuild('by-builder'), builder)).statusCode, 200)
       assert.equal((await post(app, '/builds/by-builder/state', { state_code: 10 }, builder)).statusCode, 200)
-      assertProblem(await post(app, '/platforms', { id: 'new-cloud', name: 'New', cloud_provider: 'new' }, builder), 403)
+      assertProblem(
+        await post(app, '/platforms', { id: 'new-cloud', name: 'New', cloud_provider: 'new' }, builder),
+        403,
+      )
       assertProblem(await post(app, '/image-types', { id: 'x', name: 'X' }, builder), 403)
     })
   })

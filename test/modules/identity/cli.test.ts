@@ -12,7 +12,11 @@ import { assertProblem, identityApp } from './fixtures.js'
 // SQLite only, built here rather than taken from helpers/databases.ts, whose import-time PostgreSQL
 // probe this file does not need.
 const tempDir = () => fs.mkdtempSync(path.join(os.tmpdir(), 'statehouse-cli-'))
-const sqliteFile: Dialect = { name: 'sqlite', skip: false, create: async () => ({ url: `sqlite:${path.join(tempDir(), 'x.db')}`, drop: async () => {} }) }
+const sqliteFile: Dialect = {
+  name: 'sqlite',
+  skip: false,
+  create: async () => ({ url: `sqlite:${path.join(tempDir(), 'x.db')}`, drop: async () => {} }),
+}
 
 function cli(args: string[], env: Record<string, string>, input = '') {
   return spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/cli.ts'), ...args], {
@@ -27,25 +31,60 @@ describe('statehouse user create', () => {
   it('creates a (super)user from a password on stdin; the user can log in; a duplicate exits 1', async (t) => {
     const dir = tempDir()
     const url = `sqlite:${path.join(dir, 'cli.db')}`
-    const made = cli(['user', 'create', '--username', 'opsadmin', '--password-stdin', '--superuser', '--email', 'ops@example.com'], { DATABASE_URL: url }, 'cli-password-123\n')
+    const made = cli(
+      ['user', 'create', '--username', 'opsadmin', '--password-stdin', '--superuser', '--email', 'ops@example.com'],
+      { DATABASE_URL: url },
+      'cli-password-123\n',
+    )
     assert.equal(made.status, 0, made.stderr)
-    assert.match(made.stdout, /created user opsadmin \(id [0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}, superuser\)/)
+    assert.match(
+      made.stdout,
+      /created user opsadmin \(id [0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}, superuser\)/,
+    )
     assert.ok(!made.stdout.includes('cli-password-123') && !made.stderr.includes('cli-password-123'))
-    const plain = cli(['user', 'create', '--username', 'worker', '--password-stdin'], { DATABASE_URL: url }, 'worker-password')
+    const plain = cli(
+      ['user', 'create', '--username', 'worker', '--password-stdin'],
+      { DATABASE_URL: url },
+      'worker-password',
+    )
     assert.equal(plain.status, 0, plain.stderr)
     assert.doesNotMatch(plain.stdout, /superuser/)
-    const again = cli(['user', 'create', '--username', 'opsadmin', '--password-stdin'], { DATABASE_URL: url }, 'other-password')
+    const again = cli(
+      ['user', 'create', '--username', 'opsadmin', '--password-stdin'],
+      { DATABASE_URL: url },
+      'other-password',
+    )
     assert.equal(again.status, 1)
     assert.match(again.stderr, /already exists/)
 
     t.after(() => fs.rmSync(dir, { recursive: true, force: true }))
     const app = await identityApp(t, sqliteFile, { database: { url, drop: async () => {} } })
-    const res = await app.inject({ method: 'POST', url: '/auth/password', payload: { username: 'opsadmin', password: 'cli-password-123' } })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/auth/password',
+      payload: { username: 'opsadmin', password: 'cli-password-123' },
+    })
     assert.equal(res.statusCode, 200, res.body)
     assert.deepEqual(res.json().user.is_superuser, true)
     assert.equal(res.json().user.email, 'ops@example.com')
-    assertProblem(await app.inject({ method: 'POST', url: '/auth/password', payload: { username: 'opsadmin', password: 'other-password' } }), 401)
-    assert.equal((await app.inject({ method: 'POST', url: '/token', payload: { username: 'worker', password: 'worker-password' } })).statusCode, 200)
+    assertProblem(
+      await app.inject({
+        method: 'POST',
+        url: '/auth/password',
+        payload: { username: 'opsadmin', password: 'other-password' },
+      }),
+      401,
+    )
+    assert.equal(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/token',
+          payload: { username: 'worker', password: 'worker-password' },
+        })
+      ).statusCode,
+      200,
+    )
   })
 
   it('refuses bad arguments with exit 2', (t) => {

@@ -13,7 +13,12 @@ export type TestApp = FastifyInstance & { database: { url: string; drop(): Promi
 export function identityApp(t: TestContext, dialect: Dialect, opts: TestAppOptions = {}): Promise<TestApp> {
   return buildTestApp(t, dialect, {
     ...opts,
-    env: { JWT_SECRET: TEST_JWT_SECRET, LOGIN_RATE_LIMIT_PER_MINUTE: '0', ITEMS_RATE_LIMIT_PER_MINUTE: '0', ...opts.env },
+    env: {
+      JWT_SECRET: TEST_JWT_SECRET,
+      LOGIN_RATE_LIMIT_PER_MINUTE: '0',
+      ITEMS_RATE_LIMIT_PER_MINUTE: '0',
+      ...opts.env,
+    },
   })
 }
 
@@ -33,14 +38,23 @@ export async function createUser(
   extra: { password?: string; is_superuser?: boolean; is_active?: boolean; email?: string } = {},
 ): Promise<TestUser> {
   const password = extra.password ?? `${username}-password`
-  const res = await app.inject({ method: 'POST', url: '/users', headers: STATIC_KEY, payload: { username, ...extra, password } })
+  const res = await app.inject({
+    method: 'POST',
+    url: '/users',
+    headers: STATIC_KEY,
+    payload: { username, ...extra, password },
+  })
   assert.equal(res.statusCode, 200, res.body)
   return { id: res.json().id, username, password }
 }
 
 /** Logs in through POST /token and returns the access token. */
 export async function login(app: FastifyInstance, user: { username: string; password: string }): Promise<string> {
-  const res = await app.inject({ method: 'POST', url: '/token', payload: { username: user.username, password: user.password } })
+  const res = await app.inject({
+    method: 'POST',
+    url: '/token',
+    payload: { username: user.username, password: user.password },
+  })
   assert.equal(res.statusCode, 200, res.body)
   return res.json().access_token
 }
@@ -51,7 +65,10 @@ export async function userWithToken(app: FastifyInstance, username: string, extr
   return { ...user, headers: bearer(await login(app, user)) }
 }
 
-export function assertProblem(res: { statusCode: number; headers: Record<string, unknown>; body: string; json(): any }, status: number) {
+export function assertProblem(
+  res: { statusCode: number; headers: Record<string, unknown>; body: string; json(): any },
+  status: number,
+) {
   assert.equal(res.statusCode, status, `expected ${status}, got ${res.statusCode}: ${res.body}`)
   assert.match(String(res.headers['content-type']), /^application\/problem\+json/)
   const body = res.json()

@@ -73,7 +73,11 @@ for (const dialect of DIALECTS) {
       const app = await idmApp(t)
       const zoe = await createUser(app, 'zoe', { email: 'zoe@example.com' })
       const hitsBefore = jwksHits
-      const res = await app.inject({ method: 'POST', url: '/auth/idm', payload: { username: 'zoe', idm_token: await idToken() } })
+      const res = await app.inject({
+        method: 'POST',
+        url: '/auth/idm',
+        payload: { username: 'zoe', idm_token: await idToken() },
+      })
       assert.equal(res.statusCode, 200, res.body)
       const body = res.json()
       assert.equal(body.token_type, 'bearer')
@@ -83,12 +87,19 @@ for (const dialect of DIALECTS) {
       assert.equal(me.statusCode, 200)
       assert.equal(me.json().username, 'zoe')
 
-      const es = await app.inject({ method: 'POST', url: '/auth/idm', payload: { username: 'zoe', idm_token: await idToken({ alg: 'ES256' }) } })
+      const es = await app.inject({
+        method: 'POST',
+        url: '/auth/idm',
+        payload: { username: 'zoe', idm_token: await idToken({ alg: 'ES256' }) },
+      })
       assert.equal(es.statusCode, 200, es.body)
       const preferred = await app.inject({
         method: 'POST',
         url: '/auth/idm',
-        payload: { username: 'zoe', idm_token: await idToken({ sub: '6f1c-uuid-of-the-idp', preferred_username: 'zoe' }) },
+        payload: {
+          username: 'zoe',
+          idm_token: await idToken({ sub: '6f1c-uuid-of-the-idp', preferred_username: 'zoe' }),
+        },
       })
       assert.equal(preferred.statusCode, 200, preferred.body)
     })
@@ -98,7 +109,17 @@ for (const dialect of DIALECTS) {
       await createUser(app, 'zoe')
       await createUser(app, 'yuri')
       const gone = await createUser(app, 'gone')
-      assert.equal((await app.inject({ method: 'PUT', url: `/users/${gone.id}`, headers: STATIC_KEY, payload: { is_active: false } })).statusCode, 200)
+      assert.equal(
+        (
+          await app.inject({
+            method: 'PUT',
+            url: `/users/${gone.id}`,
+            headers: STATIC_KEY,
+            payload: { is_active: false },
+          })
+        ).statusCode,
+        200,
+      )
       const cases: Record<string, [string, string]> = {
         'wrong issuer': ['zoe', await idToken({ iss: 'https://evil.example.test' })],
         'wrong audience': ['zoe', await idToken({ aud: 'another-app' })],
@@ -116,7 +137,16 @@ for (const dialect of DIALECTS) {
         assert.equal(res.headers['www-authenticate'], 'Bearer', what)
       }
       // Control: the same app and user accept a good token, so the refusals above are the token's fault.
-      assert.equal((await app.inject({ method: 'POST', url: '/auth/idm', payload: { username: 'zoe', idm_token: await idToken() } })).statusCode, 200)
+      assert.equal(
+        (
+          await app.inject({
+            method: 'POST',
+            url: '/auth/idm',
+            payload: { username: 'zoe', idm_token: await idToken() },
+          })
+        ).statusCode,
+        200,
+      )
     })
 
     it('an HS256 token "signed" with the public key is refused (no algorithm confusion); bad bodies are 422', async (t) => {
@@ -130,9 +160,15 @@ for (const dialect of DIALECTS) {
         .setAudience(AUDIENCE)
         .setExpirationTime('5m')
         .sign(new TextEncoder().encode(JSON.stringify(jwk)))
-      assertProblem(await app.inject({ method: 'POST', url: '/auth/idm', payload: { username: 'zoe', idm_token: forged } }), 401)
+      assertProblem(
+        await app.inject({ method: 'POST', url: '/auth/idm', payload: { username: 'zoe', idm_token: forged } }),
+        401,
+      )
       assertProblem(await app.inject({ method: 'POST', url: '/auth/idm', payload: { username: 'zoe' } }), 422)
-      assertProblem(await app.inject({ method: 'POST', url: '/auth/idm', payload: { username: 'zoe', idm_token: '' } }), 422)
+      assertProblem(
+        await app.inject({ method: 'POST', url: '/auth/idm', payload: { username: 'zoe', idm_token: '' } }),
+        422,
+      )
     })
   })
 }
@@ -142,7 +178,11 @@ describe('IDM login without IDM configured', () => {
     const [sqlite] = DIALECTS
     const app = await identityApp(t, sqlite!)
     await createUser(app, 'zoe')
-    const res = await app.inject({ method: 'POST', url: '/auth/idm', payload: { username: 'zoe', idm_token: await idToken() } })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/auth/idm',
+      payload: { username: 'zoe', idm_token: await idToken() },
+    })
     assert.match(assertProblem(res, 401).detail, /not configured/)
   })
 })

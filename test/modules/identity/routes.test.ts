@@ -28,7 +28,11 @@ for (const dialect of DIALECTS) {
       assert.deepEqual(claims.scopes, ['read', 'write'])
       assert.equal(claims.exp - claims.iat, 1800)
 
-      const json = await app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'carol', password: 'carol-secret' } })
+      const json = await app.inject({
+        method: 'POST',
+        url: '/auth/login',
+        payload: { username: 'carol', password: 'carol-secret' },
+      })
       assert.equal(json.statusCode, 200, json.body)
       assert.notEqual(json.json().access_token, form.json().access_token, 'each JWT has its own jti')
       const me = await app.inject({ url: `/users/${claims.sub}`, headers: bearer(json.json().access_token) })
@@ -39,10 +43,18 @@ for (const dialect of DIALECTS) {
     it('POST /token and POST /auth/password check the password; /auth/password adds the user', async (t) => {
       const app = await identityApp(t, dialect, { env: { JWT_ACCESS_TOKEN_EXPIRE_MINUTES: '5' } })
       const dave = await createUser(app, 'dave', { email: 'dave@example.com', is_superuser: true })
-      const token = await app.inject({ method: 'POST', url: '/token', payload: { username: 'dave', password: dave.password } })
+      const token = await app.inject({
+        method: 'POST',
+        url: '/token',
+        payload: { username: 'dave', password: dave.password },
+      })
       assert.equal(token.statusCode, 200)
       assert.equal(token.json().expires_in, 300)
-      const pw = await app.inject({ method: 'POST', url: '/auth/password', payload: { username: 'dave', password: dave.password } })
+      const pw = await app.inject({
+        method: 'POST',
+        url: '/auth/password',
+        payload: { username: 'dave', password: dave.password },
+      })
       assert.equal(pw.statusCode, 200)
       assert.deepEqual(pw.json().user, { id: dave.id, username: 'dave', email: 'dave@example.com', is_superuser: true })
       assert.equal(pw.json().token_type, 'bearer')
@@ -52,36 +64,88 @@ for (const dialect of DIALECTS) {
         assert.equal(body.detail, 'Incorrect username or password')
         assert.equal(wrong.headers['www-authenticate'], 'Bearer')
         const unknown = await app.inject({ method: 'POST', url, payload: { username: 'nobody', password: 'x' } })
-        assert.equal(assertProblem(unknown, 401).detail, 'Incorrect username or password', 'unknown user answers exactly like a wrong password')
+        assert.equal(
+          assertProblem(unknown, 401).detail,
+          'Incorrect username or password',
+          'unknown user answers exactly like a wrong password',
+        )
       }
     })
 
     it('a deactivated user cannot log in', async (t) => {
       const app = await identityApp(t, dialect)
       const erin = await createUser(app, 'erin')
-      assert.equal((await app.inject({ method: 'PUT', url: `/users/${erin.id}`, headers: STATIC_KEY, payload: { is_active: false } })).statusCode, 200)
+      assert.equal(
+        (
+          await app.inject({
+            method: 'PUT',
+            url: `/users/${erin.id}`,
+            headers: STATIC_KEY,
+            payload: { is_active: false },
+          })
+        ).statusCode,
+        200,
+      )
       for (const url of ['/token', '/auth/password', '/auth/login']) {
-        assertProblem(await app.inject({ method: 'POST', url, payload: { username: 'erin', password: erin.password } }), 401)
+        assertProblem(
+          await app.inject({ method: 'POST', url, payload: { username: 'erin', password: erin.password } }),
+          401,
+        )
       }
     })
 
     it('bad login bodies are 400/415/422 problems', async (t) => {
       const app = await identityApp(t, dialect)
-      const missing = assertProblem(await app.inject({ method: 'POST', url: '/token', payload: { username: 'x' } }), 422)
+      const missing = assertProblem(
+        await app.inject({ method: 'POST', url: '/token', payload: { username: 'x' } }),
+        422,
+      )
       assert.deepEqual(missing.errors, [{ path: 'body.password', message: 'is required' }])
-      assertProblem(await app.inject({ method: 'POST', url: '/token', payload: { username: 'x', password: 'y', extra: 1 } }), 422)
-      assertProblem(await app.inject({ method: 'POST', url: '/auth/password', payload: { username: 5, password: 'y' } }), 422)
       assertProblem(
-        await app.inject({ method: 'POST', url: '/auth/login', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'username=x' }),
+        await app.inject({ method: 'POST', url: '/token', payload: { username: 'x', password: 'y', extra: 1 } }),
+        422,
+      )
+      assertProblem(
+        await app.inject({ method: 'POST', url: '/auth/password', payload: { username: 5, password: 'y' } }),
+        422,
+      )
+      assertProblem(
+        await app.inject({
+          method: 'POST',
+          url: '/auth/login',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: 'username=x',
+        }),
         422,
       )
       // Forms are only for /auth/login.
       assertProblem(
-        await app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/x-www-form-urlencoded' }, payload: 'username=x&password=y' }),
+        await app.inject({
+          method: 'POST',
+          url: '/token',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          payload: 'username=x&password=y',
+        }),
         415,
       )
-      assertProblem(await app.inject({ method: 'POST', url: '/auth/login', headers: { 'content-type': 'text/plain' }, payload: 'hi' }), 415)
-      assertProblem(await app.inject({ method: 'POST', url: '/token', headers: { 'content-type': 'application/json' }, payload: '{"username":' }), 400)
+      assertProblem(
+        await app.inject({
+          method: 'POST',
+          url: '/auth/login',
+          headers: { 'content-type': 'text/plain' },
+          payload: 'hi',
+        }),
+        415,
+      )
+      assertProblem(
+        await app.inject({
+          method: 'POST',
+          url: '/token',
+          headers: { 'content-type': 'application/json' },
+          payload: '{"username":',
+        }),
+        400,
+      )
     })
   })
 
@@ -92,7 +156,13 @@ for (const dialect of DIALECTS) {
         method: 'POST',
         url: '/users',
         headers: STATIC_KEY,
-        payload: { username: 'frank', email: 'frank@example.com', password: 'frank-password', first_name: 'Frank', employee_id: 'E7' },
+        payload: {
+          username: 'frank',
+          email: 'frank@example.com',
+          password: 'frank-password',
+          first_name: 'Frank',
+          employee_id: 'E7',
+        },
       })
       assert.equal(res.statusCode, 200, res.body)
       assert.deepEqual(Object.keys(res.json()).sort(), ['id', 'status', 'username'])
@@ -101,12 +171,30 @@ for (const dialect of DIALECTS) {
       assert.equal(typeof res.json().id, 'string')
 
       const root = await userWithToken(app, 'root', { is_superuser: true })
-      const bySuper = await app.inject({ method: 'POST', url: '/users', headers: root.headers, payload: { username: 'gina', password: 'gina-password' } })
+      const bySuper = await app.inject({
+        method: 'POST',
+        url: '/users',
+        headers: root.headers,
+        payload: { username: 'gina', password: 'gina-password' },
+      })
       assert.equal(bySuper.statusCode, 200, bySuper.body)
 
-      assertProblem(await app.inject({ method: 'POST', url: '/users', headers: STATIC_KEY, payload: { username: 'frank', password: 'another-pw' } }), 409)
       assertProblem(
-        await app.inject({ method: 'POST', url: '/users', headers: STATIC_KEY, payload: { username: 'frank2', email: 'frank@example.com' } }),
+        await app.inject({
+          method: 'POST',
+          url: '/users',
+          headers: STATIC_KEY,
+          payload: { username: 'frank', password: 'another-pw' },
+        }),
+        409,
+      )
+      assertProblem(
+        await app.inject({
+          method: 'POST',
+          url: '/users',
+          headers: STATIC_KEY,
+          payload: { username: 'frank2', email: 'frank@example.com' },
+        }),
         409,
       )
     })
@@ -114,9 +202,15 @@ for (const dialect of DIALECTS) {
     it('POST /users: 401 without credentials, 403 for a non-superuser, 422 for bad fields (nothing created)', async (t) => {
       const app = await identityApp(t, dialect)
       const plain = await userWithToken(app, 'henry')
-      const noAuth = assertProblem(await app.inject({ method: 'POST', url: '/users', payload: { username: 'x1' } }), 401)
+      const noAuth = assertProblem(
+        await app.inject({ method: 'POST', url: '/users', payload: { username: 'x1' } }),
+        401,
+      )
       assert.ok(noAuth.detail)
-      assertProblem(await app.inject({ method: 'POST', url: '/users', headers: plain.headers, payload: { username: 'x2' } }), 403)
+      assertProblem(
+        await app.inject({ method: 'POST', url: '/users', headers: plain.headers, payload: { username: 'x2' } }),
+        403,
+      )
       for (const payload of [
         { username: 'x3', email: 'not-an-email' },
         { username: 'has space' },
@@ -128,9 +222,15 @@ for (const dialect of DIALECTS) {
         assertProblem(await app.inject({ method: 'POST', url: '/users', headers: STATIC_KEY, payload }), 422)
       }
       for (const name of ['x1', 'x2', 'x3', 'x4', 'x5', 'x6']) {
-        assertProblem(await app.inject({ method: 'POST', url: '/token', payload: { username: name, password: 'whatever1' } }), 401)
+        assertProblem(
+          await app.inject({ method: 'POST', url: '/token', payload: { username: name, password: 'whatever1' } }),
+          401,
+        )
       }
-      const count = await app.db.kysely.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+      const count = await app.db.kysely
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
       assert.equal(Number(count.n), 1)
     })
 
@@ -143,7 +243,17 @@ for (const dialect of DIALECTS) {
       assert.equal(self.statusCode, 200)
       const body = self.json()
       assert.deepEqual(Object.keys(body).sort(), [
-        'created_at', 'deactivated_at', 'email', 'employee_id', 'first_name', 'id', 'is_active', 'is_superuser', 'last_name', 'updated_at', 'username',
+        'created_at',
+        'deactivated_at',
+        'email',
+        'employee_id',
+        'first_name',
+        'id',
+        'is_active',
+        'is_superuser',
+        'last_name',
+        'updated_at',
+        'username',
       ])
       assert.equal(body.id, ivy.id)
       assert.equal(body.is_active, true)
@@ -162,7 +272,12 @@ for (const dialect of DIALECTS) {
       const app = await identityApp(t, dialect)
       const kim = await userWithToken(app, 'kim')
       const leo = await userWithToken(app, 'leo')
-      const ok = await app.inject({ method: 'PUT', url: `/users/${kim.id}`, headers: kim.headers, payload: { first_name: 'Kim', last_name: 'Kay', email: 'kim@example.com' } })
+      const ok = await app.inject({
+        method: 'PUT',
+        url: `/users/${kim.id}`,
+        headers: kim.headers,
+        payload: { first_name: 'Kim', last_name: 'Kay', email: 'kim@example.com' },
+      })
       assert.equal(ok.statusCode, 200, ok.body)
       assert.deepEqual(ok.json(), { status: 'updated', user_id: kim.id })
       const user = (await app.inject({ url: `/users/${kim.id}`, headers: kim.headers })).json()
@@ -173,19 +288,72 @@ for (const dialect of DIALECTS) {
       assert.equal(profile.last_name, 'Kay')
       assert.equal(profile.email, 'kim@example.com')
 
-      assertProblem(await app.inject({ method: 'PUT', url: `/users/${leo.id}`, headers: kim.headers, payload: { first_name: 'Hacked' } }), 403)
-      assertProblem(await app.inject({ method: 'PUT', url: `/users/${kim.id}`, headers: kim.headers, payload: { is_superuser: true } }), 403)
-      assertProblem(await app.inject({ method: 'PUT', url: `/users/${kim.id}`, headers: kim.headers, payload: { is_superuser: false, first_name: 'K' } }), 403)
-      assert.equal((await app.inject({ url: `/users/${leo.id}`, headers: leo.headers })).json().first_name, '', 'never given: "" (SPEC §3), not null')
+      assertProblem(
+        await app.inject({
+          method: 'PUT',
+          url: `/users/${leo.id}`,
+          headers: kim.headers,
+          payload: { first_name: 'Hacked' },
+        }),
+        403,
+      )
+      assertProblem(
+        await app.inject({
+          method: 'PUT',
+          url: `/users/${kim.id}`,
+          headers: kim.headers,
+          payload: { is_superuser: true },
+        }),
+        403,
+      )
+      assertProblem(
+        await app.inject({
+          method: 'PUT',
+          url: `/users/${kim.id}`,
+          headers: kim.headers,
+          payload: { is_superuser: false, first_name: 'K' },
+        }),
+        403,
+      )
+      assert.equal(
+        (await app.inject({ url: `/users/${leo.id}`, headers: leo.headers })).json().first_name,
+        '',
+        'never given: "" (SPEC §3), not null',
+      )
       const after = (await app.inject({ url: `/users/${kim.id}`, headers: kim.headers })).json()
       assert.equal(after.is_superuser, false)
       assert.equal(after.first_name, 'Kim')
 
-      assertProblem(await app.inject({ method: 'PUT', url: `/users/${leo.id}`, headers: leo.headers, payload: { email: 'kim@example.com' } }), 409)
-      assertProblem(await app.inject({ method: 'PUT', url: `/users/${kim.id}`, headers: kim.headers, payload: { is_active: 'no' } }), 422)
-      const missing = assertProblem(await app.inject({ method: 'PUT', url: '/users/424242', headers: STATIC_KEY, payload: { first_name: 'x' } }), 404)
+      assertProblem(
+        await app.inject({
+          method: 'PUT',
+          url: `/users/${leo.id}`,
+          headers: leo.headers,
+          payload: { email: 'kim@example.com' },
+        }),
+        409,
+      )
+      assertProblem(
+        await app.inject({
+          method: 'PUT',
+          url: `/users/${kim.id}`,
+          headers: kim.headers,
+          payload: { is_active: 'no' },
+        }),
+        422,
+      )
+      const missing = assertProblem(
+        await app.inject({ method: 'PUT', url: '/users/424242', headers: STATIC_KEY, payload: { first_name: 'x' } }),
+        404,
+      )
       assert.equal(missing.detail, 'User not found', 'the reference text (SPEC §8)')
-      assert.equal(assertProblem(await app.inject({ url: '/users/0190a1b2-c3d4-7e5f-8a6b-1c2d3e4f5a6b', headers: STATIC_KEY }), 404).detail, 'User not found')
+      assert.equal(
+        assertProblem(
+          await app.inject({ url: '/users/0190a1b2-c3d4-7e5f-8a6b-1c2d3e4f5a6b', headers: STATIC_KEY }),
+          404,
+        ).detail,
+        'User not found',
+      )
       for (const bad of ['abc', '0', '-1', '1.5', 'X190A1B2-C3D4-7E5F-8A6B-1C2D3E4F5A6B']) {
         assertProblem(await app.inject({ url: `/users/${bad}`, headers: STATIC_KEY }), 422)
       }
@@ -196,17 +364,50 @@ for (const dialect of DIALECTS) {
       const app = await identityApp(t, dialect)
       const root = await userWithToken(app, 'root', { is_superuser: true })
       const mia = await createUser(app, 'mia')
-      assert.equal((await app.inject({ method: 'PUT', url: `/users/${mia.id}`, headers: root.headers, payload: { is_superuser: true } })).statusCode, 200)
+      assert.equal(
+        (
+          await app.inject({
+            method: 'PUT',
+            url: `/users/${mia.id}`,
+            headers: root.headers,
+            payload: { is_superuser: true },
+          })
+        ).statusCode,
+        200,
+      )
       assert.equal((await app.inject({ url: `/users/${mia.id}`, headers: root.headers })).json().is_superuser, true)
 
-      assert.equal((await app.inject({ method: 'PUT', url: `/users/${mia.id}`, headers: root.headers, payload: { is_active: false } })).statusCode, 200)
+      assert.equal(
+        (
+          await app.inject({
+            method: 'PUT',
+            url: `/users/${mia.id}`,
+            headers: root.headers,
+            payload: { is_active: false },
+          })
+        ).statusCode,
+        200,
+      )
       const off = (await app.inject({ url: `/users/${mia.id}/profile`, headers: root.headers })).json()
       assert.equal(off.is_active, false)
       assert.match(off.deactivated_at, ISO)
       assert.equal(off.end_date, off.deactivated_at)
-      assert.equal((await app.inject({ url: `/users/${mia.id}`, headers: root.headers })).json().deactivated_at, off.deactivated_at)
+      assert.equal(
+        (await app.inject({ url: `/users/${mia.id}`, headers: root.headers })).json().deactivated_at,
+        off.deactivated_at,
+      )
 
-      assert.equal((await app.inject({ method: 'PUT', url: `/users/${mia.id}`, headers: root.headers, payload: { is_active: true } })).statusCode, 200)
+      assert.equal(
+        (
+          await app.inject({
+            method: 'PUT',
+            url: `/users/${mia.id}`,
+            headers: root.headers,
+            payload: { is_active: true },
+          })
+        ).statusCode,
+        200,
+      )
       const on = (await app.inject({ url: `/users/${mia.id}/profile`, headers: root.headers })).json()
       assert.equal(on.is_active, true)
       assert.equal(on.deactivated_at, null)
@@ -217,7 +418,8 @@ for (const dialect of DIALECTS) {
     it('PUT /users/{id}: absent or null leaves every field as it is (booleans too); deactivated_at deactivates at that time', async (t) => {
       const app = await identityApp(t, dialect)
       const una = await createUser(app, 'una', { email: 'una@example.com', is_superuser: true })
-      const put = (payload: unknown) => app.inject({ method: 'PUT', url: `/users/${una.id}`, headers: STATIC_KEY, payload: payload as object })
+      const put = (payload: unknown) =>
+        app.inject({ method: 'PUT', url: `/users/${una.id}`, headers: STATIC_KEY, payload: payload as object })
       assert.equal((await put({ first_name: 'Una', last_name: 'Ulm', employee_id: 'E9' })).statusCode, 200)
       const read = async () => {
         const user = (await app.inject({ url: `/users/${una.id}`, headers: STATIC_KEY })).json()
@@ -228,7 +430,16 @@ for (const dialect of DIALECTS) {
       assert.deepEqual([before.user.first_name, before.user.is_superuser, before.user.is_active], ['Una', true, true])
 
       // The whole model with nulls for the rest (what typed clients send), and an empty body: no change.
-      const nulls = { email: null, password: null, first_name: null, last_name: null, employee_id: null, is_active: null, is_superuser: null, deactivated_at: null }
+      const nulls = {
+        email: null,
+        password: null,
+        first_name: null,
+        last_name: null,
+        employee_id: null,
+        is_active: null,
+        is_superuser: null,
+        deactivated_at: null,
+      }
       for (const payload of [nulls, {}]) {
         const res = await put(payload)
         assert.deepEqual([res.statusCode, res.json()], [200, { status: 'updated', user_id: una.id }])
@@ -242,7 +453,10 @@ for (const dialect of DIALECTS) {
       const off = await read()
       assert.deepEqual([off.user.is_active, off.user.deactivated_at, off.user.first_name], [false, at, 'Una'])
       assert.deepEqual([off.profile.is_active, off.profile.deactivated_at, off.profile.end_date], [false, at, at])
-      assertProblem(await app.inject({ method: 'POST', url: '/token', payload: { username: 'una', password: una.password } }), 401)
+      assertProblem(
+        await app.inject({ method: 'POST', url: '/token', payload: { username: 'una', password: una.password } }),
+        401,
+      )
       assertProblem(await put({ deactivated_at: at, is_active: true }), 422)
       assertProblem(await put({ deactivated_at: 'yesterday' }), 422)
       assert.equal((await put({ is_active: true })).statusCode, 200)
@@ -252,8 +466,21 @@ for (const dialect of DIALECTS) {
     it('PUT /users/{id} with a password changes the password', async (t) => {
       const app = await identityApp(t, dialect)
       const nia = await userWithToken(app, 'nia')
-      assert.equal((await app.inject({ method: 'PUT', url: `/users/${nia.id}`, headers: nia.headers, payload: { password: 'brand-new-password' } })).statusCode, 200)
-      assertProblem(await app.inject({ method: 'POST', url: '/token', payload: { username: 'nia', password: nia.password } }), 401)
+      assert.equal(
+        (
+          await app.inject({
+            method: 'PUT',
+            url: `/users/${nia.id}`,
+            headers: nia.headers,
+            payload: { password: 'brand-new-password' },
+          })
+        ).statusCode,
+        200,
+      )
+      assertProblem(
+        await app.inject({ method: 'POST', url: '/token', payload: { username: 'nia', password: nia.password } }),
+        401,
+      )
       assert.equal(typeof (await login(app, { username: 'nia', password: 'brand-new-password' })), 'string')
     })
 
@@ -264,7 +491,17 @@ for (const dialect of DIALECTS) {
       const res = await app.inject({ url: `/users/${ola.id}/profile`, headers: ola.headers })
       assert.equal(res.statusCode, 200)
       assert.deepEqual(Object.keys(res.json()).sort(), [
-        'created_at', 'deactivated_at', 'email', 'employee_id', 'end_date', 'first_name', 'id', 'is_active', 'last_name', 'start_date', 'user_id',
+        'created_at',
+        'deactivated_at',
+        'email',
+        'employee_id',
+        'end_date',
+        'first_name',
+        'id',
+        'is_active',
+        'last_name',
+        'start_date',
+        'user_id',
       ])
       assert.equal(res.json().user_id, ola.id)
       assert.match(res.json().start_date, ISO)
@@ -278,7 +515,12 @@ for (const dialect of DIALECTS) {
     it('create (value shown once) → list (no secrets) → revoke → 401; scopes enforced by the route option', async (t) => {
       const app = await identityApp(t, dialect)
       const quinn = await userWithToken(app, 'quinn')
-      const created = await app.inject({ method: 'POST', url: `/users/${quinn.id}/tokens`, headers: quinn.headers, payload: { name: 'ci', scopes: ['read'] } })
+      const created = await app.inject({
+        method: 'POST',
+        url: `/users/${quinn.id}/tokens`,
+        headers: quinn.headers,
+        payload: { name: 'ci', scopes: ['read'] },
+      })
       assert.equal(created.statusCode, 200, created.body)
       const body = created.json()
       assert.deepEqual(Object.keys(body).sort(), ['expires_at', 'id', 'name', 'scopes', 'status', 'token'])
@@ -288,7 +530,10 @@ for (const dialect of DIALECTS) {
 
       const key = { 'x-api-key': body.token }
       assert.equal((await app.inject({ url: `/users/${quinn.id}`, headers: key })).statusCode, 200)
-      const forbidden = assertProblem(await app.inject({ method: 'PUT', url: `/users/${quinn.id}`, headers: key, payload: { first_name: 'Q' } }), 403)
+      const forbidden = assertProblem(
+        await app.inject({ method: 'PUT', url: `/users/${quinn.id}`, headers: key, payload: { first_name: 'Q' } }),
+        403,
+      )
       assert.match(forbidden.detail, /write/)
       assert.equal((await app.inject({ url: `/users/${quinn.id}`, headers: quinn.headers })).json().first_name, '')
 
@@ -296,12 +541,25 @@ for (const dialect of DIALECTS) {
       assert.equal(list.statusCode, 200)
       assert.equal(list.json().tokens.length, 1)
       const [info] = list.json().tokens
-      assert.deepEqual(Object.keys(info).sort(), ['created_at', 'expires_at', 'id', 'is_active', 'name', 'revoked_at', 'scopes', 'user_id'])
+      assert.deepEqual(Object.keys(info).sort(), [
+        'created_at',
+        'expires_at',
+        'id',
+        'is_active',
+        'name',
+        'revoked_at',
+        'scopes',
+        'user_id',
+      ])
       assert.deepEqual([info.id, info.user_id], [body.id, quinn.id], 'each entry names its user (SPEC §3)')
       assert.equal(info.is_active, true)
       assert.ok(!list.body.includes(body.token), 'the token value is never listed')
 
-      const revoked = await app.inject({ method: 'DELETE', url: `/users/${quinn.id}/tokens/${body.id}`, headers: quinn.headers })
+      const revoked = await app.inject({
+        method: 'DELETE',
+        url: `/users/${quinn.id}/tokens/${body.id}`,
+        headers: quinn.headers,
+      })
       assert.equal(revoked.statusCode, 200)
       assert.deepEqual(revoked.json(), { status: 'deactivated', token_id: body.id })
       assertProblem(await app.inject({ url: `/users/${quinn.id}`, headers: key }), 401)
@@ -314,36 +572,97 @@ for (const dialect of DIALECTS) {
       const app = await identityApp(t, dialect)
       const rae = await userWithToken(app, 'rae')
       const mk = (scopes: string[], headers: Record<string, string> = rae.headers) =>
-        app.inject({ method: 'POST', url: `/users/${rae.id}/tokens`, headers, payload: { name: scopes.join('+'), scopes } })
+        app.inject({
+          method: 'POST',
+          url: `/users/${rae.id}/tokens`,
+          headers,
+          payload: { name: scopes.join('+'), scopes },
+        })
       for (const scopes of [['write'], ['build']]) {
         const token = (await mk(scopes)).json().token
-        const res = await app.inject({ method: 'PUT', url: `/users/${rae.id}`, headers: { 'x-api-key': token }, payload: { last_name: scopes[0] } })
+        const res = await app.inject({
+          method: 'PUT',
+          url: `/users/${rae.id}`,
+          headers: { 'x-api-key': token },
+          payload: { last_name: scopes[0] },
+        })
         assert.equal(res.statusCode, 200, res.body)
       }
       assertProblem(await mk(['admin']), 403)
       assert.equal((await mk(['admin'], STATIC_KEY)).statusCode, 403, "the token's owner is no superuser")
       const root = await createUser(app, 'root', { is_superuser: true })
-      const adminToken = await app.inject({ method: 'POST', url: `/users/${root.id}/tokens`, headers: STATIC_KEY, payload: { name: 'ops', scopes: ['admin'] } })
+      const adminToken = await app.inject({
+        method: 'POST',
+        url: `/users/${root.id}/tokens`,
+        headers: STATIC_KEY,
+        payload: { name: 'ops', scopes: ['admin'] },
+      })
       assert.equal(adminToken.statusCode, 200)
-      const made = await app.inject({ method: 'POST', url: '/users', headers: { 'x-api-key': adminToken.json().token }, payload: { username: 'via-token' } })
+      const made = await app.inject({
+        method: 'POST',
+        url: '/users',
+        headers: { 'x-api-key': adminToken.json().token },
+        payload: { username: 'via-token' },
+      })
       assert.equal(made.statusCode, 200, made.body)
       const readOnly = (await mk(['read'])).json().token
-      assertProblem(await app.inject({ method: 'POST', url: '/users', headers: { 'x-api-key': readOnly }, payload: { username: 'nope' } }), 403)
+      assertProblem(
+        await app.inject({
+          method: 'POST',
+          url: '/users',
+          headers: { 'x-api-key': readOnly },
+          payload: { username: 'nope' },
+        }),
+        403,
+      )
     })
 
     it('token errors: another user → 403, unknown user/token → 404, bad scopes or a past expiry → 422', async (t) => {
       const app = await identityApp(t, dialect)
       const sam = await userWithToken(app, 'sam')
       const tia = await userWithToken(app, 'tia')
-      const tiaToken = (await app.inject({ method: 'POST', url: `/users/${tia.id}/tokens`, headers: tia.headers, payload: { name: 't', scopes: ['read'] } })).json()
-      assertProblem(await app.inject({ method: 'POST', url: `/users/${tia.id}/tokens`, headers: sam.headers, payload: { name: 'x', scopes: ['read'] } }), 403)
+      const tiaToken = (
+        await app.inject({
+          method: 'POST',
+          url: `/users/${tia.id}/tokens`,
+          headers: tia.headers,
+          payload: { name: 't', scopes: ['read'] },
+        })
+      ).json()
+      assertProblem(
+        await app.inject({
+          method: 'POST',
+          url: `/users/${tia.id}/tokens`,
+          headers: sam.headers,
+          payload: { name: 'x', scopes: ['read'] },
+        }),
+        403,
+      )
       assertProblem(await app.inject({ url: `/users/${tia.id}/tokens`, headers: sam.headers }), 403)
-      assertProblem(await app.inject({ method: 'DELETE', url: `/users/${tia.id}/tokens/${tiaToken.id}`, headers: sam.headers }), 403)
+      assertProblem(
+        await app.inject({ method: 'DELETE', url: `/users/${tia.id}/tokens/${tiaToken.id}`, headers: sam.headers }),
+        403,
+      )
       // Sam naming Tia's token under his own id finds nothing.
-      assertProblem(await app.inject({ method: 'DELETE', url: `/users/${sam.id}/tokens/${tiaToken.id}`, headers: sam.headers }), 404)
-      assert.equal((await app.inject({ url: `/users/${tia.id}`, headers: { 'x-api-key': tiaToken.token } })).statusCode, 200, 'still works')
+      assertProblem(
+        await app.inject({ method: 'DELETE', url: `/users/${sam.id}/tokens/${tiaToken.id}`, headers: sam.headers }),
+        404,
+      )
+      assert.equal(
+        (await app.inject({ url: `/users/${tia.id}`, headers: { 'x-api-key': tiaToken.token } })).statusCode,
+        200,
+        'still works',
+      )
       assertProblem(await app.inject({ url: '/users/5000/tokens', headers: STATIC_KEY }), 404)
-      assertProblem(await app.inject({ method: 'POST', url: '/users/5000/tokens', headers: STATIC_KEY, payload: { name: 'x', scopes: ['read'] } }), 404)
+      assertProblem(
+        await app.inject({
+          method: 'POST',
+          url: '/users/5000/tokens',
+          headers: STATIC_KEY,
+          payload: { name: 'x', scopes: ['read'] },
+        }),
+        404,
+      )
       for (const payload of [
         { name: 'x', scopes: ['superpowers'] },
         { name: 'x', scopes: [] },
@@ -351,11 +670,19 @@ for (const dialect of DIALECTS) {
         { name: 'x', scopes: ['read'], expires_at: '2001-01-01T00:00:00Z' },
         { name: 'x', scopes: ['read'], expires_at: 'tomorrow' },
       ]) {
-        assertProblem(await app.inject({ method: 'POST', url: `/users/${sam.id}/tokens`, headers: sam.headers, payload }), 422)
+        assertProblem(
+          await app.inject({ method: 'POST', url: `/users/${sam.id}/tokens`, headers: sam.headers, payload }),
+          422,
+        )
       }
       assert.equal((await app.inject({ url: `/users/${sam.id}/tokens`, headers: sam.headers })).json().tokens.length, 0)
       const future = new Date(Date.now() + 86_400_000).toISOString()
-      const dated = await app.inject({ method: 'POST', url: `/users/${sam.id}/tokens`, headers: sam.headers, payload: { name: 'x', scopes: ['read'], expires_at: future } })
+      const dated = await app.inject({
+        method: 'POST',
+        url: `/users/${sam.id}/tokens`,
+        headers: sam.headers,
+        payload: { name: 'x', scopes: ['read'], expires_at: future },
+      })
       assert.equal(dated.json().expires_at, future)
     })
   })

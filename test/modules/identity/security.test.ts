@@ -6,7 +6,16 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { SignJWT } from 'jose'
 import { DIALECTS } from '../../helpers/databases.js'
-import { assertProblem, bearer, createUser, identityApp, login, STATIC_KEY, TEST_JWT_SECRET, type TestApp } from './fixtures.js'
+import {
+  assertProblem,
+  bearer,
+  createUser,
+  identityApp,
+  login,
+  STATIC_KEY,
+  TEST_JWT_SECRET,
+  type TestApp,
+} from './fixtures.js'
 
 const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64url')
 const parts = (jwt: string) => jwt.split('.') as [string, string, string]
@@ -22,7 +31,8 @@ async function sign(claims: Record<string, unknown>, secret: string, alg = 'HS25
 }
 
 /** The same protected request, for each credential under test: needs a valid JWT of an active user. */
-const whoami = (app: TestApp, userId: string, token: string) => app.inject({ url: `/users/${userId}`, headers: bearer(token) })
+const whoami = (app: TestApp, userId: string, token: string) =>
+  app.inject({ url: `/users/${userId}`, headers: bearer(token) })
 
 for (const dialect of DIALECTS) {
   describe(`auth security on ${dialect.name}`, { skip: dialect.skip }, () => {
@@ -44,7 +54,14 @@ for (const dialect of DIALECTS) {
       const control = await sign(claims, TEST_JWT_SECRET)
       assert.equal((await whoami(app, uma.id, control)).statusCode, 200)
 
-      for (const [what, token] of Object.entries({ none, tampered, otherSecret, hs512, expired, garbage: 'not.a.jwt' })) {
+      for (const [what, token] of Object.entries({
+        none,
+        tampered,
+        otherSecret,
+        hs512,
+        expired,
+        garbage: 'not.a.jwt',
+      })) {
         const res = await whoami(app, uma.id, token)
         const body = assertProblem(res, 401)
         assert.equal(body.detail, 'Could not validate credentials', what)
@@ -56,16 +73,43 @@ for (const dialect of DIALECTS) {
       const app = await identityApp(t, dialect)
       const vic = await createUser(app, 'vic')
       const jwt = await login(app, vic)
-      const apiToken = (await app.inject({ method: 'POST', url: `/users/${vic.id}/tokens`, headers: bearer(jwt), payload: { name: 'k', scopes: ['read'] } })).json().token
+      const apiToken = (
+        await app.inject({
+          method: 'POST',
+          url: `/users/${vic.id}/tokens`,
+          headers: bearer(jwt),
+          payload: { name: 'k', scopes: ['read'] },
+        })
+      ).json().token
       assert.equal((await whoami(app, vic.id, jwt)).statusCode, 200)
       assert.equal((await app.inject({ url: `/users/${vic.id}`, headers: { 'x-api-key': apiToken } })).statusCode, 200)
 
-      assert.equal((await app.inject({ method: 'PUT', url: `/users/${vic.id}`, headers: STATIC_KEY, payload: { is_active: false } })).statusCode, 200)
+      assert.equal(
+        (
+          await app.inject({
+            method: 'PUT',
+            url: `/users/${vic.id}`,
+            headers: STATIC_KEY,
+            payload: { is_active: false },
+          })
+        ).statusCode,
+        200,
+      )
       assertProblem(await whoami(app, vic.id, jwt), 401)
       assertProblem(await app.inject({ url: `/users/${vic.id}`, headers: { 'x-api-key': apiToken } }), 401)
       assertProblem(await app.inject({ url: '/items', headers: bearer(jwt) }), 401)
 
-      assert.equal((await app.inject({ method: 'PUT', url: `/users/${vic.id}`, headers: STATIC_KEY, payload: { is_active: true } })).statusCode, 200)
+      assert.equal(
+        (
+          await app.inject({
+            method: 'PUT',
+            url: `/users/${vic.id}`,
+            headers: STATIC_KEY,
+            payload: { is_active: true },
+          })
+        ).statusCode,
+        200,
+      )
       assert.equal((await whoami(app, vic.id, jwt)).statusCode, 200, 'nothing cached the refusal either')
     })
 
@@ -75,9 +119,22 @@ for (const dialect of DIALECTS) {
       const other = await createUser(app, 'other')
       const jwt = await login(app, wes)
       assert.equal((await whoami(app, other.id, jwt)).statusCode, 200)
-      assert.equal((await app.inject({ method: 'PUT', url: `/users/${wes.id}`, headers: STATIC_KEY, payload: { is_superuser: false } })).statusCode, 200)
+      assert.equal(
+        (
+          await app.inject({
+            method: 'PUT',
+            url: `/users/${wes.id}`,
+            headers: STATIC_KEY,
+            payload: { is_superuser: false },
+          })
+        ).statusCode,
+        200,
+      )
       assertProblem(await whoami(app, other.id, jwt), 403)
-      assertProblem(await app.inject({ method: 'POST', url: '/users', headers: bearer(jwt), payload: { username: 'sneaky' } }), 403)
+      assertProblem(
+        await app.inject({ method: 'POST', url: '/users', headers: bearer(jwt), payload: { username: 'sneaky' } }),
+        403,
+      )
     })
 
     it('revoked and expired API tokens are 401; a read token on a write route is 403', async (t) => {
@@ -95,17 +152,34 @@ for (const dialect of DIALECTS) {
       const expiring = await mk(['read', 'write'])
       const revoked = await mk(['read', 'write'])
       const reader = await mk(['read'])
-      const call = (token: string) => app.inject({ method: 'PUT', url: `/users/${xia.id}`, headers: { 'x-api-key': token }, payload: { first_name: 'X' } })
+      const call = (token: string) =>
+        app.inject({
+          method: 'PUT',
+          url: `/users/${xia.id}`,
+          headers: { 'x-api-key': token },
+          payload: { first_name: 'X' },
+        })
       assert.equal((await call(expiring.token)).statusCode, 200)
       assert.equal((await call(revoked.token)).statusCode, 200)
 
       // Expiry is stored; move it into the past as time would.
-      await app.db.kysely.updateTable('api_tokens').set({ expires_at: new Date(Date.now() - 1000).toISOString() }).where('id', '=', expiring.id).execute()
+      await app.db.kysely
+        .updateTable('api_tokens')
+        .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+        .where('id', '=', expiring.id)
+        .execute()
       assertProblem(await call(expiring.token), 401)
-      assert.equal((await app.inject({ method: 'DELETE', url: `/users/${xia.id}/tokens/${revoked.id}`, headers: STATIC_KEY })).statusCode, 200)
+      assert.equal(
+        (await app.inject({ method: 'DELETE', url: `/users/${xia.id}/tokens/${revoked.id}`, headers: STATIC_KEY }))
+          .statusCode,
+        200,
+      )
       assertProblem(await call(revoked.token), 401)
       assertProblem(await call(reader.token), 403)
-      assert.equal((await app.inject({ url: `/users/${xia.id}`, headers: { 'x-api-key': reader.token } })).statusCode, 200)
+      assert.equal(
+        (await app.inject({ url: `/users/${xia.id}`, headers: { 'x-api-key': reader.token } })).statusCode,
+        200,
+      )
       assertProblem(await call(`${reader.token}x`), 401)
     })
 
@@ -113,9 +187,21 @@ for (const dialect of DIALECTS) {
       const app = await identityApp(t, dialect)
       const zed = await createUser(app, 'zed')
       const token = async (scopes: string[]) =>
-        (await app.inject({ method: 'POST', url: `/users/${zed.id}/tokens`, headers: STATIC_KEY, payload: { name: 's', scopes } })).json().token as string
+        (
+          await app.inject({
+            method: 'POST',
+            url: `/users/${zed.id}/tokens`,
+            headers: STATIC_KEY,
+            payload: { name: 's', scopes },
+          })
+        ).json().token as string
       const update = (key: string) =>
-        app.inject({ method: 'POST', url: '/update', headers: { 'x-api-key': key, 'content-type': 'application/json' }, payload: { increment: 1 } })
+        app.inject({
+          method: 'POST',
+          url: '/update',
+          headers: { 'x-api-key': key, 'content-type': 'application/json' },
+          payload: { increment: 1 },
+        })
       assert.equal((await update(await token(['write']))).statusCode, 200)
       assert.equal((await update(await token(['build']))).statusCode, 200)
       assertProblem(await update(await token(['read'])), 403)
@@ -134,14 +220,36 @@ for (const dialect of DIALECTS) {
         bodies.push(res.body, JSON.stringify(res.headers))
         return res
       }
-      const jwt = (await record(app.inject({ method: 'POST', url: '/auth/password', payload: { username: 'yan', password: yan.password } }))).json().access_token
+      const jwt = (
+        await record(
+          app.inject({ method: 'POST', url: '/auth/password', payload: { username: 'yan', password: yan.password } }),
+        )
+      ).json().access_token
       const rootJwt = await login(app, root)
-      const created = (await record(app.inject({ method: 'POST', url: `/users/${yan.id}/tokens`, headers: bearer(jwt), payload: { name: 'k', scopes: ['read'] } }))).json()
+      const created = (
+        await record(
+          app.inject({
+            method: 'POST',
+            url: `/users/${yan.id}/tokens`,
+            headers: bearer(jwt),
+            payload: { name: 'k', scopes: ['read'] },
+          }),
+        )
+      ).json()
       await record(app.inject({ url: `/users/${yan.id}/tokens`, headers: { 'x-api-key': created.token } }))
       await record(app.inject({ url: `/users/${yan.id}`, headers: bearer(rootJwt) }))
       await record(app.inject({ url: `/users/${yan.id}/profile`, headers: bearer(jwt) }))
-      await record(app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'yan', password: 'wrong-guess-pw' } }))
-      await record(app.inject({ method: 'PUT', url: `/users/${yan.id}`, headers: bearer(jwt), payload: { password: 'yan-new-secret-pw' } }))
+      await record(
+        app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'yan', password: 'wrong-guess-pw' } }),
+      )
+      await record(
+        app.inject({
+          method: 'PUT',
+          url: `/users/${yan.id}`,
+          headers: bearer(jwt),
+          payload: { password: 'yan-new-secret-pw' },
+        }),
+      )
       await record(app.inject({ url: '/openapi.json' }))
 
       const users = await app.db.kysely.selectFrom('users').select('password_hash').execute()
@@ -149,11 +257,22 @@ for (const dialect of DIALECTS) {
       const hashes = [...users.map((u) => u.password_hash!), ...tokens.map((t) => t.token_hash)]
       assert.equal(hashes.length, 3)
       assert.ok(hashes.every((h) => typeof h === 'string' && h.length >= 32))
-      assert.ok(users.every((u) => u.password_hash!.startsWith('$argon2id$')), 'passwords are argon2id hashes')
+      assert.ok(
+        users.every((u) => u.password_hash!.startsWith('$argon2id$')),
+        'passwords are argon2id hashes',
+      )
       const logText = logs.map((l) => JSON.stringify(l)).join('\n')
       assert.ok(logs.length > 5, 'the access log was captured')
       const responses = bodies.join('\n')
-      for (const secret of [...hashes, yan.password, root.password, 'yan-new-secret-pw', 'wrong-guess-pw', created.token, jwt]) {
+      for (const secret of [
+        ...hashes,
+        yan.password,
+        root.password,
+        'yan-new-secret-pw',
+        'wrong-guess-pw',
+        created.token,
+        jwt,
+      ]) {
         assert.ok(!logText.includes(secret), `a log line contains ${secret.slice(0, 12)}…`)
       }
       for (const hash of hashes) assert.ok(!responses.includes(hash), 'a response contains a stored hash')

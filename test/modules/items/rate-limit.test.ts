@@ -18,7 +18,12 @@ import { assertProblem, bearer, createUser, identityApp, login, TEST_JWT_SECRET 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
 
 async function redisProblem(): Promise<string | null> {
-  const redis = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 1000, retryStrategy: () => null })
+  const redis = new Redis(REDIS_URL, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 1000,
+    retryStrategy: () => null,
+  })
   redis.on('error', () => {})
   try {
     await redis.connect()
@@ -31,20 +36,34 @@ async function redisProblem(): Promise<string | null> {
   }
 }
 const redisDown = await redisProblem()
-if (redisDown && process.env.CI === 'true') throw new Error(`CI=true but Redis at ${REDIS_URL} is unreachable (${redisDown})`)
+if (redisDown && process.env.CI === 'true')
+  throw new Error(`CI=true but Redis at ${REDIS_URL} is unreachable (${redisDown})`)
 if (redisDown) console.warn(`\n*** SKIPPING Redis rate-limit tests: ${REDIS_URL} unreachable (${redisDown}) ***\n`)
 
 function assertLimited(res: { statusCode: number; headers: Record<string, unknown>; body: string; json(): any }) {
   const body = assertProblem(res, 429)
   const retryAfter = Number(res.headers['retry-after'])
-  assert.ok(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60, `Retry-After ${res.headers['retry-after']}`)
+  assert.ok(
+    Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= 60,
+    `Retry-After ${res.headers['retry-after']}`,
+  )
   assert.equal(body.type, 'urn:statehouse:problem:rate-limited')
 }
 
 /** An app on a given database with the real limits on (and the global one off unless set). */
-async function limitedApp(t: TestContext, database: TestDatabase, env: Record<string, string> = {}, nameSpace?: string): Promise<FastifyInstance> {
+async function limitedApp(
+  t: TestContext,
+  database: TestDatabase,
+  env: Record<string, string> = {},
+  nameSpace?: string,
+): Promise<FastifyInstance> {
   const config = loadConfig(
-    testEnv(database.url, { JWT_SECRET: TEST_JWT_SECRET, LOGIN_RATE_LIMIT_PER_MINUTE: '5', ITEMS_RATE_LIMIT_PER_MINUTE: '60', ...env }),
+    testEnv(database.url, {
+      JWT_SECRET: TEST_JWT_SECRET,
+      LOGIN_RATE_LIMIT_PER_MINUTE: '5',
+      ITEMS_RATE_LIMIT_PER_MINUTE: '60',
+      ...env,
+    }),
   )
   const app = await buildApp(config, nameSpace ? { rateLimitNamespace: nameSpace } : {})
   t.after(() => app.close())
@@ -63,7 +82,11 @@ describe('login and items rate limits (one instance)', () => {
     assertLimited(await from('203.0.113.7', amy.password))
     assertLimited(await from('203.0.113.7', 'wrong'))
     assert.equal((await from('198.51.100.9', amy.password)).statusCode, 200, 'another client has its own budget')
-    assert.equal((await from('203.0.113.7', amy.password, '/auth/password')).statusCode, 200, 'each login route has its own budget')
+    assert.equal(
+      (await from('203.0.113.7', amy.password, '/auth/password')).statusCode,
+      200,
+      'each login route has its own budget',
+    )
   })
 
   it('/auth/login (form) and /auth/idm are limited too', async (t) => {
@@ -77,8 +100,14 @@ describe('login and items rate limits (one instance)', () => {
       })
       assertProblem(res, 401)
     }
-    assertLimited(await app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'nobody', password: 'x' } }))
-    for (let i = 0; i < 5; i++) assertProblem(await app.inject({ method: 'POST', url: '/auth/idm', payload: { username: 'a', idm_token: 'x' } }), 401)
+    assertLimited(
+      await app.inject({ method: 'POST', url: '/auth/login', payload: { username: 'nobody', password: 'x' } }),
+    )
+    for (let i = 0; i < 5; i++)
+      assertProblem(
+        await app.inject({ method: 'POST', url: '/auth/idm', payload: { username: 'a', idm_token: 'x' } }),
+        401,
+      )
     assertLimited(await app.inject({ method: 'POST', url: '/auth/idm', payload: { username: 'a', idm_token: 'x' } }))
   })
 
@@ -93,7 +122,12 @@ describe('login and items rate limits (one instance)', () => {
         i % 3 === 0
           ? await app.inject({ url: `/items/${created.json().id}`, headers })
           : i % 3 === 1
-            ? await app.inject({ method: 'PATCH', url: `/items/${created.json().id}`, headers, payload: { description: `v${i}` } })
+            ? await app.inject({
+                method: 'PATCH',
+                url: `/items/${created.json().id}`,
+                headers,
+                payload: { description: `v${i}` },
+              })
             : await app.inject({ url: '/items?limit=1', headers })
       assert.equal(res.statusCode, 200, `request ${i}: ${res.body}`)
     }
@@ -101,9 +135,15 @@ describe('login and items rate limits (one instance)', () => {
     assertLimited(await app.inject({ method: 'POST', url: '/items', headers, payload: { name: 'too many' } }))
     // The 429s stored nothing.
     assert.equal((await app.db.kysely.selectFrom('items').select('id').execute()).length, 1)
-    assert.equal((await app.inject({ url: `/users/${bo.id}`, headers })).statusCode, 200, 'other routes are not in the items budget')
+    assert.equal(
+      (await app.inject({ url: `/users/${bo.id}`, headers })).statusCode,
+      200,
+      'other routes are not in the items budget',
+    )
 
-    const strict = await identityApp(t, sqlite, { env: { ITEMS_RATE_LIMIT_PER_MINUTE: '60', RATE_LIMIT_PER_MINUTE: '3' } })
+    const strict = await identityApp(t, sqlite, {
+      env: { ITEMS_RATE_LIMIT_PER_MINUTE: '60', RATE_LIMIT_PER_MINUTE: '3' },
+    })
     const cy = await createUser(strict, 'cy')
     const cyHeaders = bearer(await login(strict, cy))
     assert.equal((await strict.inject({ url: '/items', headers: cyHeaders })).statusCode, 200)
@@ -125,7 +165,8 @@ describe('rate limits shared through Redis', { skip: redisDown ? `Redis unreacha
     const a = await limitedApp(t, database, { REDIS_URL }, nameSpace)
     const b = await limitedApp(t, database, { REDIS_URL }, nameSpace)
     const dot = await createUser(a, 'dot')
-    const loginOn = (app: FastifyInstance) => app.inject({ method: 'POST', url: '/token', payload: { username: 'dot', password: dot.password } })
+    const loginOn = (app: FastifyInstance) =>
+      app.inject({ method: 'POST', url: '/token', payload: { username: 'dot', password: dot.password } })
     const tokens: string[] = []
     for (let i = 0; i < 5; i++) {
       const res = await loginOn(i % 2 === 0 ? a : b)
@@ -153,10 +194,17 @@ describe('rate limits shared through Redis', { skip: redisDown ? `Redis unreacha
     t.after(() => database.drop())
     const app = await limitedApp(t, database, { REDIS_URL: `redis://127.0.0.1:${await freePort()}` })
     const eve = await createUser(app, 'eve')
-    const res = await app.inject({ method: 'POST', url: '/token', payload: { username: 'eve', password: eve.password } })
+    const res = await app.inject({
+      method: 'POST',
+      url: '/token',
+      payload: { username: 'eve', password: eve.password },
+    })
     assert.equal(res.statusCode, 200, res.body)
     const items = await app.inject({ url: '/items', headers: bearer(res.json().access_token) })
     assert.equal(items.statusCode, 200, items.body)
-    assertProblem(await app.inject({ method: 'POST', url: '/token', payload: { username: 'eve', password: 'wrong' } }), 401)
+    assertProblem(
+      await app.inject({ method: 'POST', url: '/token', payload: { username: 'eve', password: 'wrong' } }),
+      401,
+    )
   })
 })

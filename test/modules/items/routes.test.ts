@@ -10,7 +10,14 @@ const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/
 async function create(app: FastifyInstance, headers: Record<string, string>, payload: unknown) {
   const res = await app.inject({ method: 'POST', url: '/items', headers, payload: payload as object })
   assert.equal(res.statusCode, 201, res.body)
-  return res.json() as { id: number; name: string; description: string | null; owner: string; created_at: string; updated_at: string }
+  return res.json() as {
+    id: number
+    name: string
+    description: string | null
+    owner: string
+    created_at: string
+    updated_at: string
+  }
 }
 
 for (const dialect of DIALECTS) {
@@ -18,7 +25,12 @@ for (const dialect of DIALECTS) {
     it('POST /items → 201 with Location and the item; GET /items/{id} reads it back', async (t) => {
       const app = await identityApp(t, dialect)
       const amy = await userWithToken(app, 'amy')
-      const res = await app.inject({ method: 'POST', url: '/items', headers: amy.headers, payload: { name: 'Widget', description: 'a small one' } })
+      const res = await app.inject({
+        method: 'POST',
+        url: '/items',
+        headers: amy.headers,
+        payload: { name: 'Widget', description: 'a small one' },
+      })
       assert.equal(res.statusCode, 201, res.body)
       const item = res.json()
       assert.deepEqual(Object.keys(item).sort(), ['created_at', 'description', 'id', 'name', 'owner', 'updated_at'])
@@ -34,7 +46,10 @@ for (const dialect of DIALECTS) {
       const bare = await create(app, amy.headers, { name: 'x'.repeat(100) })
       assert.equal(bare.description, null)
       assert.equal((await create(app, amy.headers, { name: 'n', description: null })).description, null)
-      assert.equal((await create(app, amy.headers, { name: 'd', description: 'é'.repeat(2000) })).description, 'é'.repeat(2000))
+      assert.equal(
+        (await create(app, amy.headers, { name: 'd', description: 'é'.repeat(2000) })).description,
+        'é'.repeat(2000),
+      )
     })
 
     it('bad item bodies are 422 naming the field (400/415 for non-JSON) and store nothing', async (t) => {
@@ -52,11 +67,33 @@ for (const dialect of DIALECTS) {
         [{ name: 'nul\u0000' }, 'body.name'],
       ]
       for (const [payload, path] of cases) {
-        const body = assertProblem(await app.inject({ method: 'POST', url: '/items', headers: ben.headers, payload: payload as object }), 422)
-        assert.ok(body.errors.some((e: { path: string }) => e.path === path), `${JSON.stringify(payload)} → ${JSON.stringify(body.errors)}`)
+        const body = assertProblem(
+          await app.inject({ method: 'POST', url: '/items', headers: ben.headers, payload: payload as object }),
+          422,
+        )
+        assert.ok(
+          body.errors.some((e: { path: string }) => e.path === path),
+          `${JSON.stringify(payload)} → ${JSON.stringify(body.errors)}`,
+        )
       }
-      assertProblem(await app.inject({ method: 'POST', url: '/items', headers: { ...ben.headers, 'content-type': 'application/json' }, payload: '{"name":' }), 400)
-      assertProblem(await app.inject({ method: 'POST', url: '/items', headers: { ...ben.headers, 'content-type': 'text/plain' }, payload: 'name' }), 415)
+      assertProblem(
+        await app.inject({
+          method: 'POST',
+          url: '/items',
+          headers: { ...ben.headers, 'content-type': 'application/json' },
+          payload: '{"name":',
+        }),
+        400,
+      )
+      assertProblem(
+        await app.inject({
+          method: 'POST',
+          url: '/items',
+          headers: { ...ben.headers, 'content-type': 'text/plain' },
+          payload: 'name',
+        }),
+        415,
+      )
       const list = await app.inject({ url: '/items', headers: ben.headers })
       assert.deepEqual(list.json(), [])
       assert.equal(list.headers['x-total-count'], '0')
@@ -93,15 +130,24 @@ for (const dialect of DIALECTS) {
       const all = await app.inject({ url: '/items', headers: cy.headers })
       assert.equal(all.statusCode, 200)
       assert.equal(all.headers['x-total-count'], '5')
-      assert.deepEqual(all.json().map((i: { name: string }) => i.name), ['cy-5', 'cy-4', 'cy-3', 'cy-2', 'cy-1'])
+      assert.deepEqual(
+        all.json().map((i: { name: string }) => i.name),
+        ['cy-5', 'cy-4', 'cy-3', 'cy-2', 'cy-1'],
+      )
       const page = await app.inject({ url: '/items?limit=2&offset=1', headers: cy.headers })
-      assert.deepEqual(page.json().map((i: { name: string }) => i.name), ['cy-4', 'cy-3'])
+      assert.deepEqual(
+        page.json().map((i: { name: string }) => i.name),
+        ['cy-4', 'cy-3'],
+      )
       assert.equal(page.headers['x-total-count'], '5')
       const past = await app.inject({ url: '/items?offset=50', headers: cy.headers })
       assert.deepEqual(past.json(), [])
       assert.equal(past.headers['x-total-count'], '5')
       const dees = await app.inject({ url: '/items', headers: dee.headers })
-      assert.deepEqual(dees.json().map((i: { owner: string }) => i.owner), ['dee'])
+      assert.deepEqual(
+        dees.json().map((i: { owner: string }) => i.owner),
+        ['dee'],
+      )
       for (const q of ['limit=0', 'limit=1001', 'limit=abc', 'offset=-1', 'offset=1.5']) {
         assertProblem(await app.inject({ url: `/items?${q}`, headers: cy.headers }), 422)
       }
@@ -111,13 +157,23 @@ for (const dialect of DIALECTS) {
       const app = await identityApp(t, dialect)
       const eli = await userWithToken(app, 'eli')
       const item = await create(app, eli.headers, { name: 'Lamp', description: 'brass' })
-      const put = await app.inject({ method: 'PUT', url: `/items/${item.id}`, headers: eli.headers, payload: { name: 'Desk lamp' } })
+      const put = await app.inject({
+        method: 'PUT',
+        url: `/items/${item.id}`,
+        headers: eli.headers,
+        payload: { name: 'Desk lamp' },
+      })
       assert.equal(put.statusCode, 200, put.body)
       assert.equal(put.json().name, 'Desk lamp')
       assert.equal(put.json().description, 'brass')
       assert.ok(put.json().updated_at >= item.updated_at)
       assert.equal(put.json().created_at, item.created_at)
-      const patch = await app.inject({ method: 'PATCH', url: `/items/${item.id}`, headers: eli.headers, payload: { description: 'steel', name: null } })
+      const patch = await app.inject({
+        method: 'PATCH',
+        url: `/items/${item.id}`,
+        headers: eli.headers,
+        payload: { description: 'steel', name: null },
+      })
       assert.equal(patch.statusCode, 200)
       assert.equal(patch.json().name, 'Desk lamp')
       assert.equal(patch.json().description, 'steel')
@@ -125,10 +181,27 @@ for (const dialect of DIALECTS) {
       assert.equal(empty.statusCode, 200)
       assert.equal(empty.json().description, 'steel')
       for (const method of ['PUT', 'PATCH'] as const) {
-        assertProblem(await app.inject({ method, url: `/items/${item.id}`, headers: eli.headers, payload: { name: '' } }), 422)
-        assertProblem(await app.inject({ method, url: `/items/${item.id}`, headers: eli.headers, payload: { owner: 'someone' } }), 422)
-        assertProblem(await app.inject({ method, url: `/items/${item.id}`, headers: eli.headers, payload: { description: 'x'.repeat(2001) } }), 422)
-        assertProblem(await app.inject({ method, url: '/items/987654', headers: eli.headers, payload: { name: 'x' } }), 404)
+        assertProblem(
+          await app.inject({ method, url: `/items/${item.id}`, headers: eli.headers, payload: { name: '' } }),
+          422,
+        )
+        assertProblem(
+          await app.inject({ method, url: `/items/${item.id}`, headers: eli.headers, payload: { owner: 'someone' } }),
+          422,
+        )
+        assertProblem(
+          await app.inject({
+            method,
+            url: `/items/${item.id}`,
+            headers: eli.headers,
+            payload: { description: 'x'.repeat(2001) },
+          }),
+          422,
+        )
+        assertProblem(
+          await app.inject({ method, url: '/items/987654', headers: eli.headers, payload: { name: 'x' } }),
+          404,
+        )
         assertProblem(await app.inject({ method, url: '/items/x1', headers: eli.headers, payload: { name: 'x' } }), 422)
       }
       const stored = (await app.inject({ url: `/items/${item.id}`, headers: eli.headers })).json()
@@ -141,14 +214,30 @@ for (const dialect of DIALECTS) {
       const fay = await userWithToken(app, 'fay')
       const item = await create(app, fay.headers, { name: 'Mug' })
       // Clients that send a JSON content type on every request may DELETE without a body.
-      const del = await app.inject({ method: 'DELETE', url: `/items/${item.id}`, headers: { ...fay.headers, 'content-type': 'application/json' } })
+      const del = await app.inject({
+        method: 'DELETE',
+        url: `/items/${item.id}`,
+        headers: { ...fay.headers, 'content-type': 'application/json' },
+      })
       assert.equal(del.statusCode, 204)
       assert.equal(del.body, '')
       assertProblem(await app.inject({ method: 'DELETE', url: `/items/${item.id}`, headers: fay.headers }), 404)
       assertProblem(await app.inject({ url: `/items/${item.id}`, headers: fay.headers }), 404)
       const unknown = assertProblem(await app.inject({ url: '/items/424242', headers: fay.headers }), 404)
-      assert.deepEqual([unknown.detail, unknown.item_id], ['Item not found', 424242], 'the reference text, the id beside it')
-      assertProblem(await app.inject({ method: 'POST', url: '/items', headers: { ...fay.headers, 'content-type': 'application/json' }, payload: '' }), 400)
+      assert.deepEqual(
+        [unknown.detail, unknown.item_id],
+        ['Item not found', 424242],
+        'the reference text, the id beside it',
+      )
+      assertProblem(
+        await app.inject({
+          method: 'POST',
+          url: '/items',
+          headers: { ...fay.headers, 'content-type': 'application/json' },
+          payload: '',
+        }),
+        400,
+      )
       for (const id of ['abc', '1.5', '1e400']) {
         assertProblem(await app.inject({ url: `/items/${id}`, headers: fay.headers }), 422)
         assertProblem(await app.inject({ method: 'DELETE', url: `/items/${id}`, headers: fay.headers }), 422)
@@ -167,7 +256,10 @@ for (const dialect of DIALECTS) {
       const url = `/items/${mine.id}`
       assertProblem(await app.inject({ url, headers: hal.headers }), 404)
       assertProblem(await app.inject({ method: 'PUT', url, headers: hal.headers, payload: { name: 'taken' } }), 404)
-      assertProblem(await app.inject({ method: 'PATCH', url, headers: hal.headers, payload: { description: 'defaced' } }), 404)
+      assertProblem(
+        await app.inject({ method: 'PATCH', url, headers: hal.headers, payload: { description: 'defaced' } }),
+        404,
+      )
       assertProblem(await app.inject({ method: 'DELETE', url, headers: hal.headers }), 404)
       const list = await app.inject({ url: '/items', headers: hal.headers })
       assert.deepEqual(list.json(), [])
@@ -177,8 +269,19 @@ for (const dialect of DIALECTS) {
       await create(app, hal.headers, { name: "hal's" })
       const seen = await app.inject({ url: '/items', headers: root.headers })
       assert.equal(seen.headers['x-total-count'], '2')
-      assert.deepEqual(seen.json().map((i: { owner: string }) => i.owner).sort(), ['gus', 'hal'])
-      const changed = await app.inject({ method: 'PATCH', url, headers: root.headers, payload: { description: 'moderated' } })
+      assert.deepEqual(
+        seen
+          .json()
+          .map((i: { owner: string }) => i.owner)
+          .sort(),
+        ['gus', 'hal'],
+      )
+      const changed = await app.inject({
+        method: 'PATCH',
+        url,
+        headers: root.headers,
+        payload: { description: 'moderated' },
+      })
       assert.equal(changed.statusCode, 200)
       assert.equal(changed.json().owner, 'gus', 'a superuser edit keeps the owner')
     })

@@ -25,11 +25,16 @@ describe('concurrent increments', () => {
     assert.equal(new Set(responses.map((r) => r.json().version)).size, N)
     const { counter, version, total } = await stateAndLogCount(app)
     assert.deepEqual({ counter, version, total }, { counter: N, version: N, total: N })
-    const rows = await app.db.kysely.selectFrom('state_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+    const rows = await app.db.kysely
+      .selectFrom('state_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
     assert.equal(Number(rows.n), N)
   })
 
-  it(`${N} concurrent increments split across two app instances on one PostgreSQL database`, { skip: postgresql.skip }, async (t) => {
+  it(`${N} concurrent increments split across two app instances on one PostgreSQL database`, {
+    skip: postgresql.skip,
+  }, async (t) => {
     const a = await buildTestApp(t, postgresql)
     const b = await buildTestApp(t, postgresql, { database: a.database })
     const responses = await Promise.all(Array.from({ length: N }, (_, i) => increment(i % 2 ? a : b)))
@@ -39,7 +44,10 @@ describe('concurrent increments', () => {
     const fromB = await stateAndLogCount(b)
     assert.deepEqual(fromA, { counter: N, version: N, total: N })
     assert.deepEqual(fromB, fromA)
-    const rows = await a.db.kysely.selectFrom('state_log').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()
+    const rows = await a.db.kysely
+      .selectFrom('state_log')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow()
     assert.equal(Number(rows.n), N)
   })
 })

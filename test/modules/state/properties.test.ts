@@ -24,13 +24,17 @@ const weirdValue = fc.oneof(
 
 const payload = fc.oneof(
   // Shapes close to valid, with every field possibly mistyped.
-  fc.record({ counter: weirdValue, message: weirdValue, increment: weirdValue }, { requiredKeys: [] }).map((o) => JSON.stringify(o)),
+  fc
+    .record({ counter: weirdValue, message: weirdValue, increment: weirdValue }, { requiredKeys: [] })
+    .map((o) => JSON.stringify(o)),
   // Valid bodies, so the state does move and the unchanged-on-rejection check means something.
-  fc.oneof(
-    fc.record({ increment: fc.integer({ min: -5, max: 5 }) }),
-    fc.record({ message: fc.string({ maxLength: 30 }) }),
-    fc.record({ counter: fc.integer() }),
-  ).map((o) => JSON.stringify(o)),
+  fc
+    .oneof(
+      fc.record({ increment: fc.integer({ min: -5, max: 5 }) }),
+      fc.record({ message: fc.string({ maxLength: 30 }) }),
+      fc.record({ counter: fc.integer() }),
+    )
+    .map((o) => JSON.stringify(o)),
   fc.jsonValue({ maxDepth: 3 }).map((v) => JSON.stringify(v)),
   fc.string({ maxLength: 60 }), // mostly malformed JSON
   fc.constantFrom(
@@ -60,8 +64,15 @@ const headers = fc.record(
       'garbage',
     ),
     'x-api-key': fc.oneof(fc.constant(TEST_API_KEY), fc.string({ maxLength: 40 })),
-    'if-match': fc.oneof(fc.string({ maxLength: 20 }), fc.nat({ max: 5 }).map((n) => `"${n}"`), fc.constant('*')),
-    'idempotency-key': fc.oneof(fc.string({ minLength: 0, maxLength: 8 }), fc.string({ minLength: 250, maxLength: 300 })),
+    'if-match': fc.oneof(
+      fc.string({ maxLength: 20 }),
+      fc.nat({ max: 5 }).map((n) => `"${n}"`),
+      fc.constant('*'),
+    ),
+    'idempotency-key': fc.oneof(
+      fc.string({ minLength: 0, maxLength: 8 }),
+      fc.string({ minLength: 250, maxLength: 300 }),
+    ),
   },
   { requiredKeys: ['content-type'] },
 )
@@ -69,7 +80,11 @@ const headers = fc.record(
 const queryString = fc
   .dictionary(
     fc.constantFrom('page', 'limit', 'cursor', 'foo'),
-    fc.oneof(fc.string({ maxLength: 12 }), fc.integer().map(String), fc.constantFrom('0', '-1', '101', '1e3', 'YmVmb3JlOjE', '')),
+    fc.oneof(
+      fc.string({ maxLength: 12 }),
+      fc.integer().map(String),
+      fc.constantFrom('0', '-1', '101', '1e3', 'YmVmb3JlOjE', ''),
+    ),
     { maxKeys: 4 },
   )
   .map((d) => new URLSearchParams(d).toString())
@@ -87,7 +102,10 @@ for (const dialect of DIALECTS) {
       await fc.assert(
         fc.asyncProperty(payload, headers, async (body, hdrs) => {
           const res = await app.inject({ method: 'POST', url: '/update', headers: hdrs, payload: body })
-          assert.ok(res.statusCode < 500, `${res.statusCode} for ${body.slice(0, 80)} ${JSON.stringify(hdrs)}: ${res.body.slice(0, 200)}`)
+          assert.ok(
+            res.statusCode < 500,
+            `${res.statusCode} for ${body.slice(0, 80)} ${JSON.stringify(hdrs)}: ${res.body.slice(0, 200)}`,
+          )
           const after = await snapshot()
           if (res.statusCode === 200) {
             const replayed = res.headers['idempotent-replayed'] === 'true'
@@ -114,7 +132,12 @@ for (const dialect of DIALECTS) {
     it(`${RUNS} generated /logs query strings: 200 or 422, never 5xx`, async (t) => {
       const app = await buildTestApp(t, dialect)
       for (let i = 0; i < 15; i++) {
-        await app.inject({ method: 'POST', url: '/update', headers: { 'x-api-key': TEST_API_KEY, 'content-type': 'application/json' }, payload: '{"increment":1}' })
+        await app.inject({
+          method: 'POST',
+          url: '/update',
+          headers: { 'x-api-key': TEST_API_KEY, 'content-type': 'application/json' },
+          payload: '{"increment":1}',
+        })
       }
       await fc.assert(
         fc.asyncProperty(queryString, async (qs) => {

@@ -13,7 +13,10 @@ for (const dialect of DIALECTS) {
     it('a wrong or missing X-API-Key → 401 with detail "Invalid API Key", state unchanged', async (t) => {
       const app = await buildTestApp(t, dialect)
       const body = JSON.stringify({ counter: 5 })
-      for (const headers of [{ 'x-api-key': 'wrong-key', 'content-type': 'application/json' }, { 'content-type': 'application/json' }]) {
+      for (const headers of [
+        { 'x-api-key': 'wrong-key', 'content-type': 'application/json' },
+        { 'content-type': 'application/json' },
+      ]) {
         const res = await app.inject({ method: 'POST', url: '/update', headers, payload: body })
         assert.equal(res.statusCode, 401, res.body)
         assert.match(String(res.headers['content-type']), /^application\/problem\+json/)

@@ -34,7 +34,10 @@ for (const dialect of DIALECTS) {
       })
       assert.deepEqual(replay.json(), idem.json(), 'idempotency records survive a restart too')
       // Migrations ran again at start-up and found nothing to do.
-      const applied = await second.db.kysely.selectFrom('kysely_migration' as never).selectAll().execute()
+      const applied = await second.db.kysely
+        .selectFrom('kysely_migration' as never)
+        .selectAll()
+        .execute()
       assert.ok(applied.length >= 1)
     })
   })

@@ -37,7 +37,16 @@ for (const dialect of DIALECTS) {
       const body = res.json()
       assert.deepEqual(
         Object.keys(body).sort(),
-        ['components', 'counter', 'message', 'overall_status', 'state', 'timestamp', 'uptime_seconds', 'version'].sort(),
+        [
+          'components',
+          'counter',
+          'message',
+          'overall_status',
+          'state',
+          'timestamp',
+          'uptime_seconds',
+          'version',
+        ].sort(),
       )
       assert.equal(body.counter, 0)
       assert.equal(body.message, '')
@@ -90,7 +99,12 @@ for (const dialect of DIALECTS) {
         payload: '{"increment":1}',
       })
       assert.equal(upper.statusCode, 200)
-      const missing = await app.inject({ method: 'POST', url: '/update', headers: { 'content-type': 'application/json' }, payload: '{"increment":1}' })
+      const missing = await app.inject({
+        method: 'POST',
+        url: '/update',
+        headers: { 'content-type': 'application/json' },
+        payload: '{"increment":1}',
+      })
       assert.equal(assertProblem(missing, 401).detail, 'Invalid API Key', 'the reference text, exactly')
       assert.match(missing.json().reason, /X-API-Key/, 'the why beside it')
       assert.ok(missing.headers['www-authenticate'])
@@ -106,7 +120,12 @@ for (const dialect of DIALECTS) {
         const res = await app.inject({ method: 'POST', url: '/update', headers, payload })
         assertProblem(res, 401)
       }
-      const wrongType = await app.inject({ method: 'POST', url: '/update', headers: { 'content-type': 'text/plain' }, payload: 'x' })
+      const wrongType = await app.inject({
+        method: 'POST',
+        url: '/update',
+        headers: { 'content-type': 'text/plain' },
+        payload: 'x',
+      })
       assertProblem(wrongType, 401)
     })
 
@@ -147,9 +166,16 @@ for (const dialect of DIALECTS) {
       assertProblem(await update(app, 'counter=1', { 'content-type': 'application/x-www-form-urlencoded' }), 415)
       assertProblem(await update(app, 'hello', { 'content-type': 'text/plain' }), 415)
       assertProblem(await update(app, { message: 'x'.repeat(70_000) }), 413)
-      for (const type of ['text/csv', 'application/xml', 'multipart/form-data; boundary=x']) assertProblem(await update(app, '{"counter": 1}', { 'content-type': type }), 415)
+      for (const type of ['text/csv', 'application/xml', 'multipart/form-data; boundary=x'])
+        assertProblem(await update(app, '{"counter": 1}', { 'content-type': type }), 415)
       // Without a Content-Type header the body is read as JSON, with the same answers as JSON.
-      const bare = (payload: string) => app.inject({ method: 'POST', url: '/update', headers: { 'x-api-key': TEST_API_KEY }, payload: Buffer.from(payload) })
+      const bare = (payload: string) =>
+        app.inject({
+          method: 'POST',
+          url: '/update',
+          headers: { 'x-api-key': TEST_API_KEY },
+          payload: Buffer.from(payload),
+        })
       assertProblem(await bare('{"counter": 1'), 400)
       assertProblem(await bare('counter=1'), 400)
       assertProblem(await bare('{"counter": "1"}'), 422)
@@ -197,7 +223,9 @@ for (const dialect of DIALECTS) {
       assert.equal(again.statusCode, 200)
       assert.deepEqual(again.json(), first.json())
       assert.equal(again.headers['idempotent-replayed'], 'true')
-      const concurrent = await Promise.all([1, 2, 3].map(() => update(app, { increment: 7 }, { 'idempotency-key': 'burst' })))
+      const concurrent = await Promise.all(
+        [1, 2, 3].map(() => update(app, { increment: 7 }, { 'idempotency-key': 'burst' })),
+      )
       assert.deepEqual(new Set(concurrent.map((r) => r.json().version)).size, 1, 'a burst with one key applies once')
       const other = assertProblem(await update(app, { increment: 6 }, { 'idempotency-key': 'abc' }), 422)
       assert.match(other.detail, /Idempotency-Key/)
@@ -234,7 +262,10 @@ for (const dialect of DIALECTS) {
       assert.equal(newest.new_message, 'n')
       assert.match(newest.timestamp, /Z$/)
       const page2 = (await app.inject({ url: '/logs?page=2&limit=2' })).json()
-      assert.deepEqual(page2.logs.map((l: { id: number }) => l.id), [1])
+      assert.deepEqual(
+        page2.logs.map((l: { id: number }) => l.id),
+        [1],
+      )
       assert.equal(page2.logs[0].update_type, 'counter')
       assert.equal(page2.next_cursor, null)
       const past = (await app.inject({ url: '/logs?page=9&limit=2' })).json()
@@ -251,13 +282,22 @@ for (const dialect of DIALECTS) {
       const app = await buildTestApp(t, dialect)
       for (let i = 1; i <= 5; i++) await update(app, { counter: i })
       const first = (await app.inject({ url: '/logs?limit=2' })).json()
-      assert.deepEqual(first.logs.map((l: { id: number }) => l.id), [5, 4])
+      assert.deepEqual(
+        first.logs.map((l: { id: number }) => l.id),
+        [5, 4],
+      )
       assert.equal(typeof first.next_cursor, 'string')
       await update(app, { counter: 99 }) // arrives between pages
       const second = (await app.inject({ url: `/logs?limit=2&cursor=${first.next_cursor}` })).json()
-      assert.deepEqual(second.logs.map((l: { id: number }) => l.id), [3, 2])
+      assert.deepEqual(
+        second.logs.map((l: { id: number }) => l.id),
+        [3, 2],
+      )
       const third = (await app.inject({ url: `/logs?limit=2&cursor=${second.next_cursor}` })).json()
-      assert.deepEqual(third.logs.map((l: { id: number }) => l.id), [1])
+      assert.deepEqual(
+        third.logs.map((l: { id: number }) => l.id),
+        [1],
+      )
       assert.equal(third.next_cursor, null)
       assertProblem(await app.inject({ url: '/logs?cursor=garbage' }), 422)
     })

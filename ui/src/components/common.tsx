@@ -15,7 +15,11 @@ export interface Loaded<T> {
 
 /** Runs `load` when `key` changes and on reload(); a newer load cancels the one in flight. */
 export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, key: string): Loaded<T> {
-  const [state, setState] = useState<{ data: T | null; error: unknown; loading: boolean }>({ data: null, error: null, loading: true })
+  const [state, setState] = useState<{ data: T | null; error: unknown; loading: boolean }>({
+    data: null,
+    error: null,
+    loading: true,
+  })
   const [tick, setTick] = useState(0)
   const loader = useRef(load)
   loader.current = load
@@ -29,7 +33,10 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, key: strin
     return () => ctl.abort()
   }, [key, tick])
   const reload = useCallback(() => setTick((n) => n + 1), [])
-  const setData = useCallback((update: (old: T | null) => T | null) => setState((s) => ({ ...s, data: update(s.data) })), [])
+  const setData = useCallback(
+    (update: (old: T | null) => T | null) => setState((s) => ({ ...s, data: update(s.data) })),
+    [],
+  )
   return { ...state, reload, setData }
 }
 

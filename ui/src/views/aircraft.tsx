@@ -68,12 +68,21 @@ export function AircraftView({ icao, query }: { icao: string | null; query: URLS
   const [job, setJob] = useState<Job | null>(null)
   const page = Math.max(1, Math.floor(Number(query.get('page') ?? '1')) || 1)
 
-  const stats = useLoad((signal) => (icao ? api<Stats>(`/aircraft/${encodeURIComponent(icao)}/stats`, { signal }) : Promise.resolve(null)), `stats:${icao}`)
+  const stats = useLoad(
+    (signal) => (icao ? api<Stats>(`/aircraft/${encodeURIComponent(icao)}/stats`, { signal }) : Promise.resolve(null)),
+    `stats:${icao}`,
+  )
   const positions = useLoad(
-    (signal) => (icao ? api<Position[]>(`/aircraft/${encodeURIComponent(icao)}/positions?page=${page}&limit=${POSITIONS}`, { signal }) : Promise.resolve(null)),
+    (signal) =>
+      icao
+        ? api<Position[]>(`/aircraft/${encodeURIComponent(icao)}/positions?page=${page}&limit=${POSITIONS}`, { signal })
+        : Promise.resolve(null),
     `pos:${icao}:${page}`,
   )
-  const known = useLoad((signal) => (icao ? Promise.resolve(null) : api<{ icao: string }[]>('/aircraft?page=1&limit=24', { signal })), `known:${icao}`)
+  const known = useLoad(
+    (signal) => (icao ? Promise.resolve(null) : api<{ icao: string }[]>('/aircraft?page=1&limit=24', { signal })),
+    `known:${icao}`,
+  )
   const live = useLive({
     topics: ['aircraft'],
     types: ['aircraft.ingest_progress', 'aircraft.ingest_finished'],
@@ -245,11 +254,21 @@ curl -X POST ${location.origin}/process-s3-data -H "X-API-Key: $KEY"`}</code>
             </div>
           )}
           <nav class="pager" aria-label="Position pages">
-            <button type="button" disabled={page <= 1} onClick={() => navigate(`/aircraft/${encodeURIComponent(icao ?? '')}${page > 2 ? `?page=${page - 1}` : ''}`)}>
+            <button
+              type="button"
+              disabled={page <= 1}
+              onClick={() =>
+                navigate(`/aircraft/${encodeURIComponent(icao ?? '')}${page > 2 ? `?page=${page - 1}` : ''}`)
+              }
+            >
               ← Earlier
             </button>
             <span>Page {page}</span>
-            <button type="button" disabled={list.length < POSITIONS} onClick={() => navigate(`/aircraft/${encodeURIComponent(icao ?? '')}?page=${page + 1}`)}>
+            <button
+              type="button"
+              disabled={list.length < POSITIONS}
+              onClick={() => navigate(`/aircraft/${encodeURIComponent(icao ?? '')}?page=${page + 1}`)}
+            >
               Later →
             </button>
           </nav>

@@ -33,10 +33,21 @@ interface Summary {
 
 interface BuildDetail extends BuildRow {
   states: { state_code: number; state_name: string; message: string | null; transitioned_at: string }[]
-  failures: { id: number; state_code: number; error_message: string; error_code: string | null; component: string | null; recorded_at: string }[]
+  failures: {
+    id: number
+    state_code: number
+    error_message: string
+    error_code: string | null
+    component: string | null
+    recorded_at: string
+  }[]
 }
 
-const STATUS_LABEL: Record<BuildStatus, string> = { completed: 'Completed', failed: 'Failed', in_progress: 'In progress' }
+const STATUS_LABEL: Record<BuildStatus, string> = {
+  completed: 'Completed',
+  failed: 'Failed',
+  in_progress: 'In progress',
+}
 // Colours with at least 3:1 contrast against the white card (WCAG 1.4.11, graphical objects).
 const STATUS_COLOR: Record<BuildStatus, string> = { completed: '#15803d', failed: '#b91c1c', in_progress: '#1d4ed8' }
 const BUILD_TYPES = ['build.created', 'build.state_changed', 'build.failed']
@@ -49,8 +60,8 @@ function NeedsCredentials() {
   return (
     <Empty title="Builds need a credential">
       <p>
-        Every build route needs the <code>read</code> scope. <a href={href('/signin')}>Sign in</a> as a user, or enter an API key on
-        the <a href={href('/signin')}>sign-in page</a> (it stays in this tab only).
+        Every build route needs the <code>read</code> scope. <a href={href('/signin')}>Sign in</a> as a user, or enter
+        an API key on the <a href={href('/signin')}>sign-in page</a> (it stays in this tab only).
       </p>
     </Empty>
   )
@@ -73,13 +84,26 @@ export function BuildsView() {
   const session = useSession()
   const creds = readCredentials(session)
   const key = creds ? JSON.stringify(creds) : ''
-  const summary = useLoad((signal) => (creds ? api<Summary>('/dashboard/summary', { signal, headers: creds }) : Promise.resolve(null)), `summary:${key}`)
+  const summary = useLoad(
+    (signal) => (creds ? api<Summary>('/dashboard/summary', { signal, headers: creds }) : Promise.resolve(null)),
+    `summary:${key}`,
+  )
   const refresh = useCoalesced(summary.reload)
-  const live = useLive({ topics: ['builds'], types: BUILD_TYPES, auth: true, onEvent: refresh, onReset: summary.reload })
+  const live = useLive({
+    topics: ['builds'],
+    types: BUILD_TYPES,
+    auth: true,
+    onEvent: refresh,
+    onReset: summary.reload,
+  })
 
   const s = summary.data
   const statusBars: Bar[] = s
-    ? (Object.keys(STATUS_LABEL) as BuildStatus[]).map((k) => ({ label: STATUS_LABEL[k], value: s.status_counts[k] ?? 0, color: STATUS_COLOR[k] }))
+    ? (Object.keys(STATUS_LABEL) as BuildStatus[]).map((k) => ({
+        label: STATUS_LABEL[k],
+        value: s.status_counts[k] ?? 0,
+        color: STATUS_COLOR[k],
+      }))
     : []
   const platforms = s ? Object.entries(s.by_platform).sort(([a], [b]) => a.localeCompare(b)) : []
   const platformBars: Bar[] = platforms.map(([name, c]) => ({ label: name, value: c.total, color: '#1d4ed8' }))
@@ -109,16 +133,22 @@ curl -X POST ${location.origin}/builds/demo-1/state -H "X-API-Key: $KEY" -H 'con
           <section class="stats" aria-label="Totals">
             <div class="stat">
               <p class="stat-label">Builds</p>
-              <p class="stat-value" data-testid="total-builds">{s.total_builds}</p>
+              <p class="stat-value" data-testid="total-builds">
+                {s.total_builds}
+              </p>
             </div>
             <div class="stat">
               <p class="stat-label">Success rate</p>
-              <p class="stat-value" data-testid="success-rate">{s.success_rate.toFixed(1)} %</p>
+              <p class="stat-value" data-testid="success-rate">
+                {s.success_rate.toFixed(1)} %
+              </p>
             </div>
             {(Object.keys(STATUS_LABEL) as BuildStatus[]).map((k) => (
               <div class="stat" key={k}>
                 <p class="stat-label">{STATUS_LABEL[k]}</p>
-                <p class="stat-value" data-testid={`count-${k}`}>{s.status_counts[k] ?? 0}</p>
+                <p class="stat-value" data-testid={`count-${k}`}>
+                  {s.status_counts[k] ?? 0}
+                </p>
               </div>
             ))}
           </section>
@@ -180,7 +210,9 @@ curl -X POST ${location.origin}/builds/demo-1/state -H "X-API-Key: $KEY" -H 'con
                       <td data-label="OS / image">
                         {b.os_version} / {b.image_type}
                       </td>
-                      <td data-label="State" class="num" data-testid="state">{b.current_state}</td>
+                      <td data-label="State" class="num" data-testid="state">
+                        {b.current_state}
+                      </td>
                       <td data-label="Status">
                         <StatusTag status={b.status} />
                       </td>
@@ -205,7 +237,8 @@ export function BuildView({ id }: { id: string }) {
   const creds = readCredentials(session)
   const key = creds ? JSON.stringify(creds) : ''
   const build = useLoad(
-    (signal) => (creds ? api<BuildDetail>(`/builds/${encodeURIComponent(id)}`, { signal, headers: creds }) : Promise.resolve(null)),
+    (signal) =>
+      creds ? api<BuildDetail>(`/builds/${encodeURIComponent(id)}`, { signal, headers: creds }) : Promise.resolve(null),
     `build:${id}:${key}`,
   )
   const b = build.data

@@ -74,13 +74,15 @@ export function LogView({ query }: { query: URLSearchParams }) {
       <ProblemBox error={log.error} />
       {missed > 0 ? (
         <p class="notice" role="status">
-          {missed} new {missed === 1 ? 'change' : 'changes'} since this page loaded. <a href={href('/log')}>Show the newest</a>
+          {missed} new {missed === 1 ? 'change' : 'changes'} since this page loaded.{' '}
+          <a href={href('/log')}>Show the newest</a>
         </p>
       ) : null}
       {data && data.total === 0 ? (
         <Empty title="No changes recorded yet">
           <p>
-            Every change of the counter or the message adds a row here. Make one on the <a href={href('/')}>State</a> page.
+            Every change of the counter or the message adds a row here. Make one on the <a href={href('/')}>State</a>{' '}
+            page.
           </p>
         </Empty>
       ) : null}
@@ -102,7 +104,9 @@ export function LogView({ query }: { query: URLSearchParams }) {
             <tbody>
               {data.logs.map((l) => (
                 <tr key={l.id} data-version={l.id} class={arrived.has(l.id) ? 'arrived' : undefined}>
-                  <td data-label="Version" class="num">{l.id}</td>
+                  <td data-label="Version" class="num">
+                    {l.id}
+                  </td>
                   <td data-label="When">
                     <Time iso={l.timestamp} />
                   </td>
@@ -111,7 +115,9 @@ export function LogView({ query }: { query: URLSearchParams }) {
                     {l.old_counter === l.new_counter ? l.new_counter : `${l.old_counter} → ${l.new_counter}`}
                   </td>
                   <td data-label="Message" class="message">
-                    {l.old_message === l.new_message ? l.new_message : `${l.old_message || '(empty)'} → ${l.new_message || '(empty)'}`}
+                    {l.old_message === l.new_message
+                      ? l.new_message
+                      : `${l.old_message || '(empty)'} → ${l.new_message || '(empty)'}`}
                   </td>
                 </tr>
               ))}

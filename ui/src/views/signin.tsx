@@ -19,7 +19,10 @@ export function SignInView() {
     setError(null)
     setBusy(true)
     try {
-      const res = await api<{ access_token: string; expires_in: number }>('/auth/login', { method: 'POST', body: { username, password } })
+      const res = await api<{ access_token: string; expires_in: number }>('/auth/login', {
+        method: 'POST',
+        body: { username, password },
+      })
       setJwt(res.access_token, res.expires_in)
       setPassword('')
     } catch (err) {
@@ -40,7 +43,8 @@ export function SignInView() {
           {session.jwt ? (
             <>
               <p data-testid="signed-in">
-                Signed in as <strong>{session.jwt.username}</strong> until {new Date(session.jwt.expiresAt).toLocaleTimeString()}.
+                Signed in as <strong>{session.jwt.username}</strong> until{' '}
+                {new Date(session.jwt.expiresAt).toLocaleTimeString()}.
               </p>
               <p>
                 The <a href={href('/builds')}>Builds</a> pages now use this user.
@@ -53,7 +57,13 @@ export function SignInView() {
             <form onSubmit={signIn}>
               <div class="field">
                 <label for="username">Username</label>
-                <input id="username" autocomplete="username" required value={username} onInput={(e) => setUsername(e.currentTarget.value)} />
+                <input
+                  id="username"
+                  autocomplete="username"
+                  required
+                  value={username}
+                  onInput={(e) => setUsername(e.currentTarget.value)}
+                />
               </div>
               <div class="field">
                 <label for="password">Password</label>
@@ -79,8 +89,8 @@ export function SignInView() {
           {session.apiKey ? (
             <>
               <p>
-                An API key (<code>{session.apiKey.slice(0, 4)}…</code>) is set for this tab. Changing the state needs one with the{' '}
-                <code>write</code> scope.
+                An API key (<code>{session.apiKey.slice(0, 4)}…</code>) is set for this tab. Changing the state needs
+                one with the <code>write</code> scope.
               </p>
               <button type="button" onClick={() => setApiKey('')}>
                 Forget the key
@@ -96,12 +106,19 @@ export function SignInView() {
             >
               <div class="field">
                 <label for="signin-key">API key</label>
-                <input id="signin-key" type="password" autocomplete="off" required value={keyDraft} onInput={(e) => setKeyDraft(e.currentTarget.value)} />
+                <input
+                  id="signin-key"
+                  type="password"
+                  autocomplete="off"
+                  required
+                  value={keyDraft}
+                  onInput={(e) => setKeyDraft(e.currentTarget.value)}
+                />
               </div>
               <button type="submit">Use this key</button>
               <p class="hint">
-                A static key (<code>API_KEY</code>; in development <code>data/secrets/api-key</code>) or an issued token (
-                <code>sht_…</code>). Kept in this tab only.
+                A static key (<code>API_KEY</code>; in development <code>data/secrets/api-key</code>) or an issued token
+                (<code>sht_…</code>). Kept in this tab only.
               </p>
             </form>
           )}

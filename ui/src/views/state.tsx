@@ -30,7 +30,8 @@ function parseInteger(text: string, what: string): number {
   const t = text.trim()
   if (!/^[-+]?\d+$/.test(t)) throw new Error(`${what} must be a whole number`)
   const n = Number(t)
-  if (!Number.isSafeInteger(n) || Math.abs(n) > SAFE) throw new Error(`${what} must be within ±${SAFE.toLocaleString()}`)
+  if (!Number.isSafeInteger(n) || Math.abs(n) > SAFE)
+    throw new Error(`${what} must be within ±${SAFE.toLocaleString()}`)
   return n
 }
 
@@ -42,7 +43,12 @@ export function StateView() {
     topics: ['state'],
     types: ['state.updated'],
     onEvent: (_type, d) => {
-      const next = { counter: Number(d.counter), message: String(d.message ?? ''), version: Number(d.version), timestamp: String(d.timestamp ?? '') }
+      const next = {
+        counter: Number(d.counter),
+        message: String(d.message ?? ''),
+        version: Number(d.version),
+        timestamp: String(d.timestamp ?? ''),
+      }
       status.setData((old) => (old && old.version >= next.version ? old : next))
     },
     onReset: () => status.reload(),
@@ -71,9 +77,20 @@ export function StateView() {
     try {
       const headers: Record<string, string> = { 'x-api-key': session.apiKey }
       if (ifMatch !== null) headers['if-match'] = `"${ifMatch}"`
-      const res = await api<{ version: number; new_state: { counter: number; message: string } }>('/update', { method: 'POST', body, headers })
+      const res = await api<{ version: number; new_state: { counter: number; message: string } }>('/update', {
+        method: 'POST',
+        body,
+        headers,
+      })
       status.setData((old) =>
-        old && old.version >= res.version ? old : { counter: res.new_state.counter, message: res.new_state.message, version: res.version, timestamp: new Date().toISOString() },
+        old && old.version >= res.version
+          ? old
+          : {
+              counter: res.new_state.counter,
+              message: res.new_state.message,
+              version: res.version,
+              timestamp: new Date().toISOString(),
+            },
       )
       setDone(`Saved: version ${res.version}.`)
     } catch (err) {
@@ -114,15 +131,21 @@ export function StateView() {
           <dl class="state-values">
             <div>
               <dt>Counter</dt>
-              <dd class="big" data-testid="counter">{shown.counter.toLocaleString()}</dd>
+              <dd class="big" data-testid="counter">
+                {shown.counter.toLocaleString()}
+              </dd>
             </div>
             <div>
               <dt>Version</dt>
-              <dd class="big" data-testid="version">{shown.version}</dd>
+              <dd class="big" data-testid="version">
+                {shown.version}
+              </dd>
             </div>
             <div class="wide">
               <dt>Message</dt>
-              <dd data-testid="message" class="message">{shown.message === '' ? <span class="muted">(empty)</span> : shown.message}</dd>
+              <dd data-testid="message" class="message">
+                {shown.message === '' ? <span class="muted">(empty)</span> : shown.message}
+              </dd>
             </div>
             <div class="wide">
               <dt>As of</dt>
@@ -156,10 +179,17 @@ export function StateView() {
           >
             <div class="field">
               <label for="api-key">API key (write scope)</label>
-              <input id="api-key" type="password" autocomplete="off" required value={keyDraft} onInput={(e) => setKeyDraft(e.currentTarget.value)} />
+              <input
+                id="api-key"
+                type="password"
+                autocomplete="off"
+                required
+                value={keyDraft}
+                onInput={(e) => setKeyDraft(e.currentTarget.value)}
+              />
               <p class="hint">
-                In development, statehouse prints one at start-up and keeps it in <code>data/secrets/api-key</code>. It stays in
-                this tab's session storage only.
+                In development, statehouse prints one at start-up and keeps it in <code>data/secrets/api-key</code>. It
+                stays in this tab's session storage only.
               </p>
             </div>
             <button type="submit">Use this key</button>
@@ -167,7 +197,12 @@ export function StateView() {
         )}
 
         <div class="field check">
-          <input id="if-match" type="checkbox" checked={useIfMatch} onChange={(e) => setUseIfMatch(e.currentTarget.checked)} />
+          <input
+            id="if-match"
+            type="checkbox"
+            checked={useIfMatch}
+            onChange={(e) => setUseIfMatch(e.currentTarget.checked)}
+          />
           <label for="if-match">
             Only if nobody changed it since version {shown?.version ?? '…'} (sends <code>If-Match</code>)
           </label>
@@ -177,7 +212,12 @@ export function StateView() {
           <form onSubmit={(e) => submit(e, () => ({ increment: parseInteger(increment, 'The increment') }))}>
             <div class="field">
               <label for="increment">Increment by</label>
-              <input id="increment" inputMode="numeric" value={increment} onInput={(e) => setIncrement(e.currentTarget.value)} />
+              <input
+                id="increment"
+                inputMode="numeric"
+                value={increment}
+                onInput={(e) => setIncrement(e.currentTarget.value)}
+              />
             </div>
             <button type="submit" disabled={busy}>
               Increment
@@ -186,7 +226,13 @@ export function StateView() {
           <form onSubmit={(e) => submit(e, () => ({ counter: parseInteger(counter, 'The counter') }))}>
             <div class="field">
               <label for="set-counter">Set the counter to</label>
-              <input id="set-counter" inputMode="numeric" required value={counter} onInput={(e) => setCounter(e.currentTarget.value)} />
+              <input
+                id="set-counter"
+                inputMode="numeric"
+                required
+                value={counter}
+                onInput={(e) => setCounter(e.currentTarget.value)}
+              />
             </div>
             <button type="submit" disabled={busy}>
               Set counter
@@ -195,7 +241,12 @@ export function StateView() {
           <form onSubmit={(e) => submit(e, () => ({ message }))}>
             <div class="field">
               <label for="set-message">Message</label>
-              <input id="set-message" maxLength={10000} value={message} onInput={(e) => setMessage(e.currentTarget.value)} />
+              <input
+                id="set-message"
+                maxLength={10000}
+                value={message}
+                onInput={(e) => setMessage(e.currentTarget.value)}
+              />
             </div>
             <button type="submit" disabled={busy}>
               Set message
@@ -203,18 +254,19 @@ export function StateView() {
           </form>
         </div>
 
-        <div aria-live="polite">
-          {done ? <p class="ok">{done}</p> : null}
-        </div>
+        <div aria-live="polite">{done ? <p class="ok">{done}</p> : null}</div>
         <ProblemBox error={error} />
         {conflict ? (
           <div class="problem conflict" role="alert">
             <p class="problem-title">
-              <span class="problem-status">412</span>Someone changed it first — now at version {conflict.now?.version ?? 'unknown'}
+              <span class="problem-status">412</span>Someone changed it first — now at version{' '}
+              {conflict.now?.version ?? 'unknown'}
             </p>
             <p class="problem-detail">
               You sent If-Match for version {conflict.sentVersion}; nothing was changed.
-              {conflict.now ? ` The counter is ${conflict.now.counter.toLocaleString()} and the message "${conflict.now.message}".` : ''}
+              {conflict.now
+                ? ` The counter is ${conflict.now.counter.toLocaleString()} and the message "${conflict.now.message}".`
+                : ''}
             </p>
             {conflict.now ? (
               <button type="button" disabled={busy} onClick={() => void send(conflict.body, conflict.now!.version)}>

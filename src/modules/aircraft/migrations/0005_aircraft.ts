@@ -77,7 +77,14 @@ export async function up(db: Kysely<any>): Promise<void> {
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['ingest_lease', 'ingest_jobs', 'ingest_files', 'aircraft_positions_staged', 'aircraft_positions', 'aircraft_stats']) {
+  for (const table of [
+    'ingest_lease',
+    'ingest_jobs',
+    'ingest_files',
+    'aircraft_positions_staged',
+    'aircraft_positions',
+    'aircraft_stats',
+  ]) {
     await db.schema.dropTable(table).execute()
   }
 }

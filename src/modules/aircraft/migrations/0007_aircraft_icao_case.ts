@@ -11,7 +11,10 @@ export async function up(db: Kysely<any>): Promise<void> {
     .alterTable('aircraft_stats')
     .addColumn('icao_as_written', 'text', (c) => c.notNull().defaultTo(''))
     .execute()
-  await db.updateTable('aircraft_stats').set((eb) => ({ icao_as_written: eb.ref('icao') })).execute()
+  await db
+    .updateTable('aircraft_stats')
+    .set((eb) => ({ icao_as_written: eb.ref('icao') }))
+    .execute()
 }
 
 export async function down(db: Kysely<any>): Promise<void> {

@@ -194,7 +194,17 @@ export class FileAccumulator {
    * One record of aircraft `i` (from slotOf, findHex or addHex, just before). `alt`: number, GROUND or NONE;
    * `gs`, `lat`, `lon`, `seenPos`: number or NaN. Registration/type: the string or null.
    */
-  add(i: number, reg: string | null, type: string | null, alt: number, gs: number, emergency: boolean, lat: number, lon: number, seenPos: number) {
+  add(
+    i: number,
+    reg: string | null,
+    type: string | null,
+    alt: number,
+    gs: number,
+    emergency: boolean,
+    lat: number,
+    lon: number,
+    seenPos: number,
+  ) {
     this.records++
     const fresh = this.fresh
     const st = this.stats

@@ -1,5 +1,5 @@
 /** The reference path: JSON.parse, then walk the objects. The authority on syntax and on errors. */
-import { FileAccumulator, type CompactFile, GROUND, NONE } from './accumulator.js'
+import { type CompactFile, FileAccumulator, GROUND, NONE } from './accumulator.js'
 import { isEmergency, num, text } from './fields.js'
 import { icaoKey, readIcao } from './icao.js'
 import { MAX_MS, MIN_MS } from './iso-time.js'
@@ -21,7 +21,8 @@ export function parseWithJsonParse(buf: Buffer, name?: string): CompactFile {
   if (Array.isArray(doc)) {
     const acc = new FileAccumulator('flat', NaN)
     for (const entry of doc) {
-      const r = entry !== null && typeof entry === 'object' && !Array.isArray(entry) ? (entry as Record<string, unknown>) : null
+      const r =
+        entry !== null && typeof entry === 'object' && !Array.isArray(entry) ? (entry as Record<string, unknown>) : null
       const icao = r === null ? null : readIcao(r.icao)
       if (r === null || icao === null) {
         acc.skipped++
@@ -31,20 +32,37 @@ export function parseWithJsonParse(buf: Buffer, name?: string): CompactFile {
     }
     return acc.finish()
   }
-  if (doc === null || typeof doc !== 'object') throw new MalformedFileError(shapeReason(typeof doc === 'string' ? 'a string' : doc === null ? 'null' : `a ${typeof doc}`), name)
+  if (doc === null || typeof doc !== 'object')
+    throw new MalformedFileError(
+      shapeReason(typeof doc === 'string' ? 'a string' : doc === null ? 'null' : `a ${typeof doc}`),
+      name,
+    )
   const snapshot = doc as Record<string, unknown>
-  if (!Array.isArray(snapshot.aircraft)) throw new MalformedFileError(shapeReason('an object without an "aircraft" array'), name)
+  if (!Array.isArray(snapshot.aircraft))
+    throw new MalformedFileError(shapeReason('an object without an "aircraft" array'), name)
   const now = num(snapshot.now)
-  if (!(now * 1000 >= MIN_MS && now * 1000 <= MAX_MS)) throw new MalformedFileError('readsb-hist snapshot without a usable numeric "now"', name)
+  if (!(now * 1000 >= MIN_MS && now * 1000 <= MAX_MS))
+    throw new MalformedFileError('readsb-hist snapshot without a usable numeric "now"', name)
   const acc = new FileAccumulator('readsb-hist', now)
   for (const entry of snapshot.aircraft as unknown[]) {
-    const a = entry !== null && typeof entry === 'object' && !Array.isArray(entry) ? (entry as Record<string, unknown>) : null
+    const a =
+      entry !== null && typeof entry === 'object' && !Array.isArray(entry) ? (entry as Record<string, unknown>) : null
     const icao = a === null ? null : readIcao(a.hex)
     if (a === null || icao === null) {
       acc.skipped++
       continue
     }
-    acc.add(acc.slotOf(icaoKey(icao), icao), text(a.r), text(a.t), a.alt_baro === 'ground' ? GROUND : num(a.alt_baro), num(a.gs), isEmergency(a.emergency), num(a.lat), num(a.lon), num(a.seen_pos))
+    acc.add(
+      acc.slotOf(icaoKey(icao), icao),
+      text(a.r),
+      text(a.t),
+      a.alt_baro === 'ground' ? GROUND : num(a.alt_baro),
+      num(a.gs),
+      isEmergency(a.emergency),
+      num(a.lat),
+      num(a.lon),
+      num(a.seen_pos),
+    )
   }
   return acc.finish()
 }

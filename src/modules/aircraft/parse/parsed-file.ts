@@ -81,7 +81,12 @@ export function expandCompact(c: CompactFile): ParsedFile {
   const positions: AircraftPosition[] = new Array(m)
   const pd = c.positionData
   for (let k = 0; k < m; k++) {
-    positions[k] = { icao: c.writtenIcaos[c.positionAircraft[k] as number] as string, timestamp: toIso(pd[3 * k] as number), lat: pd[3 * k + 1] as number, lon: pd[3 * k + 2] as number }
+    positions[k] = {
+      icao: c.writtenIcaos[c.positionAircraft[k] as number] as string,
+      timestamp: toIso(pd[3 * k] as number),
+      lat: pd[3 * k + 1] as number,
+      lon: pd[3 * k + 2] as number,
+    }
   }
   return { format: c.format, aggregates, positions, records: c.records, recordsSkipped: c.recordsSkipped }
 }

@@ -54,7 +54,14 @@ export function keyId(buf: Buffer, s: number, len: number): number {
     case 5:
       return c0 === 0x73 && matches(buf, s, W_SPEED) ? K_SPEED : K_OTHER
     case 8:
-      if (c0 === 0x61) return matches(buf, s, W_ALT_BARO) ? K_ALT_BARO : matches(buf, s, W_AIRCRAFT) ? K_AIRCRAFT : matches(buf, s, W_ALTITUDE) ? K_ALTITUDE : K_OTHER
+      if (c0 === 0x61)
+        return matches(buf, s, W_ALT_BARO)
+          ? K_ALT_BARO
+          : matches(buf, s, W_AIRCRAFT)
+            ? K_AIRCRAFT
+            : matches(buf, s, W_ALTITUDE)
+              ? K_ALTITUDE
+              : K_OTHER
       return c0 === 0x73 && matches(buf, s, W_SEEN_POS) ? K_SEEN_POS : K_OTHER
     case 9:
       return c0 === 0x65 && matches(buf, s, W_EMERGENCY) ? K_EMERGENCY : K_OTHER

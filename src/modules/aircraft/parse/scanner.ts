@@ -69,7 +69,8 @@ function scanString(): number {
         i += 6
         continue
       }
-      if (e !== 0x22 && e !== 0x5c && e !== 0x2f && e !== 0x62 && e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74) fail()
+      if (e !== 0x22 && e !== 0x5c && e !== 0x2f && e !== 0x62 && e !== 0x66 && e !== 0x6e && e !== 0x72 && e !== 0x74)
+        fail()
       i += 2
       continue
     }
@@ -98,7 +99,6 @@ const TRUE = Buffer.from('true')
 const FALSE = Buffer.from('false')
 const NULL = Buffer.from('null')
 
-
 function expectLiteral(word: Buffer) {
   if (!matches(b, p, word)) fail()
   p += word.length
@@ -114,8 +114,7 @@ function skipValue(depth: number) {
   else if (c === 0x2d || (c !== undefined && c >= 0x30 && c <= 0x39)) {
     p = skipNumber(b, p)
     if (p < 0) fail()
-  }
-  else if (c === 0x5b) skipArray(depth + 1)
+  } else if (c === 0x5b) skipArray(depth + 1)
   else if (c === 0x7b) skipObject(depth + 1)
   else if (c === 0x74) expectLiteral(TRUE)
   else if (c === 0x66) expectLiteral(FALSE)
@@ -191,7 +190,6 @@ function readKey(): number {
   p = i
   return id
 }
-
 
 /** A numeric field: its value if it is a finite number, NONE for any other JSON value (skipped). */
 function numberField(depth: number): number {

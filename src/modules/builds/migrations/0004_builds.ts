@@ -103,11 +103,22 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('id', 'integer', (c) => c.primaryKey())
     .addColumn('scope', 'text', (c) => c.notNull())
     .execute()
-  await db.insertInto('build_cache_scope').values({ id: 1, scope: randomBytes(8).toString('hex') }).execute()
+  await db
+    .insertInto('build_cache_scope')
+    .values({ id: 1, scope: randomBytes(8).toString('hex') })
+    .execute()
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  for (const table of ['build_cache_scope', 'build_failures', 'build_states', 'builds', 'image_types', 'os_versions', 'platforms']) {
+  for (const table of [
+    'build_cache_scope',
+    'build_failures',
+    'build_states',
+    'builds',
+    'image_types',
+    'os_versions',
+    'platforms',
+  ]) {
     await db.schema.dropTable(table).execute()
   }
 }

@@ -17,9 +17,21 @@ export async function up(db: Kysely<any>): Promise<void> {
     await db.schema.dropIndex(name).ifExists().execute()
   }
   await db.schema.createIndex('builds_created_at_id').on('builds').columns(['created_at', 'id']).execute()
-  await db.schema.createIndex('builds_platform_created_at_id').on('builds').columns(['platform', 'created_at', 'id']).execute()
-  await db.schema.createIndex('builds_status_created_at_id').on('builds').columns(['status', 'created_at', 'id']).execute()
-  await db.schema.createIndex('builds_platform_status_created_at_id').on('builds').columns(['platform', 'status', 'created_at', 'id']).execute()
+  await db.schema
+    .createIndex('builds_platform_created_at_id')
+    .on('builds')
+    .columns(['platform', 'created_at', 'id'])
+    .execute()
+  await db.schema
+    .createIndex('builds_status_created_at_id')
+    .on('builds')
+    .columns(['status', 'created_at', 'id'])
+    .execute()
+  await db.schema
+    .createIndex('builds_platform_status_created_at_id')
+    .on('builds')
+    .columns(['platform', 'status', 'created_at', 'id'])
+    .execute()
 }
 
 // No down: a UUID has no integer to go back to.
@@ -73,7 +85,10 @@ async function rebuildSqliteTables(db: Kysely<any>): Promise<void> {
   for (const table of SQLITE_TABLES) await sql.raw(`alter table ${table.name}_new rename to ${table.name}`).execute(db)
   for (const table of SQLITE_TABLES) for (const index of table.indexes) await sql.raw(index).execute(db)
   const { rows: broken } = await sql`pragma foreign_key_check`.execute(db)
-  if (broken.length > 0) throw new Error(`0006_builds_string_ids: ${broken.length} rows lost their reference: ${JSON.stringify(broken.slice(0, 5))}`)
+  if (broken.length > 0)
+    throw new Error(
+      `0006_builds_string_ids: ${broken.length} rows lost their reference: ${JSON.stringify(broken.slice(0, 5))}`,
+    )
 }
 
 /** What points at builds.id (with its ON DELETE). */
@@ -87,12 +102,15 @@ async function alterPostgresColumns(db: Kysely<any>): Promise<void> {
   const { rows: foreignKeys } = await sql<{ child: string; name: string }>`
     select conrelid::regclass::text as child, conname as name from pg_constraint
     where contype = 'f' and confrelid::regclass::text = 'builds'`.execute(db)
-  for (const fk of foreignKeys) await sql`alter table ${sql.id(fk.child)} drop constraint ${sql.id(fk.name)}`.execute(db)
+  for (const fk of foreignKeys)
+    await sql`alter table ${sql.id(fk.child)} drop constraint ${sql.id(fk.name)}`.execute(db)
   const { rows } = await sql<{ seq: string | null }>`select pg_get_serial_sequence('builds', 'id') as seq`.execute(db)
   await sql`alter table builds alter column id drop default, alter column id type text using id::text`.execute(db)
   if (rows[0]?.seq) await sql.raw(`drop sequence if exists ${rows[0].seq}`).execute(db)
   for (const child of PG_CHILDREN) {
-    await sql`alter table ${sql.id(child.table)} alter column ${sql.id(child.column)} type text using ${sql.ref(child.column)}::text`.execute(db)
+    await sql`alter table ${sql.id(child.table)} alter column ${sql.id(child.column)} type text using ${sql.ref(child.column)}::text`.execute(
+      db,
+    )
     await sql
       .raw(
         `alter table ${child.table} add constraint ${child.table}_${child.column}_fkey foreign key (${child.column}) references builds (id) on delete ${child.onDelete}`,

@@ -72,21 +72,32 @@ const SQLITE_TABLES: { name: string; create: string; copy: string; indexes: stri
 async function rebuildSqliteTables(db: Kysely<any>): Promise<void> {
   await sql`pragma legacy_alter_table = off`.execute(db) // RENAME must rewrite references in other tables
   // items is AUTOINCREMENT: an id once used (even deleted) must never come back.
-  const { rows: sequence } = await sql<{ seq: number }>`select seq from sqlite_sequence where name = 'items'`.execute(db)
+  const { rows: sequence } = await sql<{ seq: number }>`select seq from sqlite_sequence where name = 'items'`.execute(
+    db,
+  )
   for (const table of SQLITE_TABLES) await sql.raw(table.create).execute(db)
   for (const table of SQLITE_TABLES) await sql.raw(table.copy).execute(db)
   for (const table of [...SQLITE_TABLES].reverse()) await sql.raw(`drop table ${table.name}`).execute(db)
   for (const table of SQLITE_TABLES) await sql.raw(`alter table ${table.name}_new rename to ${table.name}`).execute(db)
   for (const table of SQLITE_TABLES) for (const index of table.indexes) await sql.raw(index).execute(db)
-  const used = Math.max(Number(sequence[0]?.seq ?? 0), Number((await sql<{ m: number | null }>`select max(id) as m from items`.execute(db)).rows[0]?.m ?? 0))
+  const used = Math.max(
+    Number(sequence[0]?.seq ?? 0),
+    Number((await sql<{ m: number | null }>`select max(id) as m from items`.execute(db)).rows[0]?.m ?? 0),
+  )
   await sql`delete from sqlite_sequence where name in ('items', 'items_new')`.execute(db)
   if (used > 0) await sql`insert into sqlite_sequence (name, seq) values ('items', ${used})`.execute(db)
   const { rows: broken } = await sql`pragma foreign_key_check`.execute(db)
-  if (broken.length > 0) throw new Error(`0006_identity_string_ids: ${broken.length} rows lost their reference: ${JSON.stringify(broken.slice(0, 5))}`)
+  if (broken.length > 0)
+    throw new Error(
+      `0006_identity_string_ids: ${broken.length} rows lost their reference: ${JSON.stringify(broken.slice(0, 5))}`,
+    )
 }
 
 /** Each id column, and what points at it (with its ON DELETE). */
-const PG_REFERENCES: { table: string; children: { table: string; column: string; onDelete: 'cascade' | 'no action' }[] }[] = [
+const PG_REFERENCES: {
+  table: string
+  children: { table: string; column: string; onDelete: 'cascade' | 'no action' }[]
+}[] = [
   {
     table: 'users',
     children: [
@@ -105,13 +116,20 @@ async function alterPostgresColumns(db: Kysely<any>): Promise<void> {
   const { rows: foreignKeys } = await sql<{ child: string; name: string }>`
     select conrelid::regclass::text as child, conname as name from pg_constraint
     where contype = 'f' and confrelid::regclass::text in (${sql.join(parents)})`.execute(db)
-  for (const fk of foreignKeys) await sql`alter table ${sql.id(fk.child)} drop constraint ${sql.id(fk.name)}`.execute(db)
+  for (const fk of foreignKeys)
+    await sql`alter table ${sql.id(fk.child)} drop constraint ${sql.id(fk.name)}`.execute(db)
   for (const parent of PG_REFERENCES) {
-    const { rows } = await sql<{ seq: string | null }>`select pg_get_serial_sequence(${parent.table}, 'id') as seq`.execute(db)
-    await sql`alter table ${sql.id(parent.table)} alter column id drop default, alter column id type text using id::text`.execute(db)
+    const { rows } = await sql<{
+      seq: string | null
+    }>`select pg_get_serial_sequence(${parent.table}, 'id') as seq`.execute(db)
+    await sql`alter table ${sql.id(parent.table)} alter column id drop default, alter column id type text using id::text`.execute(
+      db,
+    )
     if (rows[0]?.seq) await sql.raw(`drop sequence if exists ${rows[0].seq}`).execute(db)
     for (const child of parent.children) {
-      await sql`alter table ${sql.id(child.table)} alter column ${sql.id(child.column)} type text using ${sql.ref(child.column)}::text`.execute(db)
+      await sql`alter table ${sql.id(child.table)} alter column ${sql.id(child.column)} type text using ${sql.ref(child.column)}::text`.execute(
+        db,
+      )
       await sql
         .raw(
           `alter table ${child.table} add constraint ${child.table}_${child.column}_fkey foreign key (${child.column}) references ${parent.table} (id) on delete ${child.onDelete}`,
