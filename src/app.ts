@@ -44,6 +44,8 @@ export interface BuildOptions {
   migrate?: boolean
   /** Redis key prefix of the rate-limit counters (tests give each test its own). */
   rateLimitNamespace?: string
+  /** Characters of access lines held while the log stream is busy before lines are dropped (default 1 MiB). */
+  accessLogBufferChars?: number
 }
 
 declare module 'fastify' {
@@ -142,7 +144,8 @@ async function assemble(
   const logStream = options.logStream ?? stdoutLog
   const logsInfo = ['trace', 'debug', 'info'].includes(config.LOG_LEVEL)
   const metrics = registerObservability(app, {
-    accessLog: config.REQUEST_LOG && logsInfo ? { write: (line) => logStream.write(line) } : undefined,
+    accessLog: config.REQUEST_LOG && logsInfo ? logStream : undefined,
+    accessLogOptions: { maxBufferedChars: options.accessLogBufferChars },
     poolStats: () => db.poolStats(),
   })
   if (config.CORS_ORIGINS) {

@@ -1,6 +1,7 @@
 /**
  * Request ids, one access-log line per request, and Prometheus metrics. Everything here sits on the
- * hot path, so it is one onRequest and one onResponse hook doing little work each.
+ * hot path, so it is one onRequest and one onResponse hook doing little work each; access lines are
+ * batched into a bounded buffer (AccessLog) rather than written one by one.
  */
 import { randomUUID } from 'node:crypto'
 import os from 'node:os'
@@ -54,12 +55,93 @@ export interface PoolStats {
   max: number
 }
 
+/** Where access lines go: a pino destination (sonic-boom) or any Node writable. */
+export interface AccessLogDestination {
+  /** False asks the writer to wait for 'drain' before writing again. */
+  write(chunk: string): boolean
+  once(event: 'drain', listener: () => void): unknown
+}
+
+export interface AccessLogOptions {
+  /** Most characters of lines held while the destination is busy; past it, lines are dropped and counted. */
+  maxBufferedChars?: number
+  /** A batch this large is written at once instead of at the end of the event-loop turn. */
+  flushChars?: number
+  /** Told how many lines were dropped (the /metrics counter). */
+  onDrop?: (lines: number) => void
+}
+
+/**
+ * Access lines, batched: a turn of the event loop's lines go to the destination in one write, and
+ * while the destination has not drained its last batch (a slow disk, a stalled pipe) new lines wait
+ * here, up to `maxBufferedChars`. Past that they are dropped and counted, never queued without bound
+ * and never written synchronously: a log that cannot keep up costs lines, not memory or latency.
+ */
+export class AccessLog {
+  private lines: string[] = []
+  private chars = 0
+  private waitingForDrain = false
+  private flushScheduled = false
+  private readonly maxBufferedChars: number
+  private readonly flushChars: number
+  private readonly onDrop: (lines: number) => void
+  private readonly flushSoon = () => {
+    this.flushScheduled = false
+    this.flush()
+  }
+  private readonly drained = () => {
+    this.waitingForDrain = false
+    this.flush()
+  }
+
+  constructor(
+    private readonly destination: AccessLogDestination,
+    opts: AccessLogOptions = {},
+  ) {
+    this.maxBufferedChars = opts.maxBufferedChars ?? 1 << 20
+    this.flushChars = opts.flushChars ?? 64 * 1024
+    this.onDrop = opts.onDrop ?? (() => {})
+  }
+
+  /** Characters waiting to be written (bounded by maxBufferedChars). */
+  get buffered(): number {
+    return this.chars
+  }
+
+  write(line: string): void {
+    if (this.chars + line.length > this.maxBufferedChars) {
+      this.onDrop(1)
+      return
+    }
+    this.lines.push(line)
+    this.chars += line.length
+    if (this.waitingForDrain) return
+    if (this.chars >= this.flushChars) this.flush()
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true
+      setImmediate(this.flushSoon)
+    }
+  }
+
+  /** Hands the held lines to the destination unless it is still busy (or `force`: at close). */
+  flush(force = false): void {
+    if (this.chars === 0 || (this.waitingForDrain && !force)) return
+    const chunk = this.lines.length === 1 ? (this.lines[0] as string) : this.lines.join('')
+    this.lines = []
+    this.chars = 0
+    if (!this.destination.write(chunk) && !this.waitingForDrain) {
+      this.waitingForDrain = true
+      this.destination.once('drain', this.drained)
+    }
+  }
+}
+
 /** Values a response's `X-Cache` header may carry (src/platform/cache.ts); others are not counted. */
 const CACHE_OUTCOMES = new Set(['hit', 'miss', 'bypass'])
 
 export function registerObservability(
   app: FastifyInstance,
-  opts: { accessLog?: { write(line: string): unknown }; poolStats?: () => PoolStats },
+  opts: { accessLog?: AccessLogDestination; accessLogOptions?: AccessLogOptions; poolStats?: () => PoolStats },
 ): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
@@ -110,8 +192,22 @@ export function registerObservability(
     string,
     { latency: ReturnType<Histogram['labels']>; byStatus: Map<number, ReturnType<Counter['labels']>> }
   >()
+  const dropped = new Counter({
+    name: 'statehouse_log_lines_dropped_total',
+    help: 'Access-log lines dropped because the log destination could not keep up',
+    registers: [registry],
+  })
   const access = opts.accessLog
-  const hostname = os.hostname()
+    ? new AccessLog(opts.accessLog, { ...opts.accessLogOptions, onDrop: (n) => dropped.inc(n) })
+    : undefined
+  if (access)
+    app.addHook('preClose', (done) => {
+      access.flush(true)
+      done()
+    })
+  // Everything in a line before "time" and between "time" and "reqId" is the same for the process.
+  const linePrefix = '{"level":30,"time":'
+  const afterTime = `,"pid":${process.pid},"hostname":${JSON.stringify(os.hostname())},"reqId":`
 
   app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
@@ -140,8 +236,8 @@ export function registerObservability(
       // One access line per request, in pino's format, written straight to the log stream: going
       // through a per-request pino child logger cost more than the rest of a GET /status.
       access.write(
-        `{"level":30,"time":${Date.now()},"pid":${process.pid},"hostname":${JSON.stringify(hostname)},"reqId":${JSON.stringify(request.id)},` +
-          `"method":"${request.method}","url":${JSON.stringify(request.url)},"status":${status},"ms":${Math.round(ms * 100) / 100},` +
+        `${linePrefix}${Date.now()}${afterTime}${JSON.stringify(request.id)},"method":"${request.method}",` +
+          `"url":${JSON.stringify(request.url)},"status":${status},"ms":${Math.round(ms * 100) / 100},` +
           `"ip":${JSON.stringify(request.ip)},"msg":"request"}\n`,
       )
     }

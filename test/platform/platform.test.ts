@@ -194,6 +194,7 @@ describe('platform', () => {
       { headers: { 'x-api-key': TEST_API_KEY, authorization: `Bearer ${TEST_API_KEY}` } },
       'a handler logging headers by mistake',
     )
+    await new Promise(setImmediate) // access lines are written in batches, at the end of the event-loop turn
     const access = logs.filter((l) => l.msg === 'request')
     assert.equal(access.length, 2)
     assert.equal(access[0]?.reqId, 'req-1')
