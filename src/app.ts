@@ -16,6 +16,7 @@ import { buildsModule } from './modules/builds/index.js'
 import { identityModule } from './modules/identity/index.js'
 import { itemsModule } from './modules/items/index.js'
 import { stateModule } from './modules/state/index.js'
+import { uiModule } from './modules/ui/index.js'
 import { registerAuth } from './platform/auth/index.js'
 import { createDb, type Db, tablesOf } from './platform/db/index.js'
 import { migrateToLatest } from './platform/db/migrate.js'
@@ -35,7 +36,14 @@ import { registerSecurityHeaders } from './platform/security-headers.js'
  * is wired. The order is also the order routes appear in GET / and the OpenAPI document (state's
  * index first). Migrations do not follow it: they run by name across all modules (platform/db/migrate.ts).
  */
-export const modules: readonly Module[] = [stateModule, identityModule, itemsModule, buildsModule, aircraftModule]
+export const modules: readonly Module[] = [
+  stateModule,
+  identityModule,
+  itemsModule,
+  buildsModule,
+  aircraftModule,
+  uiModule, // the dashboard at /ui/: a client of the routes above, no tables
+]
 
 export interface BuildOptions {
   /** Where log lines go instead of stdout (tests capture them; redaction rules still apply). */

@@ -21,15 +21,14 @@ export interface StateRoutesOptions {
   health: HealthProbe
   /** Route → summary, filled as routes register (for GET /). */
   endpoints: ReadonlyMap<string, string>
-  /** Whether /ui/ exists, so a browser on / is sent there. */
-  hasUi: boolean
 }
 
-export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async (
-  app,
-  { state, health, endpoints, hasUi },
-) => {
+export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async (app, { state, health, endpoints }) => {
   const startedAt = performance.now()
+  // A browser on / is sent to the dashboard when a module serves one (the ui module, registered
+  // later): looked up on the first such request, when every route is in place.
+  let dashboard: boolean | undefined
+  const hasDashboard = () => (dashboard ??= app.findRoute({ method: 'GET', url: '/ui/' }) !== null)
 
   app.get(
     '/',
@@ -41,7 +40,7 @@ export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async 
       },
     },
     async (request, reply) => {
-      if (hasUi && /\btext\/html\b/.test(request.headers.accept ?? '')) return reply.redirect('/ui/', 302)
+      if (/\btext\/html\b/.test(request.headers.accept ?? '') && hasDashboard()) return reply.redirect('/ui/', 302)
       return {
         message: 'Shared State API',
         service: 'statehouse',
