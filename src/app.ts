@@ -109,7 +109,12 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
   })
   app.setValidatorCompiler(({ schema, httpPart }) => (httpPart === 'body' ? bodyAjv : textAjv).compile(schema))
 
-  const db = createDb(config.database, { poolSize: config.DB_POOL_SIZE, sqliteSynchronous: config.SQLITE_SYNCHRONOUS })
+  const db = createDb(config.database, {
+    poolSize: config.DB_POOL_SIZE,
+    sqliteSynchronous: config.SQLITE_SYNCHRONOUS,
+    connectTimeoutMs: config.DB_CONNECT_TIMEOUT_MS,
+    statementTimeoutMs: config.DB_STATEMENT_TIMEOUT_MS,
+  })
   const redis = config.REDIS_URL ? createRedis(config.REDIS_URL, app.log) : undefined
   app.decorate('config', config)
   app.decorate('db', tablesOf<Database>(db))

@@ -41,6 +41,24 @@ export const ConfigSchema = Type.Object({
   DB_PASSWORD: Type.Optional(Type.String()),
   DB_NAME: Type.String({ default: 'statehouse' }),
   DB_POOL_SIZE: Type.Integer({ default: 10, minimum: 1, maximum: 200, description: 'PostgreSQL pool size' }),
+  DB_CONNECT_TIMEOUT_MS: Type.Integer({
+    default: 5000,
+    minimum: 100,
+    maximum: 60000,
+    description: 'longest wait for a PostgreSQL connection (connecting, or a free one in the pool)',
+  }),
+  DB_STATEMENT_TIMEOUT_MS: Type.Integer({
+    default: 5000,
+    minimum: 100,
+    maximum: 600000,
+    description: 'PostgreSQL statement_timeout (also idle-in-transaction); a connection silent 1 s longer is dropped',
+  }),
+  WRITE_DEADLINE_MS: Type.Integer({
+    default: 10000,
+    minimum: 100,
+    maximum: 600000,
+    description: 'longest a batch of state updates may take to commit before its requests get 503',
+  }),
   SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('FULL'), Type.Literal('NORMAL')], {
     default: 'FULL',
     description: 'FULL: an acknowledged write survives power loss; NORMAL: survives a process crash only',

@@ -63,6 +63,11 @@ export class HealthProbe {
     }
   }
 
+  /** Adds a check (a module's own, e.g. "writes commit in time"); /ready needs every check healthy. */
+  addCheck(check: HealthCheck) {
+    this.checks.push(check)
+  }
+
   snapshot(): HealthSnapshot {
     return this.current
   }
@@ -104,6 +109,9 @@ const ReadyResponse = Type.Object({
   database: Type.Boolean(),
   redis: Nullable(Type.Boolean({ description: 'null when Redis is not configured' })),
   overall: Type.Boolean(),
+  checks: Type.Optional(
+    Type.Record(Type.String(), Type.Boolean(), { description: 'every check by name (modules add their own)' }),
+  ),
 })
 
 export function registerHealthRoutes(app: FastifyInstance, probe: HealthProbe, hasRedis: boolean) {
@@ -134,8 +142,11 @@ export function registerHealthRoutes(app: FastifyInstance, probe: HealthProbe, h
       const ok = (name: string) => snapshot.components.find((c) => c.name === name)?.status === 'healthy'
       const database = ok('database')
       const redis = hasRedis ? ok('redis') : null
-      const overall = database && redis !== false
-      return reply.code(overall ? 200 : 503).send({ database, redis, overall })
+      const checks = Object.fromEntries(
+        snapshot.components.filter((c) => c.name !== 'api').map((c) => [c.name, c.status === 'healthy']),
+      )
+      const overall = database && redis !== false && Object.values(checks).every(Boolean)
+      return reply.code(overall ? 200 : 503).send({ database, redis, overall, checks })
     },
   )
 }

@@ -9,8 +9,15 @@ import type { StateTables } from './tables.js'
 export const stateModule: Module = {
   name: 'state',
   migrations: { '0001_state': m0001 },
-  async register(app, { db, health, endpoints }) {
-    const state = new StateService(tablesOf<StateTables>(db))
+  async register(app, { config, db, health, endpoints }) {
+    const state = new StateService(tablesOf<StateTables>(db), undefined, config.WRITE_DEADLINE_MS)
+    // /ready turns 503 while updates miss their commit deadline (a hung or half-open database).
+    health.addCheck({
+      name: 'writes',
+      check: async () => {
+        if (state.writesStuck()) throw new Error(`updates are not committing within ${config.WRITE_DEADLINE_MS} ms`)
+      },
+    })
     await app.register(stateRoutes, { state, health, endpoints })
     // Updates still in the write batcher are committed before the platform closes the database.
     app.addHook('onClose', async () => state.flushed())

@@ -8,4 +8,8 @@ export const problems = {
     platform.validation([{ path: 'headers.if-match', message: 'must be a version in quotes, e.g. "42"' }]),
   versionMismatch: (named: number, current: number) =>
     platform.preconditionFailed(`If-Match names version ${named}, but the state is at version ${current}`),
+  writeDeadline: (ms: number) =>
+    platform.unavailable(
+      `the update did not commit within ${ms} ms (the database is not answering); it may or may not have been applied: retry with the same Idempotency-Key`,
+    ),
 }

@@ -34,8 +34,13 @@ export class StateService {
     private readonly db: Db<StateTables>,
     /** Called after each commit with the changes it made (events fan-out hooks in here). */
     private readonly onCommitted: (changes: StateChange[]) => void = () => {},
+    /** How long one batch of updates may take to commit before its requests get a 503 to retry. */
+    private readonly writeDeadlineMs = 10_000,
   ) {
-    this.batcher = new WriteBatcher((commands) => this.commitBatch(commands))
+    this.batcher = new WriteBatcher((commands) => this.commitBatch(commands), 1000, {
+      ms: writeDeadlineMs,
+      error: () => problems.writeDeadline(writeDeadlineMs),
+    })
     this.readRow = db.prepared(repo.stateQuery(db.kysely))
     this.readLogs = db.prepared(repo.logsQuery(db.kysely, 0, 0))
     this.singleWriter = db.engine === 'sqlite'
@@ -87,6 +92,11 @@ export class StateService {
       total_pages: Math.max(1, Math.ceil(total / limit)),
       next_cursor: last && last.id > 1 ? encodeCursor(last.id) : null,
     }
+  }
+
+  /** Whether updates are failing to commit in time now (a batch past its deadline, or one missed lately). */
+  writesStuck(): boolean {
+    return this.batcher.stuck(this.writeDeadlineMs * 2)
   }
 
   /** Waits for queued updates to commit (graceful shutdown). */

@@ -5,6 +5,7 @@
  * SQL must differ ask `engine`.
  */
 import fs from 'node:fs'
+import type net from 'node:net'
 import path from 'node:path'
 import SQLite from 'better-sqlite3'
 import { type Compilable, CompiledQuery, Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely'
@@ -45,8 +46,42 @@ export function tablesOf<T>(db: Db<any>): Db<T> {
 export interface DbOptions {
   poolSize?: number
   sqliteSynchronous?: 'FULL' | 'NORMAL'
-  /** Milliseconds a PostgreSQL connection attempt may take (the readiness probe relies on it). */
+  /** Milliseconds a PostgreSQL connection attempt (or a wait for a free pool connection) may take. */
   connectTimeoutMs?: number
+  /**
+   * Milliseconds one PostgreSQL statement may run (server-side `statement_timeout`, also the longest a
+   * session may sit idle inside a transaction). The client gives up a second later: a statement with
+   * no answer by then is on a dead or half-open connection, which is then destroyed, not reused.
+   */
+  statementTimeoutMs?: number
+}
+
+/** Defaults of {@link DbOptions}: no dependency call waits without a bound. */
+export const DB_CONNECT_TIMEOUT_MS = 5000
+export const DB_STATEMENT_TIMEOUT_MS = 5000
+/** Idle time before the kernel probes a PostgreSQL connection (finds peers that vanished while idle). */
+const KEEPALIVE_DELAY_MS = 10_000
+
+/** The error pg gives when `query_timeout` passes with no answer from the server. */
+const isReadTimeout = (err: unknown) => err instanceof Error && err.message === 'Query read timeout'
+
+/**
+ * pg leaves a connection whose query timed out in the pool with that query still "active", so every
+ * later query on it waits too. Destroying its socket fails what is queued on it at once and makes the
+ * pool discard it on release (a fresh connection replaces it).
+ */
+function destroyOnReadTimeout(client: pg.PoolClient) {
+  const query = client.query.bind(client) as (...args: unknown[]) => unknown
+  ;(client as unknown as { query: typeof query }).query = (...args) => {
+    const result = query(...args)
+    if (result instanceof Promise) {
+      result.catch((err: unknown) => {
+        if (isReadTimeout(err))
+          (client as unknown as { connection: { stream: net.Socket } }).connection.stream.destroy()
+      })
+    }
+    return result
+  }
 }
 
 // int8 and numeric come back from pg as strings by default; every such column here is a counter
@@ -61,17 +96,29 @@ const pgTypes = {
 
 export function createDb(target: DatabaseTarget, opts: DbOptions = {}): Db {
   if (target.engine === 'sqlite') return createSqlite(target.filename, opts)
+  const statementTimeout = opts.statementTimeoutMs ?? DB_STATEMENT_TIMEOUT_MS
   const pool = new pg.Pool({
     connectionString: target.url,
     max: opts.poolSize ?? 10,
-    connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? DB_CONNECT_TIMEOUT_MS,
     idleTimeoutMillis: 30_000,
+    // Deadlines on every call: the server cancels a long statement (57014) and ends a session left
+    // idle in a transaction (whose client vanished, still holding the state row's lock); the client
+    // gives up on a connection that stopped answering at all (half-open: no FIN, no RST).
+    statement_timeout: statementTimeout,
+    idle_in_transaction_session_timeout: statementTimeout,
+    query_timeout: statementTimeout + 1000,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_DELAY_MS,
     types: pgTypes,
   })
   // A client that dies (server restart, cut connection) must not crash the process: idle ones are
   // reported on the pool, checked-out ones on the client itself (the query then fails normally).
   pool.on('error', () => {})
-  pool.on('connect', (client) => client.on('error', () => {}))
+  pool.on('connect', (client) => {
+    client.on('error', () => {})
+    destroyOnReadTimeout(client)
+  })
   const kysely = new Kysely<object>({ dialect: new PostgresDialect({ pool }) })
   return {
     kysely,
