@@ -3,6 +3,7 @@
  * node_modules, never a CDN): /openapi.json, Swagger UI at /docs, ReDoc at /redoc.
  */
 import fs from 'node:fs'
+import { STATUS_CODES } from 'node:http'
 import { createRequire } from 'node:module'
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
@@ -29,6 +30,25 @@ export function localRedocBundle(): Buffer {
   return Buffer.from(local)
 }
 
+/** Every documented error is the one Problem schema (errors.ts), sent as application/problem+json. */
+const PROBLEM_MEDIA_TYPE = 'application/problem+json'
+const PROBLEM_REF = '#/components/schemas/Problem'
+const problemResponse = { $ref: 'Problem#' }
+const SECURITY_SCHEMES = {
+  apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key', description: 'a static key or an issued API token' },
+  bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'a JWT from POST /auth/login' },
+  // The same JWT, obtained by Swagger UI's Authorize dialog from a username and password.
+  oauth2: {
+    type: 'oauth2',
+    description: 'OAuth2 password grant: /auth/login takes the form and answers a bearer JWT',
+    flows: { password: { tokenUrl: '/auth/login', scopes: {} } },
+  },
+} as const
+
+interface RouteAuth {
+  schemes?: string[]
+}
+
 export async function registerDocs(app: FastifyInstance) {
   await app.register(swagger, {
     openapi: {
@@ -40,26 +60,37 @@ export async function registerDocs(app: FastifyInstance) {
           'Shared state, items, build tracking and aircraft statistics behind one authenticated API. ' +
           'Errors are application/problem+json (RFC 9457).',
       },
-      components: {
-        securitySchemes: {
-          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
-        },
-      },
+      components: { securitySchemes: SECURITY_SCHEMES },
     },
-    // Routes that declare `config.auth` are documented as needing a key or a token.
+    // Shared schemas (app.addSchema) are named by their $id, never def-N.
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
     transform: ({ schema, url, route }) => {
-      const auth = route.config?.auth as { schemes?: string[] } | undefined
-      if (!auth) return { schema, url }
-      const schemes = auth.schemes ?? ['apiKey', 'bearer']
-      return { schema: { ...schema, security: schemes.map((s) => ({ [s]: [] })) } as typeof schema, url }
+      if (!schema || schema.hide) return { schema, url }
+      const response: Record<string, unknown> = { ...(schema.response as Record<string, unknown> | undefined) }
+      // What any route can answer besides its own statuses: a surprise, a dependency down, and the
+      // global rate limit where it applies.
+      for (const code of ['500', '503']) response[code] ??= problemResponse
+      if (route.config?.rateLimit !== false) response['429'] ??= problemResponse
+      const auth = route.config?.auth as RouteAuth | undefined
+      const documented: Record<string, unknown> = { ...schema, response }
+      if (auth) {
+        const schemes = auth.schemes ?? ['apiKey', 'bearer']
+        // A bearer JWT may come from the OAuth2 password flow as well.
+        const names = schemes.includes('bearer') ? [...schemes, 'oauth2'] : schemes
+        documented.security = names.map((s) => ({ [s]: [] }))
+      }
+      return { schema: documented as typeof schema, url }
     },
+    transformObject: (document) =>
+      'openapiObject' in document
+        ? completeDocument(document.openapiObject as OpenApiDocument)
+        : document.swaggerObject,
   })
   // No staticCSP: the plugin's own policy always says upgrade-insecure-requests; /docs pages get
   // security-headers.ts's page set instead, which says it only over TLS.
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { url: '/openapi.json', validatorUrl: null } })
 
-  const hidden = { schema: { hide: true }, config: { rateLimit: false } }
+  const hidden = { schema: { hide: true }, config: { rateLimit: false as const } }
   app.get('/openapi.json', hidden, async () => app.swagger())
 
   const redocBundle = localRedocBundle()
@@ -95,4 +126,109 @@ export async function registerDocs(app: FastifyInstance) {
             '<body><redoc spec-url="/openapi.json"></redoc><script src="/redoc/redoc.standalone.js"></script></body></html>',
         ),
   )
+}
+
+// ---- the finished document: problem content types, named schemas, tags ---------------------------
+
+interface SchemaNode {
+  [key: string]: unknown
+}
+interface MediaType {
+  schema?: SchemaNode
+  example?: unknown
+  examples?: unknown
+}
+interface Operation {
+  operationId?: string
+  tags?: string[]
+  requestBody?: { content?: Record<string, MediaType> }
+  responses?: Record<string, { description?: string; content?: Record<string, MediaType> }>
+}
+interface OpenApiDocument {
+  paths?: Record<string, Record<string, Operation>>
+  components?: { schemas?: Record<string, SchemaNode> }
+  tags?: { name: string }[]
+}
+
+const HTTP_METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'])
+
+const pascal = (name: string) => name.charAt(0).toUpperCase() + name.slice(1)
+
+/**
+ * Makes the generated document what client generators need: every error a Problem as
+ * application/problem+json, every titled schema (TypeBox `title`) one entry under
+ * components/schemas, every remaining top-level body named after its operation, and the tags listed.
+ * Two different schemas under one title throw: the docs test names them.
+ */
+export function completeDocument(input: OpenApiDocument): OpenApiDocument {
+  const doc = structuredClone(input)
+  doc.components ??= {}
+  doc.components.schemas ??= {}
+  const schemas = doc.components.schemas
+  const tags: string[] = []
+
+  const register = (name: string, schema: SchemaNode): SchemaNode => {
+    const existing = schemas[name]
+    if (existing && JSON.stringify(existing) !== JSON.stringify(schema))
+      throw new Error(`two different schemas are named ${name} in the OpenAPI document`)
+    schemas[name] = schema
+    return { $ref: `#/components/schemas/${name}` }
+  }
+  // Titled schemas anywhere in a body become references (children first, so nesting stays named).
+  const hoist = (node: unknown): unknown => {
+    if (Array.isArray(node)) return node.map(hoist)
+    if (!node || typeof node !== 'object') return node
+    const out: SchemaNode = {}
+    for (const [key, value] of Object.entries(node)) {
+      if (key === 'properties' && value && typeof value === 'object') {
+        out[key] = Object.fromEntries(Object.entries(value).map(([k, v]) => [k, hoist(v)]))
+      } else if (['items', 'additionalProperties', 'anyOf', 'oneOf', 'allOf', 'not'].includes(key)) {
+        out[key] = hoist(value)
+      } else out[key] = value
+    }
+    return typeof out.title === 'string' && out.$ref === undefined ? register(out.title, out) : out
+  }
+  // A body still inline after hoisting (an object, or an array of objects) is named after its operation.
+  const name = (schema: SchemaNode | undefined, fallback: string): SchemaNode | undefined => {
+    if (!schema || schema.$ref) return schema
+    if (schema.type === 'array' && schema.items && typeof schema.items === 'object') {
+      const items = schema.items as SchemaNode
+      return items.$ref || items.type !== 'object' ? schema : { ...schema, items: register(`${fallback}Item`, items) }
+    }
+    return schema.type === 'object' ? register(fallback, schema) : schema
+  }
+
+  for (const item of Object.values(doc.paths ?? {})) {
+    for (const [method, operation] of Object.entries(item)) {
+      if (!HTTP_METHODS.has(method)) continue
+      // A route without an operationId keeps its bodies inline; the docs test names it.
+      const id = operation.operationId
+      for (const tag of operation.tags ?? []) if (!tags.includes(tag)) tags.push(tag)
+      for (const media of Object.values(operation.requestBody?.content ?? {})) {
+        const schema = hoist(media.schema) as SchemaNode | undefined
+        media.schema = id ? name(schema, `${pascal(id)}Request`) : schema
+      }
+      const firstSuccess = Object.keys(operation.responses ?? {}).find((s) => s.startsWith('2'))
+      for (const [status, response] of Object.entries(operation.responses ?? {})) {
+        const code = Number(status)
+        if (code >= 400) {
+          // An error documented with another schema stays as it is; the docs test names it.
+          const schema = Object.values(response.content ?? {})[0]?.schema
+          if (schema && schema.$ref !== PROBLEM_REF) continue
+          response.description = STATUS_CODES[code] ?? 'Error'
+          response.content = { [PROBLEM_MEDIA_TYPE]: { schema: { $ref: PROBLEM_REF } } }
+          continue
+        }
+        if (response.description === 'Default Response') response.description = STATUS_CODES[code] ?? 'Success'
+        // The first success is <Id>Response; another (a 202 beside a 200) adds its status.
+        const suffix = status === firstSuccess ? '' : status
+        for (const media of Object.values(response.content ?? {})) {
+          const schema = hoist(media.schema) as SchemaNode | undefined
+          media.schema = id ? name(schema, `${pascal(id)}Response${suffix}`) : schema
+        }
+      }
+    }
+  }
+  doc.tags = [...(doc.tags ?? []).filter((t) => !tags.includes(t.name)), ...tags.map((t) => ({ name: t }))]
+  return doc
 }

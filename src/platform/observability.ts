@@ -246,7 +246,17 @@ export function registerObservability(
 
   app.get(
     '/metrics',
-    { schema: { summary: 'Prometheus metrics', tags: ['health'], hide: false }, config: { rateLimit: false } },
+    {
+      schema: {
+        operationId: 'getMetrics',
+        summary: 'Prometheus metrics',
+        tags: ['health'],
+        response: {
+          200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
+        },
+      },
+      config: { rateLimit: false },
+    },
     async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
   )
   return { registry }

@@ -59,6 +59,7 @@ export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>;
     {
       config: { auth: { scope: 'admin' } },
       schema: {
+        operationId: 'processS3Data',
         summary:
           'Run an ingest job over the configured source and answer when it is done (200); with Prefer: respond-async or ?wait=false, answer 202 with the job at once',
         tags: ['aircraft'],
@@ -99,6 +100,7 @@ export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>;
     '/jobs/:id',
     {
       schema: {
+        operationId: 'getJob',
         summary: 'An ingest job and its progress',
         tags: ['aircraft'],
         params: JobParams,
@@ -125,13 +127,23 @@ export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>;
     if (!row) throw problems.aircraftNotFound(icao)
     return toStats(row)
   }
-  app.get('/aircraft-stats/:icao', statsRoute, async (request) => readStats(request.params.icao))
-  app.get('/aircraft/:icao/stats', statsRoute, async (request) => readStats(request.params.icao))
+  // One handler under two paths: each is its own operation for client generators.
+  app.get(
+    '/aircraft-stats/:icao',
+    { schema: { ...statsRoute.schema, operationId: 'getAircraftStats' } },
+    async (request) => readStats(request.params.icao),
+  )
+  app.get(
+    '/aircraft/:icao/stats',
+    { schema: { ...statsRoute.schema, operationId: 'getAircraftStatsByPath' } },
+    async (request) => readStats(request.params.icao),
+  )
 
   app.get(
     '/aircraft',
     {
       schema: {
+        operationId: 'listAircraft',
         summary: 'Aircraft seen, by ICAO address (each as the data first wrote it)',
         tags: ['aircraft'],
         querystring: AircraftPage,
@@ -148,6 +160,7 @@ export const aircraftRoutes: FastifyPluginAsyncTypebox<{ db: Db<AircraftTables>;
     '/aircraft/:icao/positions',
     {
       schema: {
+        operationId: 'listAircraftPositions',
         summary: 'Positions of one aircraft, by time',
         tags: ['aircraft'],
         params: IcaoParams,

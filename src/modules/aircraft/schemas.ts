@@ -19,7 +19,7 @@ export const ProcessBody = Type.Object(
       }),
     ),
   },
-  { additionalProperties: false },
+  { title: 'IngestRequest', examples: [{ prefix: '2024/06/01' }], additionalProperties: false },
 )
 
 export const ProcessQuery = Type.Object({
@@ -31,51 +31,60 @@ export const ProcessQuery = Type.Object({
   ),
 })
 
-const JobErrorSchema = Type.Object({ file: Type.String(), reason: Type.String() })
+const JobErrorSchema = Type.Object({ file: Type.String(), reason: Type.String() }, { title: 'JobError' })
 
-export const JobSchema = Type.Object({
-  id: Type.String(),
-  status: StringEnum(['queued', 'running', 'succeeded', 'failed'] as const),
-  files_total: Type.Integer(),
-  files_done: Type.Integer(),
-  files_skipped: Type.Integer(),
-  records: Type.Integer(),
-  bytes: Type.Integer(),
-  errors: Type.Array(JobErrorSchema),
-  started_at: Nullable(Type.String()),
-  finished_at: Nullable(Type.String()),
-})
+export const JobSchema = Type.Object(
+  {
+    id: Type.String(),
+    status: StringEnum(['queued', 'running', 'succeeded', 'failed'] as const),
+    files_total: Type.Integer(),
+    files_done: Type.Integer(),
+    files_skipped: Type.Integer(),
+    records: Type.Integer(),
+    bytes: Type.Integer(),
+    errors: Type.Array(JobErrorSchema),
+    started_at: Nullable(Type.String()),
+    finished_at: Nullable(Type.String()),
+  },
+  { title: 'Job' },
+)
 
-export const JobAccepted = Type.Object({ job_id: Type.String(), status_url: Type.String() })
+export const JobAccepted = Type.Object({ job_id: Type.String(), status_url: Type.String() }, { title: 'JobAccepted' })
 
-export const JobFinished = Type.Object({
-  message: Type.String({ description: '"Data processed successfully", or how many files failed' }),
-  job_id: Type.String(),
-  status: Type.String(),
-  records_processed: Type.Integer(),
-  files_processed: Type.Integer(),
-  files_skipped: Type.Integer(),
-  errors: Type.Array(JobErrorSchema),
-})
+export const JobFinished = Type.Object(
+  {
+    message: Type.String({ description: '"Data processed successfully", or how many files failed' }),
+    job_id: Type.String(),
+    status: Type.String(),
+    records_processed: Type.Integer(),
+    files_processed: Type.Integer(),
+    files_skipped: Type.Integer(),
+    errors: Type.Array(JobErrorSchema),
+  },
+  { title: 'JobFinished' },
+)
 
 export const JobParams = Type.Object({ id: Type.String({ maxLength: 64 }) })
 
-export const AircraftStats = Type.Object({
-  icao: Type.String({
-    description: "as the data first wrote it (readsb hex is lower-case; a flat record's A320 stays A320)",
-  }),
-  registration: Nullable(Type.String()),
-  type: Nullable(Type.String()),
-  observations: Type.Integer(),
-  total_flights: Type.Integer({ description: 'the reference services name for observations' }),
-  max_altitude_baro: Nullable(Type.Number()),
-  max_ground_speed: Nullable(Type.Number()),
-  avg_altitude: Nullable(Type.Number()),
-  avg_speed: Nullable(Type.Number()),
-  had_emergency: Type.Boolean(),
-  first_seen: Nullable(Type.String()),
-  last_seen: Nullable(Type.String()),
-})
+export const AircraftStats = Type.Object(
+  {
+    icao: Type.String({
+      description: "as the data first wrote it (readsb hex is lower-case; a flat record's A320 stays A320)",
+    }),
+    registration: Nullable(Type.String()),
+    type: Nullable(Type.String()),
+    observations: Type.Integer(),
+    total_flights: Type.Integer({ description: 'the reference services name for observations' }),
+    max_altitude_baro: Nullable(Type.Number()),
+    max_ground_speed: Nullable(Type.Number()),
+    avg_altitude: Nullable(Type.Number()),
+    avg_speed: Nullable(Type.Number()),
+    had_emergency: Type.Boolean(),
+    first_seen: Nullable(Type.String()),
+    last_seen: Nullable(Type.String()),
+  },
+  { title: 'AircraftStats' },
+)
 export type AircraftStats = Static<typeof AircraftStats>
 
 export const AircraftPage = Type.Object({
@@ -83,10 +92,16 @@ export const AircraftPage = Type.Object({
   limit: Type.Integer({ minimum: 1, maximum: 1000, default: 100 }),
 })
 
-export const AircraftListItem = Type.Object({
-  icao: Type.String(),
-  registration: Nullable(Type.String()),
-  type: Nullable(Type.String()),
-})
+export const AircraftListItem = Type.Object(
+  {
+    icao: Type.String(),
+    registration: Nullable(Type.String()),
+    type: Nullable(Type.String()),
+  },
+  { title: 'AircraftSummary' },
+)
 
-export const Position = Type.Object({ timestamp: Type.String(), lat: Type.Number(), lon: Type.Number() })
+export const Position = Type.Object(
+  { timestamp: Type.String(), lat: Type.Number(), lon: Type.Number() },
+  { title: 'Position' },
+)

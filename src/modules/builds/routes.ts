@@ -49,6 +49,7 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
     {
       config: READ,
       schema: {
+        operationId: 'listPlatforms',
         summary: 'List platforms',
         tags,
         response: { 200: Type.Object({ platforms: Type.Array(Platform) }), ...errors(401, 403) },
@@ -61,6 +62,7 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
     {
       config: ADMIN,
       schema: {
+        operationId: 'createPlatform',
         summary: 'Add a platform (admin)',
         tags,
         body: NewPlatform,
@@ -74,6 +76,7 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
     {
       config: READ,
       schema: {
+        operationId: 'listOsVersions',
         summary: 'List OS versions',
         tags,
         response: { 200: Type.Object({ os_versions: Type.Array(OsVersion) }), ...errors(401, 403) },
@@ -86,6 +89,7 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
     {
       config: ADMIN,
       schema: {
+        operationId: 'createOsVersion',
         summary: 'Add an OS version (admin)',
         tags,
         body: NewOsVersion,
@@ -99,6 +103,7 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
     {
       config: READ,
       schema: {
+        operationId: 'listImageTypes',
         summary: 'List image types',
         tags,
         response: { 200: Type.Object({ image_types: Type.Array(ImageType) }), ...errors(401, 403) },
@@ -111,6 +116,7 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
     {
       config: ADMIN,
       schema: {
+        operationId: 'createImageType',
         summary: 'Add an image type (admin)',
         tags,
         body: NewImageType,
@@ -124,6 +130,7 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
     {
       config: READ,
       schema: {
+        operationId: 'listStateCodes',
         summary: 'The numbered build states 0–100',
         tags,
         response: { 200: StateCodesResponse, ...errors(401, 403) },
@@ -138,6 +145,7 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
     {
       config: WRITE,
       schema: {
+        operationId: 'createBuild',
         summary: 'Start tracking a build (records state 0)',
         description: 'Unknown catalog ids → 422 naming the field; a build_id in use → 409.',
         tags,
@@ -152,6 +160,7 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
     {
       config: READ,
       schema: {
+        operationId: 'listBuilds',
         summary: 'List builds, newest first (filters, cursor)',
         tags,
         querystring: BuildListQuery,
@@ -165,6 +174,7 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
     {
       config: READ,
       schema: {
+        operationId: 'getBuild',
         summary: 'A build with its state history and failures',
         tags,
         params: BuildParams,
@@ -178,6 +188,7 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
     {
       config: WRITE,
       schema: {
+        operationId: 'updateBuildState',
         summary: 'Move a build to a state',
         description: 'state_code outside 0–100 → 422; not a multiple of 5 → 400; unknown build → 404; after 100 → 409.',
         tags,
@@ -193,6 +204,7 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
     {
       config: READ,
       schema: {
+        operationId: 'getBuildState',
         summary: "A build's current state",
         tags,
         params: BuildParams,
@@ -206,6 +218,7 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
     {
       config: WRITE,
       schema: {
+        operationId: 'recordBuildFailure',
         summary: 'Record a failure of a build (details: any JSON object)',
         tags,
         params: BuildParams,
@@ -222,6 +235,7 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
     {
       config: READ,
       schema: {
+        operationId: 'getDashboardSummary',
         summary: 'Build counts by status and platform, success rate, 10 newest',
         tags,
         response: { 200: DashboardSummary, ...errors(401, 403) },
@@ -237,6 +251,7 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
     {
       config: READ,
       schema: {
+        operationId: 'getRecentBuilds',
         summary: 'The newest builds',
         tags,
         querystring: RecentQuery,
@@ -253,6 +268,7 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
     {
       config: READ,
       schema: {
+        operationId: 'getPlatformBuilds',
         summary: 'The newest builds on one platform',
         tags,
         params: PlatformParams,

@@ -61,8 +61,10 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = 
       {
         ...loginLimit('/auth/login'),
         schema: {
+          operationId: 'login',
           summary: 'Log in with username and password (form or JSON) → JWT',
           tags,
+          consumes: ['application/x-www-form-urlencoded', 'application/json'],
           body: LoginForm,
           response: { 200: TokenResponse, ...errors(400, 401, 415, 422, 429) },
         },
@@ -76,6 +78,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = 
     {
       ...loginLimit('/token'),
       schema: {
+        operationId: 'issueToken',
         summary: 'Log in with username and password (JSON) → JWT',
         tags,
         body: LoginBody,
@@ -90,6 +93,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = 
     {
       ...loginLimit('/auth/password'),
       schema: {
+        operationId: 'loginWithPassword',
         summary: 'Log in with username and password → JWT and the user',
         tags,
         body: LoginBody,
@@ -110,6 +114,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = 
     {
       ...loginLimit('/auth/idm'),
       schema: {
+        operationId: 'loginWithIdm',
         summary: 'Log in with an OIDC ID token of the identity provider → JWT and the user',
         tags,
         body: IdmBody,
@@ -137,6 +142,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = 
     {
       config: { auth: { scope: 'admin' } },
       schema: {
+        operationId: 'createUser',
         summary: 'Create a user (superuser or static key)',
         tags: users,
         body: CreateUserBody,
@@ -155,6 +161,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = 
     {
       config: { auth: { scope: 'read' } },
       schema: {
+        operationId: 'getUser',
         summary: 'A user (itself, or any for a superuser)',
         tags: users,
         params: UserIdParams,
@@ -169,6 +176,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = 
     {
       config: { auth: { scope: 'write' } },
       schema: {
+        operationId: 'updateUser',
         summary: 'Change a user (itself, but not is_superuser; any for a superuser)',
         tags: users,
         params: UserIdParams,
@@ -187,6 +195,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = 
     {
       config: { auth: { scope: 'read' } },
       schema: {
+        operationId: 'getUserProfile',
         summary: "A user's profile with its active state",
         tags: users,
         params: UserIdParams,
@@ -201,6 +210,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = 
     {
       config: { auth: { scope: 'write' } },
       schema: {
+        operationId: 'createApiToken',
         summary: 'Issue an API token (its value is shown only in this response)',
         tags: users,
         params: UserIdParams,
@@ -219,6 +229,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = 
     {
       config: { auth: { scope: 'read' } },
       schema: {
+        operationId: 'listApiTokens',
         summary: "A user's API tokens (no secrets)",
         tags: users,
         params: UserIdParams,
@@ -233,6 +244,7 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = 
     {
       config: { auth: { scope: 'write' } },
       schema: {
+        operationId: 'revokeApiToken',
         summary: 'Revoke an API token',
         tags: users,
         params: TokenParams,

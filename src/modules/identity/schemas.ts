@@ -25,7 +25,14 @@ export const TokenParams = Type.Object({
   tid: StringId('the token id POST /users/{id}/tokens answered'),
 })
 
-export const LoginBody = Type.Object({ username: Username, password: Password }, { additionalProperties: false })
+export const LoginBody = Type.Object(
+  { username: Username, password: Password },
+  {
+    title: 'Credentials',
+    examples: [{ username: 'alice', password: 'correct horse battery' }],
+    additionalProperties: false,
+  },
+)
 export type LoginBody = Static<typeof LoginBody>
 
 /** OAuth2 password-grant form (what FastAPI's OAuth2PasswordRequestForm clients send), or the same as JSON. */
@@ -38,7 +45,11 @@ export const LoginForm = Type.Object(
     client_id: Type.Optional(Type.String({ maxLength: 200 })),
     client_secret: Type.Optional(Type.String({ maxLength: 200 })),
   },
-  { additionalProperties: false },
+  {
+    title: 'LoginForm',
+    examples: [{ username: 'alice', password: 'correct horse battery', grant_type: 'password' }],
+    additionalProperties: false,
+  },
 )
 
 export const IdmBody = Type.Object(
@@ -46,22 +57,32 @@ export const IdmBody = Type.Object(
     username: Username,
     idm_token: Type.String({ minLength: 1, maxLength: 16_384, description: 'OIDC ID token (RS256/ES256)' }),
   },
-  { additionalProperties: false },
+  {
+    title: 'IdmLogin',
+    examples: [{ username: 'alice', idm_token: 'eyJhbGciOiJSUzI1NiJ9.e30.c2ln' }],
+    additionalProperties: false,
+  },
 )
 
-export const TokenResponse = Type.Object({
-  access_token: Type.String(),
-  token_type: Type.Literal('bearer'),
-  expires_in: Type.Integer({ description: 'seconds' }),
-})
+export const TokenResponse = Type.Object(
+  {
+    access_token: Type.String(),
+    token_type: Type.Literal('bearer'),
+    expires_in: Type.Integer({ description: 'seconds' }),
+  },
+  { title: 'AccessToken' },
+)
 
-export const LoginUser = Type.Object({
-  id: Id,
-  username: Type.String(),
-  email: Nullable(Type.String()),
-  is_superuser: Type.Boolean(),
-})
-export const UserLoginResponse = Type.Object({ ...TokenResponse.properties, user: LoginUser })
+export const LoginUser = Type.Object(
+  {
+    id: Id,
+    username: Type.String(),
+    email: Nullable(Type.String()),
+    is_superuser: Type.Boolean(),
+  },
+  { title: 'LoginUser' },
+)
+export const UserLoginResponse = Type.Object({ ...TokenResponse.properties, user: LoginUser }, { title: 'UserLogin' })
 
 export const CreateUserBody = Type.Object(
   {
@@ -74,11 +95,20 @@ export const CreateUserBody = Type.Object(
     is_active: Type.Optional(Type.Boolean()),
     is_superuser: Type.Optional(Type.Boolean()),
   },
-  { additionalProperties: false },
+  {
+    title: 'NewUser',
+    examples: [
+      { username: 'alice', email: 'alice@example.com', password: 'correct horse battery', first_name: 'Alice' },
+    ],
+    additionalProperties: false,
+  },
 )
 export type CreateUserBody = Static<typeof CreateUserBody>
 
-export const CreateUserResponse = Type.Object({ id: Id, username: Type.String(), status: Type.Literal('created') })
+export const CreateUserResponse = Type.Object(
+  { id: Id, username: Type.String(), status: Type.Literal('created') },
+  { title: 'UserCreated' },
+)
 
 // Absent or null: unchanged, for every field (clients send their whole model with nulls for the rest).
 export const UpdateUserBody = Type.Object(
@@ -96,41 +126,50 @@ export const UpdateUserBody = Type.Object(
       Nullable(IsoTimestamp('deactivates the user, recorded as of this time (also the profile end_date)')),
     ),
   },
-  { additionalProperties: false },
+  { title: 'UserChanges', examples: [{ email: 'alice@example.org' }], additionalProperties: false },
 )
 export type UpdateUserBody = Static<typeof UpdateUserBody>
 
-export const UpdateUserResponse = Type.Object({ status: Type.Literal('updated'), user_id: Id })
+export const UpdateUserResponse = Type.Object(
+  { status: Type.Literal('updated'), user_id: Id },
+  { title: 'UserUpdated' },
+)
 
 // Name fields and employee_id are "" when not given, never null (SPEC §3): clients parse them as str.
-export const UserResponse = Type.Object({
-  id: Id,
-  username: Type.String(),
-  email: Nullable(Type.String()),
-  first_name: Type.String(),
-  last_name: Type.String(),
-  employee_id: Type.String(),
-  is_active: Type.Boolean(),
-  is_superuser: Type.Boolean(),
-  created_at: IsoTimestamp(),
-  updated_at: IsoTimestamp(),
-  deactivated_at: Nullable(IsoTimestamp()),
-})
+export const UserResponse = Type.Object(
+  {
+    id: Id,
+    username: Type.String(),
+    email: Nullable(Type.String()),
+    first_name: Type.String(),
+    last_name: Type.String(),
+    employee_id: Type.String(),
+    is_active: Type.Boolean(),
+    is_superuser: Type.Boolean(),
+    created_at: IsoTimestamp(),
+    updated_at: IsoTimestamp(),
+    deactivated_at: Nullable(IsoTimestamp()),
+  },
+  { title: 'User' },
+)
 export type UserResponse = Static<typeof UserResponse>
 
-export const ProfileResponse = Type.Object({
-  id: Id,
-  user_id: Id,
-  first_name: Type.String(),
-  last_name: Type.String(),
-  employee_id: Type.String(),
-  email: Nullable(Type.String()),
-  start_date: IsoTimestamp(),
-  end_date: Nullable(IsoTimestamp()),
-  created_at: IsoTimestamp(),
-  is_active: Type.Boolean(),
-  deactivated_at: Nullable(IsoTimestamp()),
-})
+export const ProfileResponse = Type.Object(
+  {
+    id: Id,
+    user_id: Id,
+    first_name: Type.String(),
+    last_name: Type.String(),
+    employee_id: Type.String(),
+    email: Nullable(Type.String()),
+    start_date: IsoTimestamp(),
+    end_date: Nullable(IsoTimestamp()),
+    created_at: IsoTimestamp(),
+    is_active: Type.Boolean(),
+    deactivated_at: Nullable(IsoTimestamp()),
+  },
+  { title: 'Profile' },
+)
 export type ProfileResponse = Static<typeof ProfileResponse>
 
 export const CreateTokenBody = Type.Object(
@@ -143,29 +182,38 @@ export const CreateTokenBody = Type.Object(
     }),
     expires_at: Type.Optional(Nullable(IsoTimestamp('when the token stops working (ISO 8601); none: never'))),
   },
-  { additionalProperties: false },
+  { title: 'NewApiToken', examples: [{ name: 'ci pipeline', scopes: ['read', 'write'] }], additionalProperties: false },
 )
 export type CreateTokenBody = Static<typeof CreateTokenBody>
 
-export const CreateTokenResponse = Type.Object({
-  id: Id,
-  token: Type.String({ description: 'shown only in this response; send it as X-API-Key' }),
-  name: Type.String(),
-  scopes: Type.Array(Type.String()),
-  expires_at: Nullable(IsoTimestamp()),
-  status: Type.Literal('created'),
-})
+export const CreateTokenResponse = Type.Object(
+  {
+    id: Id,
+    token: Type.String({ description: 'shown only in this response; send it as X-API-Key' }),
+    name: Type.String(),
+    scopes: Type.Array(Type.String()),
+    expires_at: Nullable(IsoTimestamp()),
+    status: Type.Literal('created'),
+  },
+  { title: 'ApiTokenCreated' },
+)
 
-export const TokenInfo = Type.Object({
-  id: Id,
-  user_id: Id,
-  name: Type.String(),
-  scopes: Type.Array(Type.String()),
-  created_at: IsoTimestamp(),
-  expires_at: Nullable(IsoTimestamp()),
-  revoked_at: Nullable(IsoTimestamp()),
-  is_active: Type.Boolean(),
-})
+export const TokenInfo = Type.Object(
+  {
+    id: Id,
+    user_id: Id,
+    name: Type.String(),
+    scopes: Type.Array(Type.String()),
+    created_at: IsoTimestamp(),
+    expires_at: Nullable(IsoTimestamp()),
+    revoked_at: Nullable(IsoTimestamp()),
+    is_active: Type.Boolean(),
+  },
+  { title: 'ApiToken' },
+)
 export type TokenInfo = Static<typeof TokenInfo>
-export const TokenListResponse = Type.Object({ tokens: Type.Array(TokenInfo) })
-export const RevokeTokenResponse = Type.Object({ status: Type.Literal('deactivated'), token_id: Id })
+export const TokenListResponse = Type.Object({ tokens: Type.Array(TokenInfo) }, { title: 'ApiTokenList' })
+export const RevokeTokenResponse = Type.Object(
+  { status: Type.Literal('deactivated'), token_id: Id },
+  { title: 'ApiTokenRevoked' },
+)

@@ -40,6 +40,7 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
       ...onRequest,
       config: write,
       schema: {
+        operationId: 'createItem',
         summary: 'Create an item (yours)',
         tags,
         body: NewItem,
@@ -58,6 +59,7 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
       ...onRequest,
       config: read,
       schema: {
+        operationId: 'listItems',
         summary: 'Your items, newest first (X-Total-Count: how many in all)',
         tags,
         querystring: ItemsQuery,
@@ -80,6 +82,7 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
       ...onRequest,
       config: read,
       schema: {
+        operationId: 'getItem',
         summary: 'One of your items',
         tags,
         params: ItemParams,
@@ -96,6 +99,7 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
         ...onRequest,
         config: write,
         schema: {
+          operationId: method === 'put' ? 'replaceItem' : 'updateItem',
           summary: `Change one of your items (${method.toUpperCase()}: an absent or null field stays as it is)`,
           tags,
           params: ItemParams,
@@ -113,6 +117,7 @@ export const itemsRoutes: FastifyPluginAsyncTypebox<ItemsRoutesOptions> = async 
       ...onRequest,
       config: write,
       schema: {
+        operationId: 'deleteItem',
         summary: 'Delete one of your items',
         tags,
         params: ItemParams,

@@ -8,26 +8,29 @@ export const DESCRIPTION_MAX_LENGTH = 2000
 const Name = StoredText({ minLength: 1, maxLength: NAME_MAX_LENGTH, description: '1–100 characters' })
 const Description = StoredText({ maxLength: DESCRIPTION_MAX_LENGTH, description: 'up to 2,000 characters' })
 
-export const Item = Type.Object({
-  id: Type.Integer(),
-  name: Type.String(),
-  description: Nullable(Type.String()),
-  owner: Type.String({ description: 'username of the creator' }),
-  created_at: IsoTimestamp(),
-  updated_at: IsoTimestamp(),
-})
+export const Item = Type.Object(
+  {
+    id: Type.Integer(),
+    name: Type.String(),
+    description: Nullable(Type.String()),
+    owner: Type.String({ description: 'username of the creator' }),
+    created_at: IsoTimestamp(),
+    updated_at: IsoTimestamp(),
+  },
+  { title: 'Item' },
+)
 export type Item = Static<typeof Item>
 
 export const NewItem = Type.Object(
   { name: Name, description: Type.Optional(Nullable(Description)) },
-  { additionalProperties: false },
+  { title: 'NewItem', examples: [{ name: 'Widget', description: 'a blue one' }], additionalProperties: false },
 )
 export type NewItem = Static<typeof NewItem>
 
 /** PUT and PATCH alike: an absent or null field stays as it is. */
 export const ItemChanges = Type.Object(
   { name: Type.Optional(Nullable(Name)), description: Type.Optional(Nullable(Description)) },
-  { additionalProperties: false },
+  { title: 'ItemChanges', examples: [{ description: 'a red one' }], additionalProperties: false },
 )
 export type ItemChanges = Static<typeof ItemChanges>
 

@@ -34,6 +34,7 @@ export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async 
     '/',
     {
       schema: {
+        operationId: 'getIndex',
         summary: 'Service index: every route and where the docs are',
         tags: ['state'],
         response: { 200: RootResponse },
@@ -56,6 +57,7 @@ export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async 
     '/status',
     {
       schema: {
+        operationId: 'getStatus',
         summary: 'Current counter and message, with health (ETag: the version)',
         tags: ['state'],
         headers: Type.Object({ 'if-none-match': Type.Optional(Type.String()) }),
@@ -101,6 +103,7 @@ export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async 
     {
       config: { auth: { schemes: ['apiKey'], scope: 'write' } },
       schema: {
+        operationId: 'updateState',
         summary: 'Change the counter and/or message (API key with the write scope)',
         description:
           'Send at least one of `counter`, `message`, `increment` (not `counter` with `increment`). ' +
@@ -134,6 +137,7 @@ export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async 
     '/logs',
     {
       schema: {
+        operationId: 'listLogs',
         summary: 'Audit log of changes, newest first (page/limit or cursor)',
         tags: ['state'],
         querystring: LogsQuery,

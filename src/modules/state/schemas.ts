@@ -12,30 +12,39 @@ import {
 
 export const MESSAGE_MAX_LENGTH = 10_000
 
-export const StateValue = Type.Object({
-  counter: SafeInteger(),
-  message: Type.String(),
-})
+export const StateValue = Type.Object(
+  {
+    counter: SafeInteger(),
+    message: Type.String(),
+  },
+  { title: 'StateValue' },
+)
 export type StateValue = Static<typeof StateValue>
 
 const HEALTH = ['healthy', 'degraded', 'unhealthy'] as const
 
-export const Component = Type.Object({
-  name: Type.String(),
-  status: StringEnum(HEALTH),
-  details: FreeObject(),
-})
+export const Component = Type.Object(
+  {
+    name: Type.String(),
+    status: StringEnum(HEALTH),
+    details: FreeObject(),
+  },
+  { title: 'HealthComponent' },
+)
 
-export const StatusResponse = Type.Object({
-  counter: SafeInteger(),
-  message: Type.String(),
-  state: StateValue,
-  version: Type.Integer({ minimum: 0 }),
-  timestamp: IsoTimestamp('now'),
-  uptime_seconds: Type.Number(),
-  overall_status: StringEnum(HEALTH),
-  components: Type.Array(Component),
-})
+export const StatusResponse = Type.Object(
+  {
+    counter: SafeInteger(),
+    message: Type.String(),
+    state: StateValue,
+    version: Type.Integer({ minimum: 0 }),
+    timestamp: IsoTimestamp('now'),
+    uptime_seconds: Type.Number(),
+    overall_status: StringEnum(HEALTH),
+    components: Type.Array(Component),
+  },
+  { title: 'Status' },
+)
 
 export const UpdateBody = Type.Object(
   {
@@ -43,7 +52,12 @@ export const UpdateBody = Type.Object(
     message: Type.Optional(StoredText({ maxLength: MESSAGE_MAX_LENGTH, description: 'new message' })),
     increment: Type.Optional(SafeInteger({ description: 'added atomically to the counter; not with `counter`' })),
   },
-  { additionalProperties: false, description: 'at least one of counter, message, increment' },
+  {
+    title: 'StateUpdate',
+    examples: [{ counter: 42, message: 'deployed 1.4.2' }],
+    additionalProperties: false,
+    description: 'at least one of counter, message, increment',
+  },
 )
 export type UpdateBody = Static<typeof UpdateBody>
 
@@ -58,14 +72,17 @@ export const UpdateHeaders = Type.Object({
   ),
 })
 
-export const UpdateResponse = Type.Object({
-  success: Type.Boolean(),
-  message: Type.String(),
-  old_state: StateValue,
-  new_state: StateValue,
-  state: StateValue,
-  version: Type.Integer(),
-})
+export const UpdateResponse = Type.Object(
+  {
+    success: Type.Boolean(),
+    message: Type.String(),
+    old_state: StateValue,
+    new_state: StateValue,
+    state: StateValue,
+    version: Type.Integer(),
+  },
+  { title: 'StateUpdateResult' },
+)
 export type UpdateResponse = Static<typeof UpdateResponse>
 
 export const LogsQuery = Type.Object({
@@ -74,36 +91,45 @@ export const LogsQuery = Type.Object({
 })
 export type LogsQuery = Static<typeof LogsQuery>
 
-export const LogEntry = Type.Object({
-  id: Type.Integer(),
-  timestamp: IsoTimestamp(),
-  old_counter: SafeInteger(),
-  new_counter: SafeInteger(),
-  old_message: Type.String(),
-  new_message: Type.String(),
-  update_type: Type.String({ description: '"counter", "message" or "counter, message"' }),
-  old_value: StateValue,
-  new_value: StateValue,
-})
+export const LogEntry = Type.Object(
+  {
+    id: Type.Integer(),
+    timestamp: IsoTimestamp(),
+    old_counter: SafeInteger(),
+    new_counter: SafeInteger(),
+    old_message: Type.String(),
+    new_message: Type.String(),
+    update_type: Type.String({ description: '"counter", "message" or "counter, message"' }),
+    old_value: StateValue,
+    new_value: StateValue,
+  },
+  { title: 'LogEntry' },
+)
 export type LogEntry = Static<typeof LogEntry>
 
-export const LogsResponse = Type.Object({
-  logs: Type.Array(LogEntry),
-  page: Type.Integer(),
-  limit: Type.Integer(),
-  total: Type.Integer(),
-  total_pages: Type.Integer(),
-  next_cursor: Nullable(
-    Type.String({ description: 'pass as ?cursor= for the next older entries; null on the last page' }),
-  ),
-})
+export const LogsResponse = Type.Object(
+  {
+    logs: Type.Array(LogEntry),
+    page: Type.Integer(),
+    limit: Type.Integer(),
+    total: Type.Integer(),
+    total_pages: Type.Integer(),
+    next_cursor: Nullable(
+      Type.String({ description: 'pass as ?cursor= for the next older entries; null on the last page' }),
+    ),
+  },
+  { title: 'LogPage' },
+)
 export type LogsResponse = Static<typeof LogsResponse>
 
-export const RootResponse = Type.Object({
-  message: Type.String(),
-  service: Type.String(),
-  status: Type.String(),
-  version: Type.String(),
-  endpoints: Type.Record(Type.String(), Type.String()),
-  docs: Type.String(),
-})
+export const RootResponse = Type.Object(
+  {
+    message: Type.String(),
+    service: Type.String(),
+    status: Type.String(),
+    version: Type.String(),
+    endpoints: Type.Record(Type.String(), Type.String()),
+    docs: Type.String(),
+  },
+  { title: 'ServiceIndex' },
+)
