@@ -1,21 +1,34 @@
 /**
- * `npm run bench`: statehouse against two baselines measured in the same run, so the figures are
- * ratios that hold on a noisy 2-core machine. The servers run on core 1, the load generator on core 0.
+ * `npm run bench`: statehouse against baselines measured in the same run, so the figures are ratios
+ * that hold on a noisy 2-core machine. The servers run on core 1, the load generator on core 0.
  *
  *   bare       a node:http server answering a constant JSON (the ceiling for any Node server here)
+ *   fastify    plain Fastify with a response schema (a reference: the framework's own cost)
  *   sqlite-tx  a better-sqlite3 loop, one update transaction (UPDATE state + INSERT log) per iteration,
  *              synchronous=FULL (what one-transaction-per-request costs)
+ *   node -e 0  for cold start and `statehouse --help`; bench/ingest_reference.py for the ingest row
  *
  * Loads: autocannon, 64 connections, BENCH_SECONDS (10) each, on GET /status, POST /update, GET /logs
- * (with 1,000 and with 1,000,000 log rows). `--write` also rewrites bench/RESULTS.md.
+ * (with 1,000 and with 1,000,000 log rows) on SQLite; the same on PostgreSQL (one process); POST
+ * /update through nginx to 3 replicas on PostgreSQL + Redis (deploy/nginx/statehouse.conf, as the
+ * cluster test runs it). Then cold start, `--help`, the 20-file ingest (bench/ingest.ts; skip with
+ * --no-ingest) and RSS. After each write load the durability check: counter = version = log rows =
+ * seeded rows + 200 responses. The first table is issue 16's, with its targets.
+ *
+ * `--soak`: RSS of one server over BENCH_SOAK_SECONDS (300) of writes with the access log on.
+ * `--write` also rewrites the section in bench/RESULTS.md. Needs `psql`-free PostgreSQL at
+ * BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test), Redis at 127.0.0.1:6379, nginx.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import fs from 'node:fs'
+import http from 'node:http'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import autocannon from 'autocannon'
 import SQLite from 'better-sqlite3'
+import pg from 'pg'
+import { findNginx, NGINX_SNIPPET, startNginx, writeBareNginxConfig } from '../test/deploy/nginx-harness.js'
 import { writeResultsSection } from './results-file.js'
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
@@ -58,7 +71,9 @@ interface Result {
   p99: number
   errors: number
   non2xx: number
-  /** CPU the server process spent per request (user + system, all its threads). */
+  /** 2xx responses. */
+  ok: number
+  /** CPU the server processes spent per request (user + system, all their threads). */
   cpuUs?: number
 }
 
@@ -80,21 +95,26 @@ function cpuMicros(pid: number | undefined): number | undefined {
   }
 }
 
-/** Loads a URL; with `server`, also reports the server's CPU per request — a figure that, unlike
- * req/s, does not depend on how much of the machine the load generator got. */
-async function load(name: string, opts: autocannon.Options, server?: ChildProcess): Promise<Result> {
-  const before = cpuMicros(server?.pid)
+/** Loads a URL; with `servers`, also reports their CPU per request — a figure that, unlike req/s,
+ * does not depend on how much of the machine the load generator got. */
+async function load(name: string, opts: autocannon.Options, servers: ChildProcess[] = []): Promise<Result> {
+  const cpuNow = () => {
+    const each = servers.map((s) => cpuMicros(s.pid))
+    return each.some((c) => c === undefined) ? undefined : (each as number[]).reduce((a, b) => a + b, 0)
+  }
+  const before = cpuNow()
   const r = await autocannon({ connections: CONNECTIONS, duration: SECONDS, pipelining: 1, ...opts })
-  const after = cpuMicros(server?.pid)
+  const after = cpuNow()
   return {
     name,
-    rps: r.requests.average,
+    rps: r.requests.total / Math.max(0.001, r.duration),
     p50: r.latency.p50,
     p99: r.latency.p99,
     errors: r.errors + r.timeouts,
     non2xx: r.non2xx,
+    ok: r['2xx'],
     cpuUs:
-      before !== undefined && after !== undefined && r.requests.total > 0
+      servers.length > 0 && before !== undefined && after !== undefined && r.requests.total > 0
         ? (after - before) / r.requests.total
         : undefined,
   }
@@ -155,35 +175,29 @@ function seedLogs(file: string, rows: number) {
   db.close()
 }
 
-async function statehouse(dir: string, name: string, logRows: number) {
-  const file = path.join(dir, `${name}.db`)
-  const env = {
-    DATABASE_URL: `sqlite:${file}`,
-    API_KEY: KEY,
-    ENVIRONMENT: 'production',
-    JWT_SECRET: 'bench-jwt-secret-0123456789abcdef0123456789',
-    RATE_LIMIT_PER_MINUTE: '0',
-    SQLITE_SYNCHRONOUS: 'FULL',
-    LOG_LEVEL: 'info',
-    REQUEST_LOG: 'true',
-    HOST: '127.0.0.1',
-    PORT: '5099',
-    DATA_DIR: dir,
+const MIB = 1024 * 1024
+const fmtInt = (n: number) => Math.round(n).toLocaleString('en')
+const x = (n: number) => `${n.toFixed(2)}×`
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number
+
+/** RSS now and its peak (VmHWM), in bytes (Linux /proc; 0 elsewhere). */
+function rss(pid: number | undefined): { now: number; peak: number } {
+  try {
+    const text = fs.readFileSync(`/proc/${pid}/status`, 'utf8')
+    const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? 0) * 1024
+    return { now: kib('VmRSS'), peak: kib('VmHWM') }
+  } catch {
+    return { now: 0, peak: 0 }
   }
-  // Migrate, seed, then serve: the server starts on a database that already has its log rows.
-  execFileSync(process.execPath, [path.join(ROOT, 'dist/src/cli.js'), 'migrate'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-  })
-  if (logRows > 0) seedLogs(file, logRows)
-  const child = startProcess(
-    process.execPath,
-    [path.join(ROOT, 'dist/src/server.js')],
-    env,
-    path.join(dir, `${name}.log`),
-  )
-  await waitFor('http://127.0.0.1:5099/health', child)
-  return child
+}
+
+/** A write load whose every response is counted: a fixed number of requests (sized from a short
+ * first run to last about SECONDS), so nothing is in flight when it ends. `ok` is the 2xx of both. */
+async function writeLoad(name: string, opts: autocannon.Options, servers: ChildProcess[]) {
+  const probe = await autocannon({ connections: CONNECTIONS, amount: 2000, pipelining: 1, ...opts })
+  const rate = probe.requests.total / Math.max(0.001, probe.duration)
+  const result = await load(name, { ...opts, amount: Math.max(2000, Math.round(rate * SECONDS)) }, servers)
+  return { ...result, ok: result.ok + probe['2xx'] }
 }
 
 function row(r: Result, baseline?: Result | number, label = '') {
@@ -191,20 +205,256 @@ function row(r: Result, baseline?: Result | number, label = '') {
   const ratio = base ? `${((r.rps / base) * 100).toFixed(0)} % of ${label}` : ''
   const bad = r.errors + r.non2xx > 0 ? ` (${r.errors} errors, ${r.non2xx} non-2xx)` : ''
   const cpu = r.cpuUs === undefined ? '' : Math.round(r.cpuUs)
-  return `| ${r.name} | ${Math.round(r.rps).toLocaleString('en')} | ${r.p50} | ${r.p99} | ${cpu} | ${ratio}${bad} |`
+  return `| ${r.name} | ${fmtInt(r.rps)} | ${r.p50} | ${r.p99} | ${cpu} | ${ratio}${bad} |`
+}
+
+interface StateCheck {
+  counter: number
+  version: number
+  logRows: number
+}
+
+/** counter = version = log rows = seeded rows + acknowledged updates. */
+function durability(where: string, seeded: number, acknowledged: number, s: StateCheck, clean: boolean) {
+  const expected = seeded + acknowledged
+  const ok = clean && s.counter === expected && s.version === expected && s.logRows === expected
+  return {
+    ok,
+    line:
+      `${where}: counter ${fmtInt(s.counter)}, version ${fmtInt(s.version)}, ${fmtInt(s.logRows)} log rows; ` +
+      `${fmtInt(seeded)} seeded + ${fmtInt(acknowledged)} answered 200 = ${fmtInt(expected)} (${ok ? 'consistent' : 'CHECK'}).`,
+  }
+}
+
+function sqliteState(file: string): StateCheck {
+  const db = new SQLite(file, { readonly: true })
+  const { counter, version } = db.prepare('select counter, version from state').get() as StateCheck
+  const logRows = (db.prepare('select count(*) as n from state_log').get() as { n: number }).n
+  db.close()
+  return { counter, version, logRows }
+}
+
+async function postgresState(url: string): Promise<StateCheck> {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  try {
+    const s = await client.query('select counter, version from state where id = 1')
+    const n = await client.query('select count(*)::int as n from state_log')
+    return { counter: Number(s.rows[0].counter), version: Number(s.rows[0].version), logRows: n.rows[0].n }
+  } finally {
+    await client.end()
+  }
+}
+
+const PG_ADMIN = process.env.BENCH_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test'
+
+/** A fresh PostgreSQL database for one part of the run; dropped by the returned function. */
+async function postgresDatabase(name: string): Promise<{ url: string; drop: () => Promise<void> }> {
+  const admin = new pg.Client({ connectionString: PG_ADMIN })
+  await admin.connect()
+  const db = `statehouse_bench_${name}_${process.pid}`
+  await admin.query(`drop database if exists ${db}`)
+  await admin.query(`create database ${db}`)
+  await admin.end()
+  const url = new URL(PG_ADMIN)
+  url.pathname = `/${db}`
+  return {
+    url: url.href,
+    async drop() {
+      const c = new pg.Client({ connectionString: PG_ADMIN })
+      await c.connect()
+      await c.query(`drop database if exists ${db} with (force)`)
+      await c.end()
+    },
+  }
+}
+
+async function seedPostgresLogs(url: string, rows: number) {
+  const client = new pg.Client({ connectionString: url })
+  await client.connect()
+  const now = new Date().toISOString()
+  await client.query(
+    `insert into state_log (id, timestamp, old_counter, new_counter, old_message, new_message, update_type)
+     select i, $1, i - 1, i, '', '', 'counter' from generate_series(1, $2::int) as i`,
+    [now, rows],
+  )
+  await client.query('update state set counter = $1, version = $1 where id = 1', [rows])
+  await client.end()
+}
+
+const SERVER_ENV = {
+  API_KEY: KEY,
+  ENVIRONMENT: 'production',
+  JWT_SECRET: 'bench-jwt-secret-0123456789abcdef0123456789',
+  RATE_LIMIT_PER_MINUTE: '0',
+  SQLITE_SYNCHRONOUS: 'FULL',
+  LOG_LEVEL: 'info',
+  REQUEST_LOG: 'true',
+  HOST: '127.0.0.1',
+}
+
+function migrate(env: Record<string, string>) {
+  execFileSync(process.execPath, [path.join(ROOT, 'dist/src/cli.js'), 'migrate'], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+  })
+}
+
+/** The compiled server, as the image runs it, pinned to core 1; its log (access lines) goes to a file. */
+async function serve(dir: string, name: string, env: Record<string, string>, port: number) {
+  const full = { ...SERVER_ENV, DATA_DIR: dir, PORT: String(port), ...env }
+  const child = startProcess(
+    process.execPath,
+    [path.join(ROOT, 'dist/src/server.js')],
+    full,
+    path.join(dir, `${name}.log`),
+  )
+  await waitFor(`http://127.0.0.1:${port}/health`, child)
+  return child
+}
+
+/** Milliseconds from spawn to the first 200 on `url` (polled every 2 ms), median of `runs`. */
+async function coldStart(cmd: string, args: string[], env: Record<string, string>, url: string, runs = 5) {
+  const times: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now()
+    const child = startProcess(cmd, args, env)
+    for (;;) {
+      if (child.exitCode !== null) throw new Error(`${cmd} ${args.join(' ')} exited ${child.exitCode}`)
+      const ok = await new Promise<boolean>((resolve) => {
+        const req = http.get(url, { agent: false }, (res) => {
+          res.resume()
+          resolve(res.statusCode === 200)
+        })
+        req.on('error', () => resolve(false))
+      })
+      if (ok) break
+      await new Promise((r) => setTimeout(r, 2))
+    }
+    times.push(performance.now() - started)
+    await stop(child)
+  }
+  return median(times)
+}
+
+/** Milliseconds a command takes to run to its end, pinned to core 1, median of `runs`. */
+function commandTime(cmd: string, args: string[], runs = 7): number {
+  const [c, a] = pinned(cmd, args)
+  const times: number[] = []
+  for (let i = 0; i < runs; i++) {
+    const started = performance.now()
+    execFileSync(c, a, { cwd: ROOT, stdio: 'ignore' })
+    times.push(performance.now() - started)
+  }
+  return median(times)
+}
+
+const target = (met: boolean) => (met ? 'met' : '**missed**')
+
+/** `--soak`: RSS of one SQLite server, access log on, over BENCH_SOAK_SECONDS (300) of POST /update. */
+async function soak(dir: string) {
+  const seconds = Number(process.env.BENCH_SOAK_SECONDS ?? 300)
+  const file = path.join(dir, 'soak.db')
+  const env = { DATABASE_URL: `sqlite:${file}` }
+  migrate({ ...SERVER_ENV, ...env, DATA_DIR: dir })
+  const server = await serve(dir, 'soak', env, 5099)
+  const samples: { t: number; rss: number }[] = []
+  const started = performance.now()
+  const sampler = setInterval(
+    () => samples.push({ t: (performance.now() - started) / 1000, rss: rss(server.pid).now }),
+    1000,
+  )
+  let ok = 0
+  let clean = true
+  let requests = 0
+  while (performance.now() - started < seconds * 1000) {
+    const r = await autocannon({
+      connections: CONNECTIONS,
+      amount: 20_000,
+      url: 'http://127.0.0.1:5099/update',
+      method: 'POST',
+      headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+      body: '{"increment":1}',
+    })
+    ok += r['2xx']
+    requests += r.requests.total
+    if (r.errors + r.timeouts + r.non2xx > 0) clean = false
+  }
+  clearInterval(sampler)
+  await stop(server)
+  const first = samples.filter((s) => s.t <= 60)
+  const later = samples.filter((s) => s.t > 60)
+  const firstLevel = Math.max(...first.map((s) => s.rss))
+  const laterPeak = Math.max(...later.map((s) => s.rss))
+  const last = samples.at(-1)?.rss ?? 0
+  const growth = laterPeak / firstLevel - 1
+  const check = durability('Durability after the soak', 0, ok, sqliteState(file), clean)
+  const perMinute = Array.from({ length: Math.ceil(seconds / 60) }, (_, m) => {
+    const inMinute = samples.filter((s) => s.t > m * 60 && s.t <= (m + 1) * 60).map((s) => s.rss)
+    return inMinute.length ? `${(Math.max(...inMinute) / MIB).toFixed(0)}` : '—'
+  })
+  const text = [
+    `Run ${new Date().toISOString().slice(0, 10)} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}: ` +
+      `one SQLite server (synchronous=FULL, access log on, written to a file), POST /update {"increment":1} from ` +
+      `${CONNECTIONS} connections for ${seconds} s (${fmtInt(requests)} requests); RSS sampled every second.`,
+    '',
+    '| first-minute peak RSS | peak RSS after it | last | growth | target |',
+    '|---:|---:|---:|---:|---|',
+    `| ${(firstLevel / MIB).toFixed(1)} MiB | ${(laterPeak / MIB).toFixed(1)} MiB | ${(last / MIB).toFixed(1)} MiB | ${(growth * 100).toFixed(1)} % | ≤ 10 %: ${target(growth <= 0.1)} |`,
+    '',
+    `Peak RSS per minute (MiB): ${perMinute.join(', ')}.`,
+    '',
+    check.line,
+  ].join('\n')
+  console.log(text)
+  if (process.argv.includes('--write'))
+    writeResultsSection('RSS over a 5-minute write load (npm run bench -- --soak)', text)
+}
+
+/** bench/ingest.ts on the small case (20 files × 10,000 aircraft), one round: its ratios. */
+function ingestSmallCase(dir: string): { wall: number; job: number } | undefined {
+  if (process.argv.includes('--no-ingest')) return undefined
+  const summary = path.join(dir, 'ingest-summary.json')
+  execFileSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      path.join(ROOT, 'bench/ingest.ts'),
+      '--files',
+      '20',
+      '--aircraft',
+      '10000',
+      '--rounds',
+      '1',
+      '--summary',
+      summary,
+    ],
+    { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] },
+  )
+  return JSON.parse(fs.readFileSync(summary, 'utf8'))
 }
 
 async function main() {
   console.error('building…')
   execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: 'inherit' })
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'statehouse-bench-'))
+  if (process.argv.includes('--soak')) {
+    await soak(dir)
+    fs.rmSync(dir, { recursive: true, force: true })
+    return
+  }
   const results: string[] = []
+  const durabilityLines: string[] = []
+  const drops: (() => Promise<void>)[] = []
 
   console.error('baseline: bare node:http')
   const bareSource = `require('http').createServer((q, s) => { s.writeHead(200, {'content-type': 'application/json'}); s.end('{"counter":0,"message":""}') }).listen(5098, '127.0.0.1')`
   const bareChild = startProcess(process.execPath, ['-e', bareSource], {})
   await waitFor('http://127.0.0.1:5098/', bareChild)
-  const bare = await load('bare node:http, constant JSON', { url: 'http://127.0.0.1:5098/' }, bareChild)
+  const bareIdle = rss(bareChild.pid).now
+  const bare = await load('bare node:http, constant JSON', { url: 'http://127.0.0.1:5098/' }, [bareChild])
+  const bareRss = { idle: bareIdle, peak: rss(bareChild.pid).peak }
   await stop(bareChild)
 
   // Not a target, a floor: what the framework alone costs per request, to read the figures below by.
@@ -215,11 +465,11 @@ async function main() {
     "await app.listen({ port: 5097, host: '127.0.0.1' })"
   const floorChild = startProcess(process.execPath, ['--input-type=module', '-e', floorSource], {})
   await waitFor('http://127.0.0.1:5097/', floorChild)
-  const floor = await load(
-    'Fastify 5, response schema, no hooks (reference)',
-    { url: 'http://127.0.0.1:5097/' },
+  const floorIdle = rss(floorChild.pid).now
+  const floor = await load('Fastify 5, response schema, no hooks (reference)', { url: 'http://127.0.0.1:5097/' }, [
     floorChild,
-  )
+  ])
+  const floorRss = { idle: floorIdle, peak: rss(floorChild.pid).peak }
   await stop(floorChild)
 
   console.error('baseline: better-sqlite3 one transaction per update')
@@ -228,73 +478,222 @@ async function main() {
         execFileSync(
           'taskset',
           ['-c', '1', process.execPath, '--import', 'tsx', fileURLToPath(import.meta.url), '--loop', dir],
-          {
-            cwd: ROOT,
-            env: { ...process.env, BENCH_SECONDS: String(SECONDS) },
-          },
+          { cwd: ROOT, env: { ...process.env, BENCH_SECONDS: String(SECONDS) } },
         )
           .toString()
           .trim(),
       )
     : sqliteTransactionLoop(dir)
 
-  console.error('statehouse: 1,000 log rows')
-  let server = await statehouse(dir, 'small', 1000)
-  const logsSmall = await load('GET /logs (1,000 rows)', { url: 'http://127.0.0.1:5099/logs?page=1&limit=10' }, server)
-  const status = await load('GET /status', { url: 'http://127.0.0.1:5099/status' }, server)
-  const update = await load(
-    'POST /update {"increment":1}',
-    {
-      url: 'http://127.0.0.1:5099/update',
-      method: 'POST',
-      headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
-      body: '{"increment":1}',
-    },
-    server,
-  )
-  await stop(server)
-  // Every acknowledged update must be in the database.
-  const check = new SQLite(path.join(dir, 'small.db'), { readonly: true })
-  const { counter, version } = check.prepare('select counter, version from state').get() as {
-    counter: number
-    version: number
+  const update = {
+    url: '',
+    method: 'POST' as const,
+    headers: { 'x-api-key': KEY, 'content-type': 'application/json' },
+    body: '{"increment":1}',
   }
-  const logCount = (check.prepare('select count(*) as n from state_log').get() as { n: number }).n
-  check.close()
 
-  console.error('statehouse: 1,000,000 log rows')
-  server = await statehouse(dir, 'large', 1_000_000)
-  const logsLarge = await load(
-    'GET /logs (1,000,000 rows)',
-    { url: 'http://127.0.0.1:5099/logs?page=1&limit=10' },
+  console.error('statehouse on SQLite: 1,000 log rows')
+  const smallFile = path.join(dir, 'small.db')
+  const sqliteEnv = { DATABASE_URL: `sqlite:${smallFile}` }
+  migrate({ ...SERVER_ENV, ...sqliteEnv, DATA_DIR: dir })
+  seedLogs(smallFile, 1000)
+  let server = await serve(dir, 'small', sqliteEnv, 5099)
+  await fetch('http://127.0.0.1:5099/status').then((r) => r.text())
+  await new Promise((r) => setTimeout(r, 1000))
+  const idleRss = rss(server.pid).now
+  const logsSmall = await load('GET /logs (1,000 rows)', { url: 'http://127.0.0.1:5099/logs?page=1&limit=10' }, [
     server,
+  ])
+  const status = await load('GET /status', { url: 'http://127.0.0.1:5099/status' }, [server])
+  const updated = await writeLoad('POST /update {"increment":1}', { ...update, url: 'http://127.0.0.1:5099/update' }, [
+    server,
+  ])
+  const peakRss = rss(server.pid).peak
+  await stop(server)
+  const sqliteCheck = durability(
+    'SQLite, after POST /update',
+    1000,
+    updated.ok,
+    sqliteState(smallFile),
+    updated.errors + updated.non2xx === 0,
   )
+  durabilityLines.push(sqliteCheck.line)
+
+  console.error('statehouse on SQLite: 1,000,000 log rows')
+  const largeFile = path.join(dir, 'large.db')
+  migrate({ ...SERVER_ENV, DATABASE_URL: `sqlite:${largeFile}`, DATA_DIR: dir })
+  seedLogs(largeFile, 1_000_000)
+  server = await serve(dir, 'large', { DATABASE_URL: `sqlite:${largeFile}` }, 5099)
+  const logsLarge = await load('GET /logs (1,000,000 rows)', { url: 'http://127.0.0.1:5099/logs?page=1&limit=10' }, [
+    server,
+  ])
   const logsDeep = await load(
     'GET /logs?page=50000 (1,000,000 rows)',
     { url: 'http://127.0.0.1:5099/logs?page=50000&limit=10' },
-    server,
+    [server],
   )
   await stop(server)
 
+  console.error('statehouse on PostgreSQL, one process')
+  let pgRows: { status: Result; update: Result & { ok: number }; logs: Result } | undefined
+  try {
+    const database = await postgresDatabase('one')
+    drops.push(database.drop)
+    const env = { DATABASE_URL: database.url }
+    migrate({ ...SERVER_ENV, ...env, DATA_DIR: dir })
+    await seedPostgresLogs(database.url, 1000)
+    server = await serve(dir, 'pg', env, 5099)
+    const pgLogs = await load(
+      'PostgreSQL: GET /logs (1,000 rows)',
+      { url: 'http://127.0.0.1:5099/logs?page=1&limit=10' },
+      [server],
+    )
+    const pgStatus = await load('PostgreSQL: GET /status', { url: 'http://127.0.0.1:5099/status' }, [server])
+    const pgUpdate = await writeLoad('PostgreSQL: POST /update', { ...update, url: 'http://127.0.0.1:5099/update' }, [
+      server,
+    ])
+    await stop(server)
+    pgRows = { status: pgStatus, update: pgUpdate, logs: pgLogs }
+    durabilityLines.push(
+      durability(
+        'PostgreSQL, after POST /update',
+        1000,
+        pgUpdate.ok,
+        await postgresState(database.url),
+        pgUpdate.errors + pgUpdate.non2xx === 0,
+      ).line,
+    )
+  } catch (err) {
+    console.error(`PostgreSQL skipped: ${(err as Error).message}`)
+  }
+
+  console.error('3 replicas + nginx on PostgreSQL + Redis')
+  let cluster: (Result & { ok: number }) | undefined
+  const nginx = findNginx()
+  if (!nginx) console.error('cluster skipped: nginx is not installed (apt-get install nginx)')
+  else {
+    const replicas: ChildProcess[] = []
+    let proxy: Awaited<ReturnType<typeof startNginx>> | undefined
+    try {
+      const database = await postgresDatabase('cluster')
+      drops.push(database.drop)
+      const env = {
+        DATABASE_URL: database.url,
+        REDIS_URL: `redis://127.0.0.1:6379/${1 + (process.pid % 15)}`,
+        TRUST_PROXY: '1',
+        DB_POOL_SIZE: '4',
+      }
+      migrate({ ...SERVER_ENV, ...env, DATA_DIR: dir })
+      const ports = [5101, 5102, 5103]
+      for (const [i, port] of ports.entries()) replicas.push(await serve(dir, `replica${i + 1}`, env, port))
+      const nginxDir = fs.mkdtempSync(path.join(os.tmpdir(), 'statehouse-bench-nginx-'))
+      const conf = writeBareNginxConfig(fs.readFileSync(NGINX_SNIPPET, 'utf8'), nginxDir, ports, 5100)
+      proxy = await startNginx(nginx, nginxDir, conf, 5100)
+      cluster = await writeLoad(
+        '3 replicas + nginx, PostgreSQL + Redis: POST /update',
+        { ...update, url: `${proxy.url}/update` },
+        replicas,
+      )
+      durabilityLines.push(
+        durability(
+          'Cluster (3 replicas), after POST /update',
+          0,
+          cluster.ok,
+          await postgresState(database.url),
+          cluster.errors + cluster.non2xx === 0,
+        ).line,
+      )
+    } catch (err) {
+      console.error(`cluster skipped: ${(err as Error).stack}`)
+    } finally {
+      await proxy?.stop()
+      for (const r of replicas) await stop(r)
+    }
+  }
+
+  console.error('cold start and statehouse --help')
+  const coldFile = path.join(dir, 'cold.db')
+  migrate({ ...SERVER_ENV, DATABASE_URL: `sqlite:${coldFile}`, DATA_DIR: dir })
+  const coldBare = await coldStart(process.execPath, ['-e', bareSource], {}, 'http://127.0.0.1:5098/')
+  const coldStatehouse = await coldStart(
+    process.execPath,
+    [path.join(ROOT, 'dist/src/server.js')],
+    { ...SERVER_ENV, DATABASE_URL: `sqlite:${coldFile}`, DATA_DIR: dir, PORT: '5099' },
+    'http://127.0.0.1:5099/health',
+  )
+  const nodeNothing = commandTime(process.execPath, ['-e', '0'])
+  const help = commandTime(process.execPath, [path.join(ROOT, 'bin/statehouse.js'), '--help'])
+
+  console.error('ingest: 20 files × 10,000 aircraft against the Python reference')
+  const ingest = ingestSmallCase(dir)
+
+  for (const drop of drops) await drop().catch(() => {})
+
+  const cpu = (r: Result | undefined) => (r?.cpuUs === undefined ? '?' : `${Math.round(r.cpuUs)} µs`)
+  const mib = (b: number) => (b / MIB).toFixed(0)
+  const statusRatio = status.rps / bare.rps
+  const updateBare = updated.rps / bare.rps
+  const updateLoop = updated.rps / loopRate
+  const logsRatio = logsSmall.rps / bare.rps
+  const pgRatios = pgRows && {
+    status: pgRows.status.rps / status.rps,
+    update: pgRows.update.rps / updated.rps,
+    logs: pgRows.logs.rps / logsSmall.rps,
+  }
+  const clusterRatio = cluster?.cpuUs !== undefined && updated.cpuUs ? cluster.cpuUs / updated.cpuUs : undefined
+  const summary = [
+    '| | bare node:http | Fastify + schema | statehouse (SQLite unless named) | target (ratio in this run) | |',
+    '|---|---:|---:|---|---|---|',
+    `| GET /status req/s (server CPU per request) | ${fmtInt(bare.rps)} (${cpu(bare)}) | ${fmtInt(floor.rps)} (${cpu(floor)}) | ${fmtInt(status.rps)} (${cpu(status)}) = ${x(statusRatio)} bare | ≥ 0.70× bare | ${target(statusRatio >= 0.7)} |`,
+    `| POST /update \`{"increment":1}\` req/s | | | ${fmtInt(updated.rps)} (${cpu(updated)}), p99 ${updated.p99} ms = ${x(updateBare)} bare, ${x(updateLoop)} the one-transaction loop (${fmtInt(loopRate)}/s) | ≥ 0.35× bare and ≥ 4× the loop; p99 < 20 ms | ${target(updateBare >= 0.35 && updateLoop >= 4 && updated.p99 < 20)} |`,
+    `| GET /logs newest 10 req/s | | | ${fmtInt(logsSmall.rps)} (${cpu(logsSmall)}) = ${x(logsRatio)} bare | ≥ 0.50× bare | ${target(logsRatio >= 0.5)} |`,
+    pgRatios
+      ? `| statehouse on PostgreSQL, one process | | | /status ${x(pgRatios.status)}, /update ${x(pgRatios.update)}, /logs ${x(pgRatios.logs)} of SQLite's req/s (${cpu(pgRows?.status)}, ${cpu(pgRows?.update)}, ${cpu(pgRows?.logs)}) | each ≥ 0.67× SQLite's | ${target(Math.min(pgRatios.status, pgRatios.update, pgRatios.logs) >= 0.67)} |`
+      : "| statehouse on PostgreSQL, one process | | | not run (PostgreSQL unreachable) | each ≥ 0.67× SQLite's | |",
+    cluster && clusterRatio !== undefined
+      ? `| 3 replicas + nginx on PostgreSQL + Redis, POST /update | | | ${cpu(cluster)} of replica CPU per update = ${x(clusterRatio)} the single SQLite process; ${fmtInt(cluster.rps)} req/s, p99 ${cluster.p99} ms | ≤ 2× | ${target(clusterRatio <= 2)} |`
+      : '| 3 replicas + nginx on PostgreSQL + Redis, POST /update | | | not run (nginx, PostgreSQL or Redis missing) | ≤ 2× | |',
+    `| cold start, spawn → first 200 on /health | ${coldBare.toFixed(0)} ms | | ${coldStatehouse.toFixed(0)} ms = ${x(coldStatehouse / coldBare)} bare | ≤ 4× bare | ${target(coldStatehouse / coldBare <= 4)} |`,
+    `| \`statehouse --help\` | \`node -e 0\`: ${nodeNothing.toFixed(0)} ms | | ${help.toFixed(0)} ms = ${x(help / nodeNothing)} | ≤ 2.5× \`node -e 0\` | ${target(help / nodeNothing <= 2.5)} |`,
+    ingest
+      ? `| ingest, 20 gzipped files × 10,000 aircraft, vs the stdlib Python reference | | | whole command ${x(ingest.wall)}, job rate ${x(ingest.job)} | whole command ≥ 1.5×, job rate ≥ 2× | ${target(ingest.wall >= 1.5 && ingest.job >= 2)} |`
+      : '| ingest, 20 gzipped files × 10,000 aircraft | | | not run (--no-ingest) | whole command ≥ 1.5×, job rate ≥ 2× | |',
+    `| RSS idle / under load | ${mib(bareRss.idle)} / ${mib(bareRss.peak)} MiB | ${mib(floorRss.idle)} / ${mib(floorRss.peak)} MiB | ${mib(idleRss)} / ${mib(peakRss)} MiB | ≤ 80 / ≤ 120 MiB (flat over minutes: \`--soak\`) | ${target(idleRss <= 80 * MIB && peakRss <= 120 * MIB)} |`,
+  ]
   const date = new Date().toISOString().slice(0, 10)
   results.push(
     `Run ${date} on ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, Node ${process.version}; ` +
-      `${CONNECTIONS} connections, ${SECONDS} s each; server on core 1, load on core 0${hasTaskset ? '' : ' (taskset unavailable: unpinned)'}; ` +
-      'SQLite synchronous=FULL; one access-log line per request, written to a file.',
+      `${CONNECTIONS} connections, ${SECONDS} s each (writes: a fixed number of requests sized to last about that long, so every answer is counted); ` +
+      `servers on core 1, load on core 0${hasTaskset ? '' : ' (taskset unavailable: unpinned)'}; ` +
+      'SQLite synchronous=FULL; one access-log line per request, written to a file; rate limit off. ' +
+      `Load average when the run ended: ${os.loadavg()[0]?.toFixed(1)}.`,
+    '',
+    ...summary,
+    '',
+    'Every load:',
     '',
     '| load | req/s | p50 ms | p99 ms | server CPU µs/req | ratio |',
     '|---|---:|---:|---:|---:|---|',
     row(bare),
     row(floor, bare, 'bare'),
-    `| better-sqlite3, one update transaction per iteration | ${Math.round(loopRate).toLocaleString('en')} | | | | |`,
-    row(status, bare, 'bare (target ≥ 70 %)'),
-    row(update, loopRate, 'the one-transaction loop (target ≥ 400 %, p99 < 20 ms)'),
-    row(logsSmall, status, 'GET /status (target ≥ 50 %)'),
+    `| better-sqlite3, one update transaction per iteration | ${fmtInt(loopRate)} | | | | |`,
+    row(status, bare, 'bare'),
+    row(updated, loopRate, 'the one-transaction loop'),
+    row(logsSmall, bare, 'bare'),
     row(logsLarge, logsSmall, 'GET /logs with 1,000 rows (target: no slower)'),
     row(logsDeep, logsSmall, 'GET /logs with 1,000 rows'),
+    ...(pgRows
+      ? [
+          row(pgRows.status, status, 'SQLite'),
+          row(pgRows.update, updated, 'SQLite'),
+          row(pgRows.logs, logsSmall, 'SQLite'),
+        ]
+      : []),
+    ...(cluster
+      ? [`${row(cluster, updated, 'one SQLite process')} (CPU: the three replicas together) |`.replace(/ \|$/, '')]
+      : []),
     '',
-    `Durability check after the POST load: counter ${counter}, version ${version}, ${logCount} log rows ` +
-      `(${update.errors + update.non2xx === 0 && counter === version && version === logCount ? 'consistent' : 'CHECK'}).`,
+    ...durabilityLines.flatMap((l) => [l, '']),
   )
   const text = results.join('\n')
   console.log(text)
