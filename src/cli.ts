@@ -53,17 +53,18 @@ class UsageError extends Error {}
 
 /** parseArgs with --help; an unknown option or a wrong positional count is a UsageError. */
 function parse(argv: string[], positionals: number) {
-  let parsed
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: { help: { type: 'boolean', short: 'h' } },
-      allowPositionals: true,
-      strict: true,
-    })
-  } catch (err) {
-    throw new UsageError((err as Error).message)
-  }
+  const parsed = (() => {
+    try {
+      return parseArgs({
+        args: argv,
+        options: { help: { type: 'boolean', short: 'h' } },
+        allowPositionals: true,
+        strict: true,
+      })
+    } catch (err) {
+      throw new UsageError((err as Error).message)
+    }
+  })()
   if (!parsed.values.help && parsed.positionals.length !== positionals) {
     throw new UsageError(
       positionals === 0

@@ -29,7 +29,9 @@ declare module 'fastify' {
 export function helmetHeaders(options: HelmetOptions = {}): Record<string, string> {
   const headers: Record<string, string> = {}
   const res = {
-    setHeader: (name: string, value: string) => void (headers[name.toLowerCase()] = String(value)),
+    setHeader: (name: string, value: string) => {
+      headers[name.toLowerCase()] = String(value)
+    },
     removeHeader: (name: string) => void delete headers[name.toLowerCase()],
     getHeader: (name: string) => headers[name.toLowerCase()],
   }

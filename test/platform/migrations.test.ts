@@ -1,12 +1,11 @@
 /** One migration set on both engines: idempotent, and safe when several replicas start at once. */
 import assert from 'node:assert/strict'
 import { spawn } from 'node:child_process'
-import path from 'node:path'
 import { describe, it } from 'node:test'
 import { modules } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
 import type { Database } from '../../src/database.js'
-import { createDb as createUntypedDb, tablesOf } from '../../src/platform/db/index.js'
+import { createDb as createUntypedDb, type Db, tablesOf } from '../../src/platform/db/index.js'
 import { gatherMigrations, migrateToLatest as migrateWith } from '../../src/platform/db/migrate.js'
 import { testEnv } from '../helpers/app.js'
 import { DIALECTS, postgresql, sqlite } from '../helpers/databases.js'
@@ -14,7 +13,7 @@ import { REPO_ROOT } from '../helpers/server-process.js'
 
 const migrations = gatherMigrations(modules)
 const createDb = (...args: Parameters<typeof createUntypedDb>) => tablesOf<Database>(createUntypedDb(...args))
-const migrateToLatest = (db: Parameters<typeof migrateWith>[0]) => migrateWith(db, modules)
+const migrateToLatest = (db: Db<Database>) => migrateWith(db, modules)
 
 for (const dialect of DIALECTS) {
   describe(`migrations on ${dialect.name}`, { skip: dialect.skip }, () => {

@@ -35,7 +35,9 @@ export interface CliIo {
 const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`
 const plural = (n: number, one: string) => `${n.toLocaleString('en-US')} ${one}${n === 1 ? '' : 's'}`
 /** A summary line per error whatever the reason holds (a parser's message may span lines). */
-const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, ' / ').replace(/[\u0000-\u001f\u007f]/g, ' ')
+const oneLine = (text: string) =>
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
+  text.replace(/\s*[\r\n]+\s*/g, ' / ').replace(/[\u0000-\u001f\u007f]/g, ' ')
 /** The job-level entry that stands for the file errors past the listed ones. */
 const UNLISTED = /^(\d+) more file errors not listed$/
 

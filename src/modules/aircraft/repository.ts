@@ -1,4 +1,5 @@
 /** SQL of the aircraft module: stats folded in per file, positions, processed files, jobs, the lease. */
+import type SQLite from 'better-sqlite3'
 import { CompiledQuery, type Kysely, sql } from 'kysely'
 import type { Db } from '../../platform/db/index.js'
 import { type CompactFile, STATS_STRIDE } from './parse/accumulator.js'
@@ -79,7 +80,7 @@ const INGEST_CHECKPOINT_PAGES = 32 * 1024
 /** Rows per multi-row statement on SQLite (14 × 64 parameters, far below its limit of 32,766). */
 const SQLITE_CHUNK = 64
 
-const orNull = (v: number) => (v === v ? v : null)
+const orNull = (v: number) => (Number.isNaN(v) ? null : v)
 
 /** Everything one file's transaction writes. */
 export interface FileCommit {
@@ -113,9 +114,9 @@ export interface FileCommitter {
 
 /** The committer for `db`'s engine (prepares its statements: the tables must exist). */
 export function fileCommitter(db: Db<AircraftTables>): FileCommitter {
-  const writeFile = fileWriter(db)
   const handle = db.sqlite
   if (handle) {
+    const writeFile = sqliteFileWriter(handle)
     const renew = handle.prepare('UPDATE ingest_lease SET expires_at = ? WHERE id = 1 AND job_id = ?')
     const record = handle.prepare(
       'INSERT INTO ingest_files (source, key, etag, size, records, processed_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (source, key) DO UPDATE SET etag = excluded.etag, size = excluded.size, records = excluded.records, processed_at = excluded.processed_at',
@@ -175,6 +176,7 @@ export function fileCommitter(db: Db<AircraftTables>): FileCommitter {
       },
     }
   }
+  const writeFile = postgresFileWriter()
   return {
     commit: (c) =>
       db.kysely.transaction().execute(async (trx) => {
@@ -190,86 +192,87 @@ export function fileCommitter(db: Db<AircraftTables>): FileCommitter {
 }
 
 /**
- * Writes one parsed file (its columns, see {@link CompactFile}): stats folded in by upsert,
+ * Writers of one parsed file (its columns, see {@link CompactFile}): stats folded in by upsert,
  * positions inserted unless already stored. SQLite: multi-row prepared statements on the raw handle,
  * synchronously (inside the committer's transaction). PostgreSQL: one statement per table over
  * `unnest` of column arrays in `trx`, so a file of 9,000 aircraft is two round trips and no
  * 65,535-parameter limit.
  */
-function fileWriter(db: Db<AircraftTables>): (file: CompactFile, updatedAt: string, trx?: K) => void | Promise<void> {
-  const handle = db.sqlite
-  if (handle) {
-    const statsRow = `(${STATS_COLUMNS.map(() => '?').join(', ')})`
-    const statement = (rows: number, head: string, row: string, tail: string) =>
-      handle.prepare(`${head} VALUES ${Array.from({ length: rows }, () => row).join(', ')} ${tail}`)
-    const stats = {
-      one: statement(1, STATS_INSERT, statsRow, fold('sqlite')),
-      many: statement(SQLITE_CHUNK, STATS_INSERT, statsRow, fold('sqlite')),
-    }
-    // Positions are appended to the staging table (see POSITIONS_MERGE): no index, so ~7,000 rows
-    // fill ~60 consecutive pages instead of dirtying one page of the big B-tree per aircraft.
-    const positions = {
-      one: statement(1, STAGED_INSERT, '(?, ?, ?, ?)', ''),
-      many: statement(SQLITE_CHUNK, STAGED_INSERT, '(?, ?, ?, ?)', ''),
-    }
-    // Parameters are spread into run(), not passed as one array: better-sqlite3 binds an array's
-    // elements through V8's generic property lookup, which cost ~20 % of the stats upserts.
-    const statsParams: unknown[] = []
-    const positionParams: unknown[] = []
-    return (file, updatedAt) => {
-      const n = file.icaos.length
-      const st = file.stats
-      for (let i = 0; i < n; i++) {
-        const o = i * STATS_STRIDE
-        const first = st[o + 7] as number
-        const last = st[o + 8] as number
-        const firstIso = first === first ? toIso(first) : null
-        statsParams.push(
-          file.icaos[i],
-          file.writtenIcaos[i],
-          file.registrations[i] ?? null,
-          file.types[i] ?? null,
-          st[o],
-          orNull(st[o + 1] as number),
-          orNull(st[o + 4] as number),
-          st[o + 2],
-          st[o + 3],
-          st[o + 5],
-          st[o + 6],
-          file.emergency[i],
-          firstIso,
-          last === first ? firstIso : last === last ? toIso(last) : null, // one string for both (most aircraft: one record a file)
-          updatedAt,
-        )
-        if (statsParams.length === SQLITE_CHUNK * STATS_COLUMNS.length) {
-          stats.many.run(...statsParams)
-          statsParams.length = 0
-        }
-      }
-      for (let k = 0; k < statsParams.length; k += STATS_COLUMNS.length)
-        stats.one.run(...statsParams.slice(k, k + STATS_COLUMNS.length))
-      statsParams.length = 0
-      const pd = file.positionData
-      const m = file.positionAircraft.length
-      for (let k = 0; k < m; k++) {
-        positionParams.push(
-          file.icaos[file.positionAircraft[k] as number],
-          toIso(pd[3 * k] as number),
-          pd[3 * k + 1],
-          pd[3 * k + 2],
-        )
-        if (positionParams.length === SQLITE_CHUNK * 4) {
-          positions.many.run(...positionParams)
-          positionParams.length = 0
-        }
-      }
-      for (let k = 0; k < positionParams.length; k += 4) positions.one.run(...positionParams.slice(k, k + 4))
-      positionParams.length = 0
-    }
+function sqliteFileWriter(handle: SQLite.Database): (file: CompactFile, updatedAt: string) => void {
+  const statsRow = `(${STATS_COLUMNS.map(() => '?').join(', ')})`
+  const statement = (rows: number, head: string, row: string, tail: string) =>
+    handle.prepare(`${head} VALUES ${Array.from({ length: rows }, () => row).join(', ')} ${tail}`)
+  const stats = {
+    one: statement(1, STATS_INSERT, statsRow, fold('sqlite')),
+    many: statement(SQLITE_CHUNK, STATS_INSERT, statsRow, fold('sqlite')),
   }
+  // Positions are appended to the staging table (see POSITIONS_MERGE): no index, so ~7,000 rows
+  // fill ~60 consecutive pages instead of dirtying one page of the big B-tree per aircraft.
+  const positions = {
+    one: statement(1, STAGED_INSERT, '(?, ?, ?, ?)', ''),
+    many: statement(SQLITE_CHUNK, STAGED_INSERT, '(?, ?, ?, ?)', ''),
+  }
+  // Parameters are spread into run(), not passed as one array: better-sqlite3 binds an array's
+  // elements through V8's generic property lookup, which cost ~20 % of the stats upserts.
+  const statsParams: unknown[] = []
+  const positionParams: unknown[] = []
+  return (file, updatedAt) => {
+    const n = file.icaos.length
+    const st = file.stats
+    for (let i = 0; i < n; i++) {
+      const o = i * STATS_STRIDE
+      const first = st[o + 7] as number
+      const last = st[o + 8] as number
+      const firstIso = Number.isNaN(first) ? null : toIso(first)
+      statsParams.push(
+        file.icaos[i],
+        file.writtenIcaos[i],
+        file.registrations[i] ?? null,
+        file.types[i] ?? null,
+        st[o],
+        orNull(st[o + 1] as number),
+        orNull(st[o + 4] as number),
+        st[o + 2],
+        st[o + 3],
+        st[o + 5],
+        st[o + 6],
+        file.emergency[i],
+        firstIso,
+        last === first ? firstIso : Number.isNaN(last) ? null : toIso(last), // one string for both (most aircraft: one record a file)
+        updatedAt,
+      )
+      if (statsParams.length === SQLITE_CHUNK * STATS_COLUMNS.length) {
+        stats.many.run(...statsParams)
+        statsParams.length = 0
+      }
+    }
+    for (let k = 0; k < statsParams.length; k += STATS_COLUMNS.length)
+      stats.one.run(...statsParams.slice(k, k + STATS_COLUMNS.length))
+    statsParams.length = 0
+    const pd = file.positionData
+    const m = file.positionAircraft.length
+    for (let k = 0; k < m; k++) {
+      positionParams.push(
+        file.icaos[file.positionAircraft[k] as number],
+        toIso(pd[3 * k] as number),
+        pd[3 * k + 1],
+        pd[3 * k + 2],
+      )
+      if (positionParams.length === SQLITE_CHUNK * 4) {
+        positions.many.run(...positionParams)
+        positionParams.length = 0
+      }
+    }
+    for (let k = 0; k < positionParams.length; k += 4) positions.one.run(...positionParams.slice(k, k + 4))
+    positionParams.length = 0
+  }
+}
+
+/** The PostgreSQL side of the file writer above: one `unnest` statement per table in `trx`. */
+function postgresFileWriter(): (file: CompactFile, updatedAt: string, trx: K) => Promise<void> {
   const statsSql = `${STATS_INSERT} SELECT *, $15::text FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::float8[], $7::float8[], $8::float8[], $9::bigint[], $10::float8[], $11::bigint[], $12::int[], $13::text[], $14::text[]) ${fold('postgresql')}`
   const positionsSql = `${POSITIONS_INSERT} SELECT * FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[]) ${POSITIONS_CONFLICT}`
-  return async (file, updatedAt, trx = db.kysely) => {
+  return async (file, updatedAt, trx) => {
     const n = file.icaos.length
     if (n > 0) {
       const st = file.stats
@@ -290,8 +293,8 @@ function fileWriter(db: Db<AircraftTables>): (file: CompactFile, updatedAt: stri
         cols[9]![i] = st[o + 5]
         cols[10]![i] = st[o + 6]
         cols[11]![i] = file.emergency[i]
-        cols[12]![i] = first === first ? toIso(first) : null
-        cols[13]![i] = last === last ? toIso(last) : null
+        cols[12]![i] = Number.isNaN(first) ? null : toIso(first)
+        cols[13]![i] = Number.isNaN(last) ? null : toIso(last)
       }
       await trx.executeQuery(CompiledQuery.raw(statsSql, [...cols, updatedAt]))
     }

@@ -86,6 +86,7 @@ export function safeSubPrefix(prefix: string): string | null {
   if (prefix === '') return ''
   if (
     prefix.length > 512 ||
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
     /[\u0000-\u001f\\]/.test(prefix) ||
     prefix.startsWith('/') ||
     /^[a-z][a-z0-9+.-]*:/i.test(prefix)

@@ -233,7 +233,8 @@ export class BuildService {
         const n = Number(count)
         total += n
         statusCounts[status as BuildStatus] += n
-        const entry = (byPlatform[platform] ??= { total: 0, completed: 0, failed: 0, in_progress: 0 })
+        byPlatform[platform] ??= { total: 0, completed: 0, failed: 0, in_progress: 0 }
+        const entry = byPlatform[platform]
         entry.total += n
         entry[status as BuildStatus] += n
       }

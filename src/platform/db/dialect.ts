@@ -5,7 +5,7 @@
  */
 import { type ColumnDefinitionBuilder, type CreateTableBuilder, type Kysely, SqliteAdapter, sql } from 'kysely'
 
-export function isSqlite(db: Kysely<any>): boolean {
+export function isSqlite<DB>(db: Kysely<DB>): boolean {
   return db.getExecutor().adapter instanceof SqliteAdapter
 }
 
@@ -13,7 +13,7 @@ export function isSqlite(db: Kysely<any>): boolean {
  * A 64-bit primary key the application fills in itself (no default): SQLite's rowid alias must be
  * spelled INTEGER PRIMARY KEY (it is 64-bit there); PostgreSQL needs bigint.
  */
-export function assignedBigIdType(db: Kysely<any>): 'integer' | 'bigint' {
+export function assignedBigIdType<DB>(db: Kysely<DB>): 'integer' | 'bigint' {
   return isSqlite(db) ? 'integer' : 'bigint'
 }
 
@@ -21,7 +21,7 @@ export function assignedBigIdType(db: Kysely<any>): 'integer' | 'bigint' {
  * A generated primary key, cheapest form: SQLite's rowid alias (a deleted highest id may be handed
  * out again), PostgreSQL's bigserial. For rows that are never deleted. Use with `c.primaryKey()`.
  */
-export function rowIdType(db: Kysely<any>): 'integer' | 'bigserial' {
+export function rowIdType<DB>(db: Kysely<DB>): 'integer' | 'bigserial' {
   return isSqlite(db) ? 'integer' : 'bigserial'
 }
 
@@ -29,7 +29,7 @@ export function rowIdType(db: Kysely<any>): 'integer' | 'bigserial' {
  * A generated primary key that is never reused: SQLite's AUTOINCREMENT (so an old id can never name
  * someone else's row after a delete), PostgreSQL's bigserial. Spread into `addColumn('id', ...)`.
  */
-export function neverReusedId(db: Kysely<any>) {
+export function neverReusedId<DB>(db: Kysely<DB>) {
   return isSqlite(db)
     ? (['integer', (c: ColumnDefinitionBuilder) => c.primaryKey().autoIncrement()] as const)
     : (['bigserial', (c: ColumnDefinitionBuilder) => c.primaryKey()] as const)
@@ -41,6 +41,6 @@ export function neverReusedId(db: Kysely<any>) {
  * no such option and needs none. Use with `.$call(withoutRowIdOnSqlite(db))`.
  */
 export const withoutRowIdOnSqlite =
-  (db: Kysely<any>) =>
-  <B extends CreateTableBuilder<any, any>>(b: B): B =>
-    isSqlite(db) ? (b.modifyEnd(sql`without rowid`) as B) : b
+  <DB>(db: Kysely<DB>) =>
+  <TB extends string, C extends string>(b: CreateTableBuilder<TB, C>): CreateTableBuilder<TB, C> =>
+    isSqlite(db) ? b.modifyEnd(sql`without rowid`) : b

@@ -33,9 +33,12 @@ export function gatherMigrations(sources: readonly MigrationSource[]): Record<st
 
 const MIGRATION_LOCK_KEY = 7_462_001 // arbitrary, fixed: "statehouse migrations"
 
-export async function migrateToLatest(db: Db<any>, sources: readonly MigrationSource[]): Promise<MigrationResultSet> {
+export async function migrateToLatest<DB>(
+  db: Db<DB>,
+  sources: readonly MigrationSource[],
+): Promise<MigrationResultSet> {
   const migrations = gatherMigrations(sources)
-  const run = (kysely: Kysely<any>) =>
+  const run = (kysely: Kysely<DB>) =>
     // Unordered: modules were given their numbers up front and land in any order, so a database
     // that already ran 0005 must still accept 0002 later.
     new Migrator({
@@ -75,7 +78,7 @@ export async function migrateToLatest(db: Db<any>, sources: readonly MigrationSo
  * busy timeout would wait inside the call and block the event loop — a deadlock when the holder is
  * another app instance in this same process — so it is off for the attempt.
  */
-async function beginImmediateWaitingAsync(conn: Kysely<any>, timeoutMs = 60_000): Promise<void> {
+async function beginImmediateWaitingAsync<DB>(conn: Kysely<DB>, timeoutMs = 60_000): Promise<void> {
   const { rows } = await sql<{ timeout: number }>`pragma busy_timeout`.execute(conn)
   const busyTimeout = Number(rows[0]?.timeout ?? 0)
   await sql`pragma busy_timeout = 0`.execute(conn)

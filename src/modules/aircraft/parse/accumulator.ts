@@ -212,12 +212,12 @@ export class FileAccumulator {
     st[o] = (st[o] as number) + 1
     if (alt === GROUND) {
       st[o + 3] = (st[o + 3] as number) + 1 // on the ground: altitude 0 for the average, never a maximum
-    } else if (alt === alt) {
+    } else if (!Number.isNaN(alt)) {
       st[o + 2] = (st[o + 2] as number) + alt
       st[o + 3] = (st[o + 3] as number) + 1
       if (!((st[o + 1] as number) >= alt)) st[o + 1] = alt
     }
-    if (gs === gs) {
+    if (!Number.isNaN(gs)) {
       st[o + 5] = (st[o + 5] as number) + gs
       st[o + 6] = (st[o + 6] as number) + 1
       if (!((st[o + 4] as number) >= gs)) st[o + 4] = gs
@@ -226,10 +226,10 @@ export class FileAccumulator {
     if (reg !== null) this.regs[i] = reg
     if (type !== null) this.types[i] = type
     const now = this.now
-    if (now !== now) return // flat records carry no time
+    if (Number.isNaN(now)) return // flat records carry no time
     let ms = Math.round(now * 1000)
     let hasTime = false
-    if (seenPos === seenPos) {
+    if (!Number.isNaN(seenPos)) {
       const t = Math.round((now - seenPos) * 1000) // round: 1698796799.300 - 0.3 is not exact in binary
       if (t >= MIN_MS && t <= MAX_MS) {
         ms = t
@@ -238,14 +238,15 @@ export class FileAccumulator {
     }
     if (!((st[o + 7] as number) <= ms)) st[o + 7] = ms
     if (!((st[o + 8] as number) >= ms)) st[o + 8] = ms
-    if (hasTime && lat === lat && lon === lon) {
+    if (hasTime && !Number.isNaN(lat) && !Number.isNaN(lon)) {
       if (!fresh) {
         // The same aircraft twice in one file: keep one position per timestamp.
-        const times = (this.posTimes ??= new Map())
+        this.posTimes ??= new Map()
+        const times = this.posTimes
         let set = times.get(i)
         if (set === undefined) {
           const last = this.lastPosMs[i] as number
-          set = new Set(last === last ? [last] : [])
+          set = new Set(Number.isNaN(last) ? [] : [last])
           times.set(i, set)
         }
         if (set.has(ms)) return

@@ -4,6 +4,7 @@ import { NONE } from './accumulator.js'
 /** A numeric field: its value when a finite number, else NONE (missing, a string, null…). */
 export const num = (v: unknown): number => (typeof v === 'number' && Number.isFinite(v) ? v : NONE)
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is one of the characters it must find
 const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
 /**
  * Registration/type: trimmed; null when empty, implausibly long, or not storable text (NUL or a lone

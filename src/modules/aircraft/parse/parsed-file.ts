@@ -49,7 +49,7 @@ export interface ParsedFile {
   recordsSkipped: number
 }
 
-const orNull = (v: number): number | null => (v === v ? v : null)
+const orNull = (v: number): number | null => (Number.isNaN(v) ? null : v)
 
 /** Objects from columns: one aggregate per aircraft, one position object per position; ids as first written. */
 export function expandCompact(c: CompactFile): ParsedFile {
@@ -60,7 +60,7 @@ export function expandCompact(c: CompactFile): ParsedFile {
     const o = i * STATS_STRIDE
     const first = st[o + 7] as number
     const last = st[o + 8] as number
-    const firstSeen = first === first ? toIso(first) : null
+    const firstSeen = Number.isNaN(first) ? null : toIso(first)
     aggregates[i] = {
       icao: c.writtenIcaos[i] as string,
       registration: c.registrations[i] ?? null,
