@@ -692,9 +692,7 @@ async function main() {
           row(pgRows.logs, logsSmall, 'SQLite'),
         ]
       : []),
-    ...(cluster
-      ? [`${row(cluster, updated, 'one SQLite process')} (CPU: the three replicas together) |`.replace(/ \|$/, '')]
-      : []),
+    ...(cluster ? [row(cluster, updated, 'one SQLite process (CPU: the three replicas together)')] : []),
     '',
     ...durabilityLines.flatMap((l) => [l, '']),
   )
