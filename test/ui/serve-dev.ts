@@ -1,8 +1,6 @@
 /**
- * Development harness for the dashboard: the real app (buildApp) on a temporary SQLite database with
- * the development data (users, builds), plus ui/dist served under /ui/ the way the server module is
- * meant to: files by name, every other /ui/ path answered with index.html (deep links), and the
- * strict Content-Security-Policy the page must live under (default-src 'self', nothing inline).
+ * Development harness for the dashboard: the real app (buildApp, whose ui module serves ui/dist at
+ * /ui/) on a temporary SQLite database with the development data (users, builds).
  *
  *   npx tsx test/ui/serve-dev.ts            → prints the URL; run `node ui/build.mjs --watch` beside it
  *
@@ -12,7 +10,6 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
-import fastifyStatic from '@fastify/static'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from '../../src/app.js'
 import { loadConfig } from '../../src/config.js'
@@ -20,8 +17,6 @@ import { loadConfig } from '../../src/config.js'
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 export const UI_DIST = path.join(ROOT, 'ui', 'dist')
 export const DEV_API_KEY = 'ui-dev-key-0123456789abcdef'
-export const STRICT_CSP =
-  "default-src 'self'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; object-src 'none'"
 
 export interface DevServer {
   app: FastifyInstance
@@ -49,37 +44,8 @@ export async function startDevServer(
     AIRCRAFT_SOURCE: `file:${path.join(ROOT, 'data', 'sample-aircraft')}`,
     ...opts.env,
   })
+  // The ui module (src/modules/ui) serves ui/dist under /ui/ with the strict page CSP.
   const app = await buildApp(config)
-  await app.register(async (ui) => {
-    await ui.register(fastifyStatic, { root: UI_DIST, serve: false })
-    ui.addHook('onSend', async (_request, reply, payload) => {
-      reply.header('content-security-policy', STRICT_CSP)
-      return payload
-    })
-    // With ignoreTrailingSlash, '/ui/' also matches '/ui': send that one to the canonical '/ui/'.
-    ui.get('/ui/', async (request, reply) =>
-      request.url.split('?')[0] === '/ui'
-        ? reply.redirect('/ui/', 301)
-        : reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false }),
-    )
-    ui.get('/ui/*', async (request, reply) => {
-      const name = (request.params as { '*': string })['*']
-      // Only plain file names of ui/dist (no folders, no dot files): anything else is a route of the page.
-      if (
-        /^[\w.-]+$/.test(name) &&
-        !name.startsWith('.') &&
-        fs.existsSync(path.join(UI_DIST, name)) &&
-        name !== 'index.html'
-      ) {
-        const immutable = /^app-[A-Z0-9]+\.(js|css)$/.test(name)
-        return reply
-          .sendFile(name, { cacheControl: false })
-          .header('cache-control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache')
-      }
-      if (/\.(js|css|map|svg|png|ico|json|txt)$/.test(name)) return reply.code(404).type('text/plain').send('not found')
-      return reply.header('cache-control', 'no-cache').sendFile('index.html', { cacheControl: false })
-    })
-  })
   opts.extend?.(app)
   await app.listen({ host: '127.0.0.1', port: opts.port ?? 0 })
   const address = app.server.address()
