@@ -23,7 +23,7 @@ export interface UiRoutesOptions {
  * CSSOM, which CSP allows), no data: URLs, no fonts or images from elsewhere. Merged over helmet's
  * defaults by the platform's security headers, this leaves every directive at 'self' or stricter.
  */
-export const PAGE_CSP: Record<string, string[]> = {
+const PAGE_CSP: Record<string, string[]> = {
   'default-src': ["'self'"],
   'script-src': ["'self'"],
   'style-src': ["'self'"],
