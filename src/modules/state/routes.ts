@@ -40,7 +40,10 @@ export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async 
         operationId: 'getIndex',
         summary: 'Service index: every route and where the docs are',
         tags: ['state'],
-        response: { 200: RootResponse },
+        response: {
+          200: RootResponse,
+          302: Type.Null({ description: 'A browser (Accept: text/html) is sent to the dashboard at /ui/' }),
+        },
       },
     },
     async (request, reply) => {
