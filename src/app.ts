@@ -23,6 +23,7 @@ import { migrateToLatest } from './platform/db/migrate.js'
 import { registerDocs } from './platform/docs.js'
 import { ProblemSchema, registerErrorHandling } from './platform/errors.js'
 import { type HealthCheck, HealthProbe, registerHealthRoutes } from './platform/health.js'
+import { trustProxyOption } from './platform/http/trust-proxy.js'
 import type { Module, ModuleContext } from './platform/module.js'
 import { genRequestId, lazyChildLoggerFactory, loggerOptions, registerObservability } from './platform/observability.js'
 import { registerRateLimit } from './platform/rate-limit.js'
@@ -82,12 +83,8 @@ const textAjv = addFormats.default(
 const stdoutLog = pino.destination({ dest: 1, sync: false, maxWrite: 4096 })
 
 export async function buildApp(config: Config, options: BuildOptions = {}): Promise<FastifyInstance> {
-  // A hop count, a boolean, or a comma list of trusted addresses (Fastify takes all three).
-  const trustProxy = (
-    typeof config.TRUST_PROXY === 'string' && /^\d+$/.test(config.TRUST_PROXY)
-      ? Number(config.TRUST_PROXY)
-      : config.TRUST_PROXY
-  ) as boolean
+  // A hop count (as a trust function: Fastify trusts nothing for a bare number), addresses, or a boolean.
+  const trustProxy = trustProxyOption(config.TRUST_PROXY)
   const app = Fastify({
     logger: { ...loggerOptions(config.LOG_LEVEL), stream: options.logStream ?? stdoutLog },
     childLoggerFactory: lazyChildLoggerFactory,

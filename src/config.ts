@@ -8,6 +8,7 @@ import path from 'node:path'
 import util from 'node:util'
 import { type Static, Type } from 'typebox'
 import Value from 'typebox/value'
+import { trustProxyProblem } from './platform/http/trust-proxy.js'
 
 const Bool = Type.Boolean()
 
@@ -237,6 +238,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     } catch (err) {
       problems.push((err as Error).message)
     }
+  }
+  if (typeof base.TRUST_PROXY === 'string' && !bad.has('TRUST_PROXY')) {
+    const why = trustProxyProblem(base.TRUST_PROXY)
+    if (why) problems.push(`TRUST_PROXY: ${why} (use true, false, a hop count, or addresses/CIDRs separated by commas)`)
   }
   if (base.ENVIRONMENT === 'production') {
     if (apiKeys.length === 0) problems.push('API_KEY: required when ENVIRONMENT=production (or set API_KEYS)')

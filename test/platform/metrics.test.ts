@@ -67,7 +67,7 @@ for (const dialect of DIALECTS) {
       const first = await scrape(app)
       assert.equal(value(first, 'statehouse_cache_requests_total{route="/dashboard/summary",outcome="miss"}'), 1)
       assert.equal(value(first, 'statehouse_cache_requests_total{route="/dashboard/summary",outcome="hit"}'), 1)
-      assert.equal(value(first, 'statehouse_rate_limited_total{limiter="login /auth/login"}'), 1)
+      assert.equal(value(first, 'statehouse_rate_limited_total{limiter="login"}'), 1)
       assert.equal(value(first, 'statehouse_ingest_files_total'), 5)
       assert.equal(value(first, 'statehouse_ingest_errors_total'), 2, 'the two broken files')
       assert.ok(value(first, 'statehouse_ingest_records_total') > 0)

@@ -91,7 +91,12 @@ describe('platform', () => {
     assert.deepEqual((await app.inject({ url: '/health' })).json(), { status: 'healthy' })
     const ready = await app.inject({ url: '/ready' })
     assert.equal(ready.statusCode, 200)
-    assert.deepEqual(ready.json(), { database: true, redis: null, overall: true })
+    assert.deepEqual(ready.json(), {
+      database: true,
+      redis: null,
+      overall: true,
+      checks: { database: true, writes: true },
+    })
   })
 
   it('/ready answers 503 and /status reports the database unhealthy while PostgreSQL is unreachable, then recovers', {

@@ -45,11 +45,11 @@ export const identityRoutes: FastifyPluginAsyncTypebox<IdentityRoutesOptions> = 
   app,
   { identity, idm, loginsPerMinute },
 ) => {
-  // Each login route has its own budget per client; every attempt counts, failed ones included.
-  const loginLimit = (route: string): { onRequest?: onRequestAsyncHookHandler } => {
-    const hook = perClientLimit(app, `login ${route}`, loginsPerMinute)
-    return hook ? { onRequest: hook } : {}
-  }
+  // One login budget per client across every login route (else each route's budget adds up);
+  // every attempt counts, failed ones included.
+  const loginHook = perClientLimit(app, 'login', loginsPerMinute)
+  const loginLimit = (_route: string): { onRequest?: onRequestAsyncHookHandler } =>
+    loginHook ? { onRequest: loginHook } : {}
   const tags = ['auth']
 
   // The form parser lives only in this scope, so forms are still 415 everywhere else.

@@ -64,7 +64,12 @@ describe('build tracker while a dependency is lost', () => {
     await post(app, '/builds', newBuild('r1'))
     await get(app, '/dashboard/summary')
     assert.equal((await get(app, '/dashboard/summary')).headers['x-cache'], 'hit')
-    assert.deepEqual((await get(app, '/ready')).json(), { database: true, redis: true, overall: true })
+    assert.deepEqual((await get(app, '/ready')).json(), {
+      database: true,
+      redis: true,
+      overall: true,
+      checks: { database: true, redis: true, writes: true },
+    })
 
     proxy.cut()
     const ready = await get(app, '/ready')
