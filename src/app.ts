@@ -13,6 +13,7 @@ import type { Config } from './config.js'
 import type { Database } from './database.js'
 import { aircraftModule } from './modules/aircraft/index.js'
 import { buildsModule } from './modules/builds/index.js'
+import { eventsModule } from './modules/events/index.js'
 import { identityModule } from './modules/identity/index.js'
 import { itemsModule } from './modules/items/index.js'
 import { stateModule } from './modules/state/index.js'
@@ -22,6 +23,7 @@ import { createDb, type Db, tablesOf } from './platform/db/index.js'
 import { migrateToLatest } from './platform/db/migrate.js'
 import { registerDocs } from './platform/docs.js'
 import { ProblemSchema, registerErrorHandling } from './platform/errors.js'
+import { EventSinkSlot } from './platform/events/sink.js'
 import { type HealthCheck, HealthProbe, registerHealthRoutes } from './platform/health.js'
 import { trustProxyOption } from './platform/http/trust-proxy.js'
 import type { Module, ModuleContext } from './platform/module.js'
@@ -34,10 +36,15 @@ import { registerSecurityHeaders } from './platform/security-headers.js'
  * Every domain module, registered in this order. Identity comes before the modules whose routes
  * accept its credentials (items, builds, aircraft): registering it adds the API-token and JWT
  * verifiers to the platform's auth registry, so they are in place before any route that takes them
- * is wired. The order is also the order routes appear in GET / and the OpenAPI document (state's
- * index first). Migrations do not follow it: they run by name across all modules (platform/db/migrate.ts).
+ * is wired (events' routes look the verifiers up per request). The order is also the order routes
+ * appear in GET / and the OpenAPI document (events', then state's index). Migrations do not follow
+ * it: they run by name across all modules (platform/db/migrate.ts).
+ * Events comes first: its registration installs the outbox behind `ctx.events`, so every module
+ * after it (and anything one writes while registering) records its events; and its onClose runs
+ * last, after state's queued updates (with their events) have committed.
  */
 export const modules: readonly Module[] = [
+  eventsModule,
   stateModule,
   identityModule,
   itemsModule,
@@ -186,6 +193,6 @@ async function assemble(
     }
   })
 
-  const context: ModuleContext = { config, db, redis, health, metrics, endpoints }
+  const context: ModuleContext = { config, db, redis, health, metrics, endpoints, events: new EventSinkSlot() }
   for (const module of modules) await module.register(app, context)
 }

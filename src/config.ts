@@ -144,6 +144,37 @@ export const ConfigSchema = Type.Object({
     maximum: 64,
     description: 'parser threads; 0 = one per core but one',
   }),
+  EVENTS_RETENTION: Type.String({
+    default: '24h',
+    pattern: '^\\d+(\\.\\d+)?[smhd]?$',
+    description: 'how far back GET /events resumes by Last-Event-ID (24h, 90m, 3600 = seconds); older: reset',
+  }),
+  EVENTS_HEARTBEAT_MS: Type.Integer({
+    default: 15000,
+    minimum: 10,
+    description: 'a `: ping` comment on every event stream this often (keep proxy read timeouts above it)',
+  }),
+  EVENTS_POLL_MS: Type.Integer({
+    default: 1000,
+    minimum: 10,
+    description: 'safety poll of the outbox, so events arrive even when every wake-up message is lost',
+  }),
+  EVENTS_RETRY_MS: Type.Integer({ default: 3000, minimum: 0, description: 'the retry: hint sent to stream clients' }),
+  EVENTS_MAX_SUBSCRIBERS: Type.Integer({
+    default: 10000,
+    minimum: 0,
+    description: 'event streams per process; past that GET /events is 503 with Retry-After',
+  }),
+  EVENTS_MAX_BUFFER_BYTES: Type.Integer({
+    default: 1048576,
+    minimum: 1024,
+    description: 'unsent bytes a slow stream may hold before it is disconnected (it resumes by id)',
+  }),
+  EVENTS_CHANNEL: Type.String({
+    default: 'statehouse:events',
+    minLength: 1,
+    description: 'Redis pub/sub channel of the events wake-ups (one per deployment sharing a Redis)',
+  }),
 })
 
 export type Config = Static<typeof ConfigSchema> & {

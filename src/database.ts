@@ -5,8 +5,9 @@
  */
 import type { AircraftTables } from './modules/aircraft/tables.js'
 import type { BuildTables } from './modules/builds/tables.js'
+import type { EventsTables } from './modules/events/tables.js'
 import type { IdentityTables } from './modules/identity/tables.js'
 import type { ItemsTables } from './modules/items/tables.js'
 import type { StateTables } from './modules/state/tables.js'
 
-export type Database = StateTables & IdentityTables & ItemsTables & BuildTables & AircraftTables
+export type Database = StateTables & IdentityTables & ItemsTables & BuildTables & AircraftTables & EventsTables

@@ -9,6 +9,7 @@ import type { Redis } from 'ioredis'
 import type { Migration } from 'kysely'
 import type { Config } from '../config.js'
 import type { Db } from './db/index.js'
+import type { EventSinkSlot } from './events/sink.js'
 import type { HealthProbe } from './health.js'
 import type { Metrics } from './observability.js'
 
@@ -24,6 +25,8 @@ export interface ModuleContext {
   metrics: Metrics
   /** Route → summary of every visible route, filled in as routes register (read it at request time). */
   endpoints: ReadonlyMap<string, string>
+  /** Where a module records its events, inside the transaction of the change (the events module installs the outbox). */
+  events: EventSinkSlot
 }
 
 export interface Module {

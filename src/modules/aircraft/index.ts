@@ -12,12 +12,13 @@ import type { AircraftTables } from './tables.js'
 export const aircraftModule: Module = {
   name: 'aircraft',
   migrations: { '0005_aircraft': m0005, '0007_aircraft_icao_case': m0007 },
-  async register(app, { config, db, metrics }) {
+  async register(app, { config, db, metrics, events }) {
     const aircraftDb = tablesOf<AircraftTables>(db)
     const ingest = new IngestService(aircraftDb, openSource(sourceUrl(config), config), {
       leaseMs: config.INGEST_LEASE_SECONDS * 1000,
       workers: config.INGEST_WORKERS,
       onProgress: ingestMetrics(metrics.registry),
+      events,
     })
     await app.register(aircraftRoutes, { db: aircraftDb, ingest })
     // Before the server stops waiting for requests: a running job (and a ?wait=true request on it)

@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto'
 import os from 'node:os'
 import type { Db } from '../../platform/db/index.js'
+import type { EventSink, NewEvent } from '../../platform/events/sink.js'
 import type { CompactFile } from './parse/accumulator.js'
 import { MalformedFileError } from './parse/malformed-file-error.js'
 import { ParserPool } from './parser-pool.js'
@@ -61,7 +62,12 @@ export interface IngestOptions {
   workers?: number
   /** Called after every file (and at the start and end), with the job as it stands. */
   onProgress?: (job: JobView) => void
+  /** aircraft.ingest_progress (with committed files, at most every 250 ms) and aircraft.ingest_finished. */
+  events?: EventSink
 }
+
+/** The least time between two aircraft.ingest_progress events of a job (the last file always has one). */
+const PROGRESS_EVENT_MS = 250
 
 /** Errors listed per job at most; past that, one last entry counts the rest (the row stays small). */
 const MAX_LISTED_ERRORS = 1000
@@ -137,6 +143,7 @@ export class IngestService {
   private committer: repo.FileCommitter | undefined
   private pool: ParserPool | undefined
   private running: { id: string; done: Promise<JobView>; stop: () => void } | undefined
+  private progressEventAt = 0
 
   constructor(
     private readonly db: Db<AircraftTables>,
@@ -345,7 +352,13 @@ export class IngestService {
     }
     const finishedAt = new Date().toISOString()
     try {
-      await repo.updateJob(this.db.kysely, id, row({ status, finished_at: finishedAt }))
+      const { files_done, files_total, records } = progress
+      const data = { job_id: id, status, files_done, files_total, records, errors: failedFiles(listedErrors()) }
+      await this.db.writeTransaction(async (trx) => {
+        await repo.updateJob(trx, id, row({ status, finished_at: finishedAt }))
+        await this.options.events?.append(trx, [{ topic: 'aircraft', type: 'aircraft.ingest_finished', data }])
+      })
+      this.options.events?.committed()
     } finally {
       await repo.releaseLease(this.db.kysely, id).catch(() => {})
     }
@@ -369,6 +382,12 @@ export class IngestService {
   /** One file, one transaction: the stats, the positions, the file as processed, the job's counters. */
   private async commitFile(id: string, file: SourceObject, parsed: CompactFile, progress: repo.FileCommit['progress']) {
     const now = Date.now()
+    const events: NewEvent[] = []
+    if (progress.files_done === progress.files_total || now - this.progressEventAt >= PROGRESS_EVENT_MS) {
+      const { files_done, files_total, records } = progress
+      const data = { job_id: id, files_done, files_total, records }
+      events.push({ topic: 'aircraft', type: 'aircraft.ingest_progress', data })
+    }
     const committed = await this.files().commit({
       jobId: id,
       leaseUntil: new Date(now + this.options.leaseMs).toISOString(),
@@ -376,12 +395,17 @@ export class IngestService {
       updatedAt: new Date(now).toISOString(),
       processed: { source: this.source.name, key: file.key, etag: file.etag, size: file.size, records: parsed.records },
       progress,
+      events,
     })
     if (!committed) throw new LeaseLost()
+    if (events.length > 0) {
+      this.progressEventAt = now
+      this.options.events?.committed()
+    }
   }
 
   private files(): repo.FileCommitter {
-    this.committer ??= repo.fileCommitter(this.db)
+    this.committer ??= repo.fileCommitter(this.db, this.options.events)
     return this.committer
   }
 }

@@ -2,6 +2,7 @@
 import type SQLite from 'better-sqlite3'
 import { CompiledQuery, type Kysely, sql } from 'kysely'
 import type { Db } from '../../platform/db/index.js'
+import type { EventSink, NewEvent } from '../../platform/events/sink.js'
 import { type CompactFile, STATS_STRIDE } from './parse/accumulator.js'
 import { toIso } from './parse/iso-time.js'
 import type { AircraftStatsTable, AircraftTables, IngestJobsTable } from './tables.js'
@@ -91,6 +92,8 @@ export interface FileCommit {
   updatedAt: string
   processed: { source: string; key: string; etag: string; size: number; records: number }
   progress: Pick<IngestJobsTable, 'files_total' | 'files_done' | 'files_skipped' | 'records' | 'bytes' | 'errors'>
+  /** Written last in the same transaction (the job's progress event). */
+  events: NewEvent[]
 }
 
 /**
@@ -113,7 +116,7 @@ export interface FileCommitter {
 }
 
 /** The committer for `db`'s engine (prepares its statements: the tables must exist). */
-export function fileCommitter(db: Db<AircraftTables>): FileCommitter {
+export function fileCommitter(db: Db<AircraftTables>, events: EventSink | undefined): FileCommitter {
   const handle = db.sqlite
   if (handle) {
     const writeFile = sqliteFileWriter(handle)
@@ -143,6 +146,7 @@ export function fileCommitter(db: Db<AircraftTables>): FileCommitter {
       record.run(f.source, f.key, f.etag, f.size, f.records, c.updatedAt)
       const p = c.progress
       progress.run(p.files_total, p.files_done, p.files_skipped, p.records, p.bytes, p.errors, c.jobId)
+      if (c.events.length > 0) events?.appendSync(c.events)
       return true
     })
     return {
@@ -185,6 +189,7 @@ export function fileCommitter(db: Db<AircraftTables>): FileCommitter {
         await writeFile(c.file, c.updatedAt, trx)
         await recordProcessedFile(trx, c.processed)
         await updateJob(trx, c.jobId, c.progress)
+        if (c.events.length > 0) await events?.append(trx, c.events)
         return true
       }),
     bulk: () => async () => {},

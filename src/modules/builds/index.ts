@@ -11,12 +11,13 @@ import type { BuildTables } from './tables.js'
 export const buildsModule: Module = {
   name: 'builds',
   migrations: { '0004_builds': m0004, '0006_builds_string_ids': m0006 },
-  async register(app, { config, db, redis }) {
+  async register(app, { config, db, redis, events }) {
     const buildsDb = tablesOf<BuildTables>(db)
     if (config.ENVIRONMENT === 'development') await loadDevelopmentBuilds(buildsDb)
     const builds = await createBuildService(buildsDb, {
       ...(redis ? { redis } : {}),
       ttlSeconds: config.CACHE_TTL,
+      events,
       onCacheError: (err, operation) =>
         app.log.warn({ err, operation }, 'dashboard cache: Redis unavailable, serving from the database'),
     })

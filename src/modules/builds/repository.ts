@@ -66,15 +66,15 @@ export async function insertState(
 /**
  * Moves a build to `stateCode` in one atomic statement, unless it is already at 100 or already at
  * that code (the WHERE clause makes both hold under concurrent writers on every replica). Returns
- * the build's id, or undefined when it did not move.
+ * the build's id and new status, or undefined when it did not move.
  */
 export async function advanceBuild(
   trx: Db,
   buildPk: string,
   stateCode: number,
   at: string,
-): Promise<string | undefined> {
-  const row = await trx
+): Promise<{ id: string; status: BuildStatus } | undefined> {
+  return trx
     .updateTable('builds')
     .set({
       current_state: stateCode,
@@ -84,9 +84,8 @@ export async function advanceBuild(
     .where('id', '=', buildPk)
     .where('current_state', '<>', 100)
     .where('current_state', '<>', stateCode)
-    .returning('id')
+    .returning(['id', 'status'])
     .executeTakeFirst()
-  return row?.id
 }
 
 /** Counts a failure on a build (a completed build stays completed). Returns its key and state. */

@@ -2,6 +2,7 @@
 import type { Redis } from 'ioredis'
 import { Cache, type CacheOutcome } from '../../platform/cache.js'
 import type { Db } from '../../platform/db/index.js'
+import type { EventSink } from '../../platform/events/sink.js'
 import { problems } from './problems.js'
 import * as repo from './repository.js'
 import type {
@@ -37,6 +38,8 @@ export class BuildService {
   constructor(
     private readonly db: Db<BuildTables>,
     private readonly dashboards: Cache,
+    /** build.created / build.state_changed / build.failed, written in the change's transaction. */
+    private readonly events: EventSink,
   ) {}
 
   // Catalog ----------------------------------------------------------------------------------------
@@ -107,8 +110,12 @@ export class BuildService {
       })
       if (pk === undefined) throw problems.buildExists(body.build_id)
       await repo.insertState(trx, pk, 0, 'Build initialized', now)
+      const { build_id, platform, os_version, image_type } = body
+      const data = { id: pk, build_id, platform, os_version, image_type, status: 'in_progress', current_state: 0 }
+      await this.events.append(trx, [{ topic: 'builds', type: 'build.created', data: { ...data, created_at: now } }])
       return pk
     })
+    this.events.committed()
     await this.dashboards.invalidate() // after the commit: a read that follows sees the new build
     return { id, build_id: body.build_id, status: 'created' }
   }
@@ -122,15 +129,21 @@ export class BuildService {
     const { build, moved } = await this.db.writeTransaction(async (trx) => {
       const build = await repo.findBuild(trx, buildId)
       if (!build) throw problems.buildNotFound()
-      if ((await repo.advanceBuild(trx, build.id, body.state_code, now)) === undefined) {
+      const advanced = await repo.advanceBuild(trx, build.id, body.state_code, now)
+      if (advanced === undefined) {
         // It did not move: already at this code (a pipeline's retry: 200, no new row), or at 100.
         // Read again: a concurrent writer may have moved it since `findBuild`.
         if ((await repo.currentStateOf(trx, build.id)) === body.state_code) return { build, moved: false }
         throw problems.buildFinished(build.build_id, FINAL_STATE, stateName(FINAL_STATE))
       }
       await repo.insertState(trx, build.id, body.state_code, body.message ?? null, now)
+      const data = { id: build.id, build_id: build.build_id, state_code: body.state_code }
+      const more = { message: body.message ?? null, status: advanced.status, transitioned_at: now }
+      const event = { ...data, state_name: stateName(body.state_code), ...more }
+      await this.events.append(trx, [{ topic: 'builds', type: 'build.state_changed', data: event }])
       return { build, moved: true }
     })
+    if (moved) this.events.committed()
     if (moved) await this.dashboards.invalidate()
     return { status: 'updated', build_id: build.build_id, new_state: body.state_code }
   }
@@ -151,8 +164,13 @@ export class BuildService {
         details: body.details == null ? null : JSON.stringify(body.details),
         recorded_at: now,
       })
+      const data = { id: build.id, build_id: found.build_id, error_message: body.error_message }
+      const more = { error_code: body.error_code ?? null, component: body.component ?? null }
+      const event = { ...data, ...more, state_code: build.current_state, recorded_at: now }
+      await this.events.append(trx, [{ topic: 'builds', type: 'build.failed', data: event }])
       return found
     })
+    this.events.committed()
     await this.dashboards.invalidate()
     return { status: 'recorded', build_id: found.build_id }
   }
@@ -317,7 +335,12 @@ function decodeCursor(cursor: string): repo.BuildPosition {
 /** The service with its dashboard cache, namespaced in Redis by this database's cache scope. */
 export async function createBuildService(
   db: Db<BuildTables>,
-  options: { redis?: Redis; ttlSeconds: number; onCacheError?: (err: unknown, operation: string) => void },
+  options: {
+    redis?: Redis
+    ttlSeconds: number
+    onCacheError?: (err: unknown, operation: string) => void
+    events: EventSink
+  },
 ): Promise<BuildService> {
   const scope = await repo.cacheScope(db.kysely)
   const dashboards = new Cache({
@@ -326,5 +349,5 @@ export async function createBuildService(
     prefix: `statehouse:cache:builds:${scope}:`,
     ...(options.onCacheError ? { onError: options.onCacheError } : {}),
   })
-  return new BuildService(db, dashboards)
+  return new BuildService(db, dashboards, options.events)
 }

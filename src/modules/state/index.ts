@@ -9,8 +9,8 @@ import type { StateTables } from './tables.js'
 export const stateModule: Module = {
   name: 'state',
   migrations: { '0001_state': m0001 },
-  async register(app, { config, db, health, endpoints }) {
-    const state = new StateService(tablesOf<StateTables>(db), undefined, config.WRITE_DEADLINE_MS)
+  async register(app, { config, db, health, endpoints, events }) {
+    const state = new StateService(tablesOf<StateTables>(db), events, config.WRITE_DEADLINE_MS)
     // /ready turns 503 while updates miss their commit deadline (a hung or half-open database).
     health.addCheck({
       name: 'writes',

@@ -1,20 +1,15 @@
 /** Rules of the shared-state API (SPEC §2): reads, batched updates and the audit log. */
 import type { Db } from '../../platform/db/index.js'
+import type { EventSink } from '../../platform/events/sink.js'
 import { planBatch, type UpdateCommand, type UpdateOutcome } from './apply-updates.js'
 import { problems } from './problems.js'
 import * as repo from './repository.js'
 import type { LogEntry, LogsQuery, LogsResponse, StateValue } from './schemas.js'
-import type { StateLogRow, StateRow, StateTables } from './tables.js'
+import type { StateLogRow, StateLogTable, StateRow, StateTables } from './tables.js'
 import { WriteBatcher } from './write-batcher.js'
 
 /** How many of the newest log entries the single-writer cache keeps (the largest page). */
 const RECENT_LOGS = 100
-
-export interface StateChange {
-  version: number
-  old_state: StateValue
-  new_state: StateValue
-}
 
 export class StateService {
   private readonly batcher: WriteBatcher<UpdateCommand, UpdateOutcome>
@@ -32,8 +27,8 @@ export class StateService {
 
   constructor(
     private readonly db: Db<StateTables>,
-    /** Called after each commit with the changes it made (events fan-out hooks in here). */
-    private readonly onCommitted: (changes: StateChange[]) => void = () => {},
+    /** Each applied update's state.updated event is written in its batch's transaction. */
+    private readonly events: EventSink,
     /** How long one batch of updates may take to commit before its requests get a 503 to retry. */
     private readonly writeDeadlineMs = 10_000,
   ) {
@@ -115,6 +110,7 @@ export class StateService {
         await repo.writeState(trx, plan.state)
         await repo.insertLogs(trx, plan.logs)
         await repo.saveIdempotencyRecords(trx, plan.idempotency)
+        await this.events.append(trx, plan.logs.map(stateUpdated)) // last: see the events outbox's ordering
       }
       return plan
     })
@@ -123,20 +119,29 @@ export class StateService {
       const added = plan.logs.map(toLogEntry).reverse()
       this.cache = { state: plan.state, recent: added.concat(this.cache.recent).slice(0, RECENT_LOGS) }
     }
-    if (plan.logs.length > 0) {
-      this.onCommitted(
-        plan.logs.map((l) => ({
-          version: l.id,
-          old_state: { counter: l.old_counter, message: l.old_message },
-          new_state: { counter: l.new_counter, message: l.new_message },
-        })),
-      )
-    }
+    if (plan.logs.length > 0) this.events.committed()
     if (this.batches % 1000 === 0) {
       // Housekeeping off the request path: expired replay records go in the background.
       repo.deleteExpiredIdempotencyRecords(this.db.kysely, now.toISOString()).catch(() => {})
     }
     return plan.outcomes
+  }
+}
+
+/** The state.updated event of one applied update (its log row). */
+function stateUpdated(l: StateLogTable) {
+  return {
+    topic: 'state' as const,
+    type: 'state.updated',
+    data: {
+      version: l.id,
+      counter: l.new_counter,
+      message: l.new_message,
+      old_counter: l.old_counter,
+      old_message: l.old_message,
+      update_type: l.update_type,
+      timestamp: l.timestamp,
+    },
   }
 }
 
