@@ -11,6 +11,7 @@
  */
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
+import { assertProblemBody } from '../helpers/problem.js'
 
 export const API_URL = process.env.API_URL?.replace(/\/+$/, '') || undefined
 export const API_KEY = process.env.API_KEY || undefined
@@ -102,10 +103,7 @@ export const withKey = (): Record<string, string> => ({ 'x-api-key': API_KEY ?? 
 export function assertProblem(reply: Reply, status: number, what: string): void {
   assert.equal(reply.status, status, `${what}: expected ${status}, got ${reply.status} ${JSON.stringify(reply.body)}`)
   assert.match(reply.headers.get('content-type') ?? '', /^application\/problem\+json/, `${what}: not problem+json`)
-  const p = reply.body as { status?: unknown; title?: unknown; detail?: unknown }
-  assert.equal(p.status, status, `${what}: problem.status`)
-  assert.equal(typeof p.title, 'string', `${what}: problem.title`)
-  assert.equal(typeof p.detail, 'string', `${what}: problem.detail`)
+  assertProblemBody(reply.body, status, what)
 }
 
 /** ISO 8601 UTC ending in Z. */

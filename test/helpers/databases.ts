@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import type { TestContext } from 'node:test'
+import { describe, type TestContext } from 'node:test'
 import pg from 'pg'
 import { startTcpProxy, type TcpProxy } from './tcp-proxy.js'
 
@@ -93,6 +93,14 @@ export const postgresql: Dialect = {
 }
 
 export const DIALECTS: Dialect[] = [sqlite, postgresql]
+
+/**
+ * The dialect loop every engine-level suite uses: one `describe('<subject> on <engine>')` per
+ * engine, skipped with the reason where the engine is missing (and failing under CI=true, above).
+ */
+export function describeOnEachDialect(subject: string, body: (dialect: Dialect) => void): void {
+  for (const dialect of DIALECTS) describe(`${subject} on ${dialect.name}`, { skip: dialect.skip }, () => body(dialect))
+}
 
 /**
  * A fresh PostgreSQL database reached through a TCP proxy the test owns (cut it to lose the

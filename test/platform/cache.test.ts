@@ -5,8 +5,8 @@ import { describe, it, type TestContext } from 'node:test'
 import { Redis } from 'ioredis'
 import { Cache } from '../../src/platform/cache.js'
 import { createRedis, redisReady } from '../../src/platform/redis.js'
+import { redisSkip, TEST_REDIS_URL } from '../helpers/redis.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
-import { redisSkip, TEST_REDIS_URL } from '../modules/builds/helpers.js'
 
 function counter() {
   let calls = 0

@@ -8,32 +8,30 @@ import type { Database } from '../../src/database.js'
 import { createDb as createUntypedDb, type Db, tablesOf } from '../../src/platform/db/index.js'
 import { gatherMigrations, migrateToLatest as migrateWith } from '../../src/platform/db/migrate.js'
 import { testEnv } from '../helpers/app.js'
-import { DIALECTS, postgresql, sqlite } from '../helpers/databases.js'
+import { describeOnEachDialect, postgresql, sqlite } from '../helpers/databases.js'
 import { REPO_ROOT } from '../helpers/server-process.js'
 
 const migrations = gatherMigrations(modules)
 const createDb = (...args: Parameters<typeof createUntypedDb>) => tablesOf<Database>(createUntypedDb(...args))
 const migrateToLatest = (db: Db<Database>) => migrateWith(db, modules)
 
-for (const dialect of DIALECTS) {
-  describe(`migrations on ${dialect.name}`, { skip: dialect.skip }, () => {
-    it('apply every migration once, then find nothing to do', async (t) => {
-      const database = await dialect.create()
-      t.after(() => database.drop())
-      const db = createDb(loadConfig(testEnv(database.url)).database)
-      t.after(() => db.close())
-      const first = await migrateToLatest(db)
-      assert.deepEqual(
-        first.results?.map((r) => [r.migrationName, r.status]),
-        Object.keys(migrations).map((name) => [name, 'Success']),
-      )
-      const second = await migrateToLatest(db)
-      assert.deepEqual(second.results, [])
-      const state = await db.kysely.selectFrom('state').selectAll().execute()
-      assert.equal(state.length, 1, 'the seeded state row exists exactly once')
-    })
+describeOnEachDialect('migrations', (dialect) => {
+  it('apply every migration once, then find nothing to do', async (t) => {
+    const database = await dialect.create()
+    t.after(() => database.drop())
+    const db = createDb(loadConfig(testEnv(database.url)).database)
+    t.after(() => db.close())
+    const first = await migrateToLatest(db)
+    assert.deepEqual(
+      first.results?.map((r) => [r.migrationName, r.status]),
+      Object.keys(migrations).map((name) => [name, 'Success']),
+    )
+    const second = await migrateToLatest(db)
+    assert.deepEqual(second.results, [])
+    const state = await db.kysely.selectFrom('state').selectAll().execute()
+    assert.equal(state.length, 1, 'the seeded state row exists exactly once')
   })
-}
+})
 
 describe('concurrent start-up on PostgreSQL', { skip: postgresql.skip }, () => {
   it('six processes migrating one database at once: all succeed, each migration applied once', async (t) => {

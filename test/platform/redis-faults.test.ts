@@ -7,9 +7,10 @@ import assert from 'node:assert/strict'
 import net from 'node:net'
 import { describe, it, type TestContext } from 'node:test'
 import { buildTestApp } from '../helpers/app.js'
-import { DIALECTS, sqlite } from '../helpers/databases.js'
+import { describeOnEachDialect, sqlite } from '../helpers/databases.js'
+import { redisSkip, TEST_REDIS_URL } from '../helpers/redis.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
-import { eventually, READ_HEADERS, redisSkip, TEST_REDIS_URL } from '../modules/builds/helpers.js'
+import { eventually, READ_HEADERS } from '../modules/builds/helpers.js'
 
 /** Generous: a request that waits for Redis took ~2 s before the fix; a healthy one takes ~1 ms. */
 const BOUND_MS = 1000
@@ -64,27 +65,25 @@ async function requestsStayFast(app: Awaited<ReturnType<typeof buildTestApp>>, r
   }
 }
 
-for (const dialect of DIALECTS) {
-  describe(`Redis faults on ${dialect.name}`, { skip: dialect.skip }, () => {
-    it('a closed Redis port: /status, /logs, dashboards and rate-limited routes answer fast, no 5xx, one log line', async (t) => {
-      const logs: Record<string, unknown>[] = []
-      const app = await buildTestApp(t, dialect, {
-        logs,
-        env: { ...limited, REQUEST_LOG: 'false', REDIS_URL: `redis://:s3cret@127.0.0.1:${await closedPort()}` },
-      })
-      await requestsStayFast(app)
-      const down = redisLines(logs, /Redis/)
-      assert.equal(down.length, 1, `one line about Redis, not one per request: ${JSON.stringify(down)}`)
-      assert.match(String(down[0]?.msg), /Redis unreachable/)
-      assert.equal(down[0]?.level, 40, 'a warning')
-      assert.doesNotMatch(JSON.stringify(down), /s3cret/, 'the password is not logged')
-      // /ready says what /status says, just as fast.
-      const ready = await app.inject({ url: '/ready' })
-      assert.equal(ready.statusCode, 503)
-      assert.equal(ready.json().redis, false)
+describeOnEachDialect('Redis faults', (dialect) => {
+  it('a closed Redis port: /status, /logs, dashboards and rate-limited routes answer fast, no 5xx, one log line', async (t) => {
+    const logs: Record<string, unknown>[] = []
+    const app = await buildTestApp(t, dialect, {
+      logs,
+      env: { ...limited, REQUEST_LOG: 'false', REDIS_URL: `redis://:s3cret@127.0.0.1:${await closedPort()}` },
     })
+    await requestsStayFast(app)
+    const down = redisLines(logs, /Redis/)
+    assert.equal(down.length, 1, `one line about Redis, not one per request: ${JSON.stringify(down)}`)
+    assert.match(String(down[0]?.msg), /Redis unreachable/)
+    assert.equal(down[0]?.level, 40, 'a warning')
+    assert.doesNotMatch(JSON.stringify(down), /s3cret/, 'the password is not logged')
+    // /ready says what /status says, just as fast.
+    const ready = await app.inject({ url: '/ready' })
+    assert.equal(ready.statusCode, 503)
+    assert.equal(ready.json().redis, false)
   })
-}
+})
 
 describe('Redis faults', () => {
   it('a Redis that accepts and never answers: requests still answer within the bound', {

@@ -9,8 +9,10 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { buildTestApp } from '../../helpers/app.js'
 import { postgresql, postgresThroughProxy, sqlite } from '../../helpers/databases.js'
+import { assertProblem } from '../../helpers/problem.js'
+import { redisSkip, TEST_REDIS_URL } from '../../helpers/redis.js'
 import { startTcpProxy } from '../../helpers/tcp-proxy.js'
-import { assertProblem, eventually, get, newBuild, post, redisSkip, TEST_REDIS_URL } from './helpers.js'
+import { eventually, get, newBuild, post } from './helpers.js'
 
 const component = (body: { components: { name: string; status: string }[] }, name: string) =>
   body.components.find((c) => c.name === name)?.status

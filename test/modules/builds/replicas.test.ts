@@ -4,7 +4,8 @@ import { describe, it } from 'node:test'
 import { Redis } from 'ioredis'
 import { buildTestApp } from '../../helpers/app.js'
 import { postgresql } from '../../helpers/databases.js'
-import { get, newBuild, post, redisSkip, TEST_REDIS_URL } from './helpers.js'
+import { redisSkip, TEST_REDIS_URL } from '../../helpers/redis.js'
+import { get, newBuild, post } from './helpers.js'
 
 describe('dashboard cache across replicas (PostgreSQL + Redis)', { skip: postgresql.skip || redisSkip }, () => {
   it('a write on one replica is visible on the next read of the other, which had the view cached', async (t) => {

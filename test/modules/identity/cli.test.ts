@@ -6,8 +6,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, it } from 'node:test'
 import type { Dialect } from '../../helpers/databases.js'
+import { assertProblem } from '../../helpers/problem.js'
 import { REPO_ROOT } from '../../helpers/server-process.js'
-import { assertProblem, identityApp } from './fixtures.js'
+import { identityApp } from '../../helpers/users.js'
 
 // SQLite only, built here rather than taken from helpers/databases.ts, whose import-time PostgreSQL
 // probe this file does not need.

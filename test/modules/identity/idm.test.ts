@@ -7,8 +7,9 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { exportJWK, generateKeyPair, SignJWT } from 'jose'
-import { DIALECTS } from '../../helpers/databases.js'
-import { assertProblem, bearer, createUser, identityApp, STATIC_KEY } from './fixtures.js'
+import { DIALECTS, describeOnEachDialect } from '../../helpers/databases.js'
+import { assertProblem } from '../../helpers/problem.js'
+import { bearer, createUser, identityApp, STATIC_KEY } from '../../helpers/users.js'
 
 const ISSUER = 'https://idm.example.test/realms/statehouse'
 const AUDIENCE = 'statehouse-api'
@@ -64,114 +65,112 @@ function idToken(o: IdTokenOptions = {}) {
     .sign(key.privateKey)
 }
 
-for (const dialect of DIALECTS) {
-  describe(`IDM login on ${dialect.name}`, { skip: dialect.skip }, () => {
-    const idmApp = (t: Parameters<typeof identityApp>[0]) =>
-      identityApp(t, dialect, { env: { IDM_JWKS_URL: jwksUrl, IDM_ISSUER: ISSUER, IDM_AUDIENCE: AUDIENCE } })
+describeOnEachDialect('IDM login', (dialect) => {
+  const idmApp = (t: Parameters<typeof identityApp>[0]) =>
+    identityApp(t, dialect, { env: { IDM_JWKS_URL: jwksUrl, IDM_ISSUER: ISSUER, IDM_AUDIENCE: AUDIENCE } })
 
-    it('a valid ID token (RS256 or ES256; sub or preferred_username) → 200 with a working statehouse JWT', async (t) => {
-      const app = await idmApp(t)
-      const zoe = await createUser(app, 'zoe', { email: 'zoe@example.com' })
-      const hitsBefore = jwksHits
-      const res = await app.inject({
-        method: 'POST',
-        url: '/auth/idm',
-        payload: { username: 'zoe', idm_token: await idToken() },
-      })
-      assert.equal(res.statusCode, 200, res.body)
-      const body = res.json()
-      assert.equal(body.token_type, 'bearer')
-      assert.deepEqual(body.user, { id: zoe.id, username: 'zoe', email: 'zoe@example.com', is_superuser: false })
-      assert.ok(jwksHits > hitsBefore, 'the key came from the JWKS server')
-      const me = await app.inject({ url: `/users/${zoe.id}`, headers: bearer(body.access_token) })
-      assert.equal(me.statusCode, 200)
-      assert.equal(me.json().username, 'zoe')
-
-      const es = await app.inject({
-        method: 'POST',
-        url: '/auth/idm',
-        payload: { username: 'zoe', idm_token: await idToken({ alg: 'ES256' }) },
-      })
-      assert.equal(es.statusCode, 200, es.body)
-      const preferred = await app.inject({
-        method: 'POST',
-        url: '/auth/idm',
-        payload: {
-          username: 'zoe',
-          idm_token: await idToken({ sub: '6f1c-uuid-of-the-idp', preferred_username: 'zoe' }),
-        },
-      })
-      assert.equal(preferred.statusCode, 200, preferred.body)
+  it('a valid ID token (RS256 or ES256; sub or preferred_username) → 200 with a working statehouse JWT', async (t) => {
+    const app = await idmApp(t)
+    const zoe = await createUser(app, 'zoe', { email: 'zoe@example.com' })
+    const hitsBefore = jwksHits
+    const res = await app.inject({
+      method: 'POST',
+      url: '/auth/idm',
+      payload: { username: 'zoe', idm_token: await idToken() },
     })
+    assert.equal(res.statusCode, 200, res.body)
+    const body = res.json()
+    assert.equal(body.token_type, 'bearer')
+    assert.deepEqual(body.user, { id: zoe.id, username: 'zoe', email: 'zoe@example.com', is_superuser: false })
+    assert.ok(jwksHits > hitsBefore, 'the key came from the JWKS server')
+    const me = await app.inject({ url: `/users/${zoe.id}`, headers: bearer(body.access_token) })
+    assert.equal(me.statusCode, 200)
+    assert.equal(me.json().username, 'zoe')
 
-    it('wrong issuer, wrong audience, expired, unknown key id, unpublished key, no such or inactive user, other user → 401', async (t) => {
-      const app = await idmApp(t)
-      await createUser(app, 'zoe')
-      await createUser(app, 'yuri')
-      const gone = await createUser(app, 'gone')
-      assert.equal(
-        (
-          await app.inject({
-            method: 'PUT',
-            url: `/users/${gone.id}`,
-            headers: STATIC_KEY,
-            payload: { is_active: false },
-          })
-        ).statusCode,
-        200,
-      )
-      const cases: Record<string, [string, string]> = {
-        'wrong issuer': ['zoe', await idToken({ iss: 'https://evil.example.test' })],
-        'wrong audience': ['zoe', await idToken({ aud: 'another-app' })],
-        expired: ['zoe', await idToken({ exp: Math.floor(Date.now() / 1000) - 120 })],
-        'unknown key id': ['zoe', await idToken({ kid: 'rsa-999', key: stranger })],
-        'known kid, unpublished key': ['zoe', await idToken({ key: stranger })],
-        'no such user': ['nobody', await idToken({ sub: 'nobody' })],
-        'inactive user': ['gone', await idToken({ sub: 'gone' })],
-        "another user's token": ['yuri', await idToken({ sub: 'zoe' })],
-        'not a JWT': ['zoe', 'abc.def.ghi'],
-      }
-      for (const [what, [username, token]] of Object.entries(cases)) {
-        const res = await app.inject({ method: 'POST', url: '/auth/idm', payload: { username, idm_token: token } })
-        assertProblem(res, 401)
-        assert.equal(res.headers['www-authenticate'], 'Bearer', what)
-      }
-      // Control: the same app and user accept a good token, so the refusals above are the token's fault.
-      assert.equal(
-        (
-          await app.inject({
-            method: 'POST',
-            url: '/auth/idm',
-            payload: { username: 'zoe', idm_token: await idToken() },
-          })
-        ).statusCode,
-        200,
-      )
+    const es = await app.inject({
+      method: 'POST',
+      url: '/auth/idm',
+      payload: { username: 'zoe', idm_token: await idToken({ alg: 'ES256' }) },
     })
-
-    it('an HS256 token "signed" with the public key is refused (no algorithm confusion); bad bodies are 422', async (t) => {
-      const app = await idmApp(t)
-      await createUser(app, 'zoe')
-      const jwk = await exportJWK(rsa.publicKey)
-      const forged = await new SignJWT({})
-        .setProtectedHeader({ alg: 'HS256', kid: 'rsa-1' })
-        .setSubject('zoe')
-        .setIssuer(ISSUER)
-        .setAudience(AUDIENCE)
-        .setExpirationTime('5m')
-        .sign(new TextEncoder().encode(JSON.stringify(jwk)))
-      assertProblem(
-        await app.inject({ method: 'POST', url: '/auth/idm', payload: { username: 'zoe', idm_token: forged } }),
-        401,
-      )
-      assertProblem(await app.inject({ method: 'POST', url: '/auth/idm', payload: { username: 'zoe' } }), 422)
-      assertProblem(
-        await app.inject({ method: 'POST', url: '/auth/idm', payload: { username: 'zoe', idm_token: '' } }),
-        422,
-      )
+    assert.equal(es.statusCode, 200, es.body)
+    const preferred = await app.inject({
+      method: 'POST',
+      url: '/auth/idm',
+      payload: {
+        username: 'zoe',
+        idm_token: await idToken({ sub: '6f1c-uuid-of-the-idp', preferred_username: 'zoe' }),
+      },
     })
+    assert.equal(preferred.statusCode, 200, preferred.body)
   })
-}
+
+  it('wrong issuer, wrong audience, expired, unknown key id, unpublished key, no such or inactive user, other user → 401', async (t) => {
+    const app = await idmApp(t)
+    await createUser(app, 'zoe')
+    await createUser(app, 'yuri')
+    const gone = await createUser(app, 'gone')
+    assert.equal(
+      (
+        await app.inject({
+          method: 'PUT',
+          url: `/users/${gone.id}`,
+          headers: STATIC_KEY,
+          payload: { is_active: false },
+        })
+      ).statusCode,
+      200,
+    )
+    const cases: Record<string, [string, string]> = {
+      'wrong issuer': ['zoe', await idToken({ iss: 'https://evil.example.test' })],
+      'wrong audience': ['zoe', await idToken({ aud: 'another-app' })],
+      expired: ['zoe', await idToken({ exp: Math.floor(Date.now() / 1000) - 120 })],
+      'unknown key id': ['zoe', await idToken({ kid: 'rsa-999', key: stranger })],
+      'known kid, unpublished key': ['zoe', await idToken({ key: stranger })],
+      'no such user': ['nobody', await idToken({ sub: 'nobody' })],
+      'inactive user': ['gone', await idToken({ sub: 'gone' })],
+      "another user's token": ['yuri', await idToken({ sub: 'zoe' })],
+      'not a JWT': ['zoe', 'abc.def.ghi'],
+    }
+    for (const [what, [username, token]] of Object.entries(cases)) {
+      const res = await app.inject({ method: 'POST', url: '/auth/idm', payload: { username, idm_token: token } })
+      assertProblem(res, 401)
+      assert.equal(res.headers['www-authenticate'], 'Bearer', what)
+    }
+    // Control: the same app and user accept a good token, so the refusals above are the token's fault.
+    assert.equal(
+      (
+        await app.inject({
+          method: 'POST',
+          url: '/auth/idm',
+          payload: { username: 'zoe', idm_token: await idToken() },
+        })
+      ).statusCode,
+      200,
+    )
+  })
+
+  it('an HS256 token "signed" with the public key is refused (no algorithm confusion); bad bodies are 422', async (t) => {
+    const app = await idmApp(t)
+    await createUser(app, 'zoe')
+    const jwk = await exportJWK(rsa.publicKey)
+    const forged = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', kid: 'rsa-1' })
+      .setSubject('zoe')
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('5m')
+      .sign(new TextEncoder().encode(JSON.stringify(jwk)))
+    assertProblem(
+      await app.inject({ method: 'POST', url: '/auth/idm', payload: { username: 'zoe', idm_token: forged } }),
+      401,
+    )
+    assertProblem(await app.inject({ method: 'POST', url: '/auth/idm', payload: { username: 'zoe' } }), 422)
+    assertProblem(
+      await app.inject({ method: 'POST', url: '/auth/idm', payload: { username: 'zoe', idm_token: '' } }),
+      422,
+    )
+  })
+})
 
 describe('IDM login without IDM configured', () => {
   it('is 401, not a 5xx', async (t) => {

@@ -12,35 +12,14 @@ import { buildApp } from '../../../src/app.js'
 import { loadConfig } from '../../../src/config.js'
 import { testEnv } from '../../helpers/app.js'
 import { sqlite, type TestDatabase } from '../../helpers/databases.js'
+import { assertProblem, type InjectedReply } from '../../helpers/problem.js'
+import { redisSkip, TEST_REDIS_URL } from '../../helpers/redis.js'
 import { freePort } from '../../helpers/server-process.js'
-import { assertProblem, bearer, createUser, identityApp, login, TEST_JWT_SECRET } from '../identity/fixtures.js'
+import { bearer, createUser, identityApp, login, TEST_JWT_SECRET } from '../../helpers/users.js'
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
+const REDIS_URL = TEST_REDIS_URL
 
-async function redisProblem(): Promise<string | null> {
-  const redis = new Redis(REDIS_URL, {
-    lazyConnect: true,
-    maxRetriesPerRequest: 0,
-    connectTimeout: 1000,
-    retryStrategy: () => null,
-  })
-  redis.on('error', () => {})
-  try {
-    await redis.connect()
-    await redis.ping()
-    return null
-  } catch (err) {
-    return (err as Error).message
-  } finally {
-    redis.disconnect()
-  }
-}
-const redisDown = await redisProblem()
-if (redisDown && process.env.CI === 'true')
-  throw new Error(`CI=true but Redis at ${REDIS_URL} is unreachable (${redisDown})`)
-if (redisDown) console.warn(`\n*** SKIPPING Redis rate-limit tests: ${REDIS_URL} unreachable (${redisDown}) ***\n`)
-
-function assertLimited(res: { statusCode: number; headers: Record<string, unknown>; body: string; json(): any }) {
+function assertLimited(res: InjectedReply) {
   const body = assertProblem(res, 429)
   const retryAfter = Number(res.headers['retry-after'])
   assert.ok(
@@ -152,7 +131,7 @@ describe('login and items rate limits (one instance)', () => {
   })
 })
 
-describe('rate limits shared through Redis', { skip: redisDown ? `Redis unreachable: ${redisDown}` : false }, () => {
+describe('rate limits shared through Redis', { skip: redisSkip }, () => {
   it('two instances on one Redis share one budget for logins and for /items (requests alternate between them)', async (t) => {
     const database = await sqlite.create()
     t.after(() => database.drop())

@@ -3,10 +3,10 @@
  * the answer is never a 5xx, every error is problem+json, and a rejected request changes nothing.
  */
 import assert from 'node:assert/strict'
-import { describe, it } from 'node:test'
+import { it } from 'node:test'
 import fc from 'fast-check'
 import { buildTestApp, TEST_API_KEY } from '../../helpers/app.js'
-import { DIALECTS } from '../../helpers/databases.js'
+import { describeOnEachDialect } from '../../helpers/databases.js'
 
 const RUNS = 1000
 
@@ -89,65 +89,63 @@ const queryString = fc
   )
   .map((d) => new URLSearchParams(d).toString())
 
-for (const dialect of DIALECTS) {
-  describe(`hostile input on ${dialect.name}`, { skip: dialect.skip }, () => {
-    it(`${RUNS} generated /update requests: no 5xx, problem+json errors, rejections change nothing`, async (t) => {
-      const app = await buildTestApp(t, dialect)
-      const snapshot = async () => {
-        const status = (await app.inject({ url: '/status' })).json()
-        return { counter: status.counter, message: status.message, version: status.version }
-      }
-      let before = await snapshot()
-      let accepted = 0
-      await fc.assert(
-        fc.asyncProperty(payload, headers, async (body, hdrs) => {
-          const res = await app.inject({ method: 'POST', url: '/update', headers: hdrs, payload: body })
-          assert.ok(
-            res.statusCode < 500,
-            `${res.statusCode} for ${body.slice(0, 80)} ${JSON.stringify(hdrs)}: ${res.body.slice(0, 200)}`,
-          )
-          const after = await snapshot()
-          if (res.statusCode === 200) {
-            const replayed = res.headers['idempotent-replayed'] === 'true'
-            assert.equal(after.version, before.version + (replayed ? 0 : 1))
-            if (!replayed) accepted++
-          } else {
-            assert.ok(res.statusCode >= 400, String(res.statusCode))
-            assert.match(String(res.headers['content-type']), /^application\/problem\+json/)
-            const problem = res.json()
-            assert.equal(problem.status, res.statusCode)
-            assert.equal(typeof problem.detail, 'string')
-            assert.ok(!/at .+\.(ts|js):\d+/.test(res.body), 'no stack trace in the body')
-            assert.deepEqual(after, before, 'a rejected request changed the state')
-          }
-          before = after
-        }),
-        { numRuns: RUNS },
-      )
-      const logs = (await app.inject({ url: '/logs' })).json()
-      assert.equal(logs.total, before.version, 'one log row per accepted change')
-      assert.ok(accepted > 0, 'the generator produced some valid requests')
-    })
-
-    it(`${RUNS} generated /logs query strings: 200 or 422, never 5xx`, async (t) => {
-      const app = await buildTestApp(t, dialect)
-      for (let i = 0; i < 15; i++) {
-        await app.inject({
-          method: 'POST',
-          url: '/update',
-          headers: { 'x-api-key': TEST_API_KEY, 'content-type': 'application/json' },
-          payload: '{"increment":1}',
-        })
-      }
-      await fc.assert(
-        fc.asyncProperty(queryString, async (qs) => {
-          const res = await app.inject({ url: `/logs?${qs}` })
-          assert.ok([200, 422].includes(res.statusCode), `${res.statusCode} for ?${qs}: ${res.body.slice(0, 200)}`)
-          if (res.statusCode === 422) assert.match(String(res.headers['content-type']), /^application\/problem\+json/)
-          else assert.ok(res.json().logs.length <= res.json().limit)
-        }),
-        { numRuns: RUNS },
-      )
-    })
+describeOnEachDialect('hostile input', (dialect) => {
+  it(`${RUNS} generated /update requests: no 5xx, problem+json errors, rejections change nothing`, async (t) => {
+    const app = await buildTestApp(t, dialect)
+    const snapshot = async () => {
+      const status = (await app.inject({ url: '/status' })).json()
+      return { counter: status.counter, message: status.message, version: status.version }
+    }
+    let before = await snapshot()
+    let accepted = 0
+    await fc.assert(
+      fc.asyncProperty(payload, headers, async (body, hdrs) => {
+        const res = await app.inject({ method: 'POST', url: '/update', headers: hdrs, payload: body })
+        assert.ok(
+          res.statusCode < 500,
+          `${res.statusCode} for ${body.slice(0, 80)} ${JSON.stringify(hdrs)}: ${res.body.slice(0, 200)}`,
+        )
+        const after = await snapshot()
+        if (res.statusCode === 200) {
+          const replayed = res.headers['idempotent-replayed'] === 'true'
+          assert.equal(after.version, before.version + (replayed ? 0 : 1))
+          if (!replayed) accepted++
+        } else {
+          assert.ok(res.statusCode >= 400, String(res.statusCode))
+          assert.match(String(res.headers['content-type']), /^application\/problem\+json/)
+          const problem = res.json()
+          assert.equal(problem.status, res.statusCode)
+          assert.equal(typeof problem.detail, 'string')
+          assert.ok(!/at .+\.(ts|js):\d+/.test(res.body), 'no stack trace in the body')
+          assert.deepEqual(after, before, 'a rejected request changed the state')
+        }
+        before = after
+      }),
+      { numRuns: RUNS },
+    )
+    const logs = (await app.inject({ url: '/logs' })).json()
+    assert.equal(logs.total, before.version, 'one log row per accepted change')
+    assert.ok(accepted > 0, 'the generator produced some valid requests')
   })
-}
+
+  it(`${RUNS} generated /logs query strings: 200 or 422, never 5xx`, async (t) => {
+    const app = await buildTestApp(t, dialect)
+    for (let i = 0; i < 15; i++) {
+      await app.inject({
+        method: 'POST',
+        url: '/update',
+        headers: { 'x-api-key': TEST_API_KEY, 'content-type': 'application/json' },
+        payload: '{"increment":1}',
+      })
+    }
+    await fc.assert(
+      fc.asyncProperty(queryString, async (qs) => {
+        const res = await app.inject({ url: `/logs?${qs}` })
+        assert.ok([200, 422].includes(res.statusCode), `${res.statusCode} for ?${qs}: ${res.body.slice(0, 200)}`)
+        if (res.statusCode === 422) assert.match(String(res.headers['content-type']), /^application\/problem\+json/)
+        else assert.ok(res.json().logs.length <= res.json().limit)
+      }),
+      { numRuns: RUNS },
+    )
+  })
+})

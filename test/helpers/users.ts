@@ -1,9 +1,9 @@
-/** Shared set-up for the identity and items tests: an app with a known JWT key, users, logins. */
+/** Users for any test: an app with a known JWT key, users made through the API, logins. */
 import assert from 'node:assert/strict'
 import type { TestContext } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import { buildTestApp, TEST_API_KEY, type TestAppOptions } from '../../helpers/app.js'
-import type { Dialect } from '../../helpers/databases.js'
+import { buildTestApp, TEST_API_KEY, type TestAppOptions } from './app.js'
+import type { Dialect } from './databases.js'
 
 export const TEST_JWT_SECRET = 'identity-tests-jwt-secret-0123456789abcdef'
 
@@ -63,16 +63,4 @@ export async function login(app: FastifyInstance, user: { username: string; pass
 export async function userWithToken(app: FastifyInstance, username: string, extra: { is_superuser?: boolean } = {}) {
   const user = await createUser(app, username, extra)
   return { ...user, headers: bearer(await login(app, user)) }
-}
-
-export function assertProblem(
-  res: { statusCode: number; headers: Record<string, unknown>; body: string; json(): any },
-  status: number,
-) {
-  assert.equal(res.statusCode, status, `expected ${status}, got ${res.statusCode}: ${res.body}`)
-  assert.match(String(res.headers['content-type']), /^application\/problem\+json/)
-  const body = res.json()
-  assert.equal(body.status, status)
-  assert.equal(typeof body.detail, 'string')
-  return body
 }
