@@ -16,7 +16,7 @@ import type { EventsTables } from './tables.js'
 import { ticketStore } from './tickets.js'
 
 /** "24h", "90m", "30s", "2d" or a number of seconds → seconds. */
-export function retentionSeconds(value: string): number {
+function retentionSeconds(value: string): number {
   const match = /^(\d+(?:\.\d+)?)\s*([smhd]?)$/.exec(value.trim())
   if (!match) throw new Error(`EVENTS_RETENTION: "${value}" is not a duration such as 24h, 90m or 3600`)
   return Number(match[1]) * { '': 1, s: 1, m: 60, h: 3600, d: 86400 }[match[2] as '' | 's' | 'm' | 'h' | 'd']

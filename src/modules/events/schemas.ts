@@ -1,7 +1,7 @@
 /** Wire shapes of the events module (the stream itself is text/event-stream, see docs in routes.ts). */
 import { type Static, Type } from 'typebox'
 
-export const TOPICS_PATTERN = '^(state|builds|aircraft)(,(state|builds|aircraft))*$'
+const TOPICS_PATTERN = '^(state|builds|aircraft)(,(state|builds|aircraft))*$'
 
 export const StreamQuery = Type.Object({
   topics: Type.Optional(

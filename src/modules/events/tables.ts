@@ -1,4 +1,4 @@
-import type { Generated, Insertable, Selectable } from 'kysely'
+import type { Generated, Insertable } from 'kysely'
 import type { EventTopic } from '../../platform/events/sink.js'
 
 /**
@@ -33,5 +33,4 @@ export interface EventsTables {
   event_tickets: EventTicketsTable
 }
 
-export type EventRow = Selectable<EventsTable>
 export type NewEventRow = Insertable<EventsTable>

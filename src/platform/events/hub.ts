@@ -65,7 +65,7 @@ const SLICE_BYTES = 64 * 1024
 const DRAIN_TIMEOUT_MS = 30_000
 const TOPIC_BIT: Record<EventTopic, number> = { state: 1, builds: 2, aircraft: 4 }
 
-export function topicMask(topics: Iterable<EventTopic>): number {
+function topicMask(topics: Iterable<EventTopic>): number {
   let mask = 0
   for (const t of topics) mask |= TOPIC_BIT[t]
   return mask
