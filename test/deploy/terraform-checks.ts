@@ -117,7 +117,7 @@ export function resources(dir: TfDir | undefined, type: string, kind: 'resource'
 function allResourceTypes(dir: TfDir, kind: 'resource' | 'data'): string[] {
   const types = new Set<string>()
   for (const f of dir.files)
-    for (const byType of list(f.json[kind]).filter(isObj)) Object.keys(byType).forEach((t) => types.add(t))
+    for (const byType of list(f.json[kind]).filter(isObj)) for (const t of Object.keys(byType)) types.add(t)
   return [...types]
 }
 
@@ -237,7 +237,7 @@ function dirOrViolation(tree: TfTree, rel: string, v: string[]): TfDir | undefin
 /** Calls every `fn(string, path)` for each string value anywhere under `x`. */
 function eachString(x: Json | undefined, at: string, fn: (s: string, at: string) => void): void {
   if (typeof x === 'string') fn(x, at)
-  else if (Array.isArray(x)) x.forEach((v, i) => eachString(v, `${at}[${i}]`, fn))
+  else if (Array.isArray(x)) for (const [i, v] of x.entries()) eachString(v, `${at}[${i}]`, fn)
   else if (isObj(x)) for (const [k, v] of Object.entries(x)) eachString(v, at ? `${at}.${k}` : k, fn)
 }
 

@@ -107,7 +107,7 @@ export async function ingestMain(argv: string[], migrations: readonly MigrationS
 }
 
 /** Runs the command (migrating first with every module's migrations); resolves with the process exit code. */
-export async function ingestCommand(
+async function ingestCommand(
   argv: string[],
   migrations: readonly MigrationSource[],
   env: NodeJS.ProcessEnv = process.env,

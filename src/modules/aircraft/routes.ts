@@ -24,7 +24,7 @@ import { safeSubPrefix } from './sources.js'
 import type { AircraftStatsRow, AircraftTables } from './tables.js'
 
 /** A stored stats row in the API shape: averages derived from sums and counts. */
-export function toStats(row: AircraftStatsRow): AircraftStats {
+function toStats(row: AircraftStatsRow): AircraftStats {
   return {
     icao: row.icao_as_written,
     registration: row.registration,
@@ -42,7 +42,7 @@ export function toStats(row: AircraftStatsRow): AircraftStats {
 }
 
 /** Whether a `Prefer` header (RFC 7240: comma-separated preferences, each maybe with parameters) asks for respond-async. */
-export function prefersAsync(prefer: string | string[] | undefined): boolean {
+function prefersAsync(prefer: string | string[] | undefined): boolean {
   const values = Array.isArray(prefer) ? prefer : prefer === undefined ? [] : [prefer]
   return values.some((value) =>
     value.split(',').some((pref) => pref.split(';', 1)[0]?.trim().toLowerCase() === 'respond-async'),

@@ -98,7 +98,7 @@ export function safeSubPrefix(prefix: string): string | null {
 }
 
 /** A local folder, walked recursively; a file's ETag is its mtime and size. */
-export class FolderSource implements AircraftSource {
+class FolderSource implements AircraftSource {
   readonly name: string
   constructor(private readonly root: string) {
     this.name = `file:${root}`
@@ -169,7 +169,7 @@ const oneLine = (text: string) => text.replace(/\s*[\r\n]+\s*/g, ' / ')
  * An S3 bucket (or any S3-compatible store via S3_ENDPOINT, path-style), listed with paginated
  * ListObjectsV2. The SDK is loaded on first use: a server or CLI on a folder never pays for it.
  */
-export class S3Source implements AircraftSource {
+class S3Source implements AircraftSource {
   readonly name: string
   private sdk: Promise<{ sdk: typeof import('@aws-sdk/client-s3'); client: S3Client }> | undefined
 

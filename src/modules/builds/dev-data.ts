@@ -32,7 +32,7 @@ interface DevBuild {
 }
 
 /** aws-commercial ×4, azure ×3, gcp ×2, aws-govcloud ×1: 3 completed, 2 failed, 5 in progress. */
-export const DEV_BUILDS: DevBuild[] = [
+const DEV_BUILDS: DevBuild[] = [
   {
     build_id: 'dev-aws-rhel9-base-001',
     platform: 'aws-commercial',

@@ -6,11 +6,11 @@ export const BUILD_STATUSES = ['completed', 'failed', 'in_progress'] as const
 export type BuildStatus = (typeof BUILD_STATUSES)[number]
 
 /** Catalog ids: lower-case slugs such as `aws-commercial` or `rhel-9.2`. */
-export const CatalogId = (description: string) =>
+const CatalogId = (description: string) =>
   Type.String({ pattern: '^[a-z0-9][a-z0-9._-]*$', minLength: 1, maxLength: 64, description })
 
 /** A pipeline's own build id; it goes into URLs, so only URL-safe characters. */
-export const BuildId = Type.String({
+const BuildId = Type.String({
   pattern: '^[A-Za-z0-9][A-Za-z0-9._:+-]*$',
   minLength: 1,
   maxLength: 200,
@@ -216,7 +216,7 @@ export const BuildSummary = Type.Object(
 )
 export type BuildSummary = Static<typeof BuildSummary>
 
-export const StateEntry = Type.Object(
+const StateEntry = Type.Object(
   {
     state_code: Type.Integer(),
     state_name: Type.String(),
@@ -225,7 +225,7 @@ export const StateEntry = Type.Object(
   },
   { title: 'BuildStateEntry' },
 )
-export const FailureEntry = Type.Object(
+const FailureEntry = Type.Object(
   {
     id: Type.Integer(),
     state_code: Type.Integer({ description: "the build's state when the failure was reported" }),

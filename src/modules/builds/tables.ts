@@ -75,5 +75,3 @@ export interface BuildTables {
 }
 
 export type BuildRow = Selectable<BuildTable>
-export type BuildStateRow = Selectable<BuildStateTable>
-export type BuildFailureRow = Selectable<BuildFailureTable>

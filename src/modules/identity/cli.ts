@@ -11,7 +11,7 @@ import { promptHidden } from '../../platform/prompt.js'
 import { createUser } from './service.js'
 import type { IdentityTables } from './tables.js'
 
-export const USER_USAGE =
+const USER_USAGE =
   'usage: statehouse user create --username NAME [--password-stdin] [--superuser] [--email ADDRESS]\n' +
   '  (without --password-stdin on a terminal, the password is asked for and not shown)\n'
 

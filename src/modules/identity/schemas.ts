@@ -73,7 +73,7 @@ export const TokenResponse = Type.Object(
   { title: 'AccessToken' },
 )
 
-export const LoginUser = Type.Object(
+const LoginUser = Type.Object(
   {
     id: Id,
     username: Type.String(),

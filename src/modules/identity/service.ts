@@ -44,7 +44,7 @@ export type TokenView = TokenInfo
 const BAD_LOGIN = 'Incorrect username or password'
 const loginFailed = (detail = BAD_LOGIN) => problems.unauthorized(detail, 'Bearer')
 
-export function toUserView(row: UserRow): UserView {
+function toUserView(row: UserRow): UserView {
   return {
     id: row.id,
     username: row.username,
@@ -68,7 +68,7 @@ export function actsAsSuperuser(p: Principal): boolean {
 }
 
 /** Scopes a user's login JWT carries. */
-export function loginScopes(isSuperuser: boolean): Scope[] {
+function loginScopes(isSuperuser: boolean): Scope[] {
   return isSuperuser ? ['read', 'write', 'admin'] : ['read', 'write']
 }
 

@@ -72,7 +72,6 @@ export class JwtIssuer {
 
 /** Scopes as the API names them; `build` is the builds API's word for `write`. */
 export const TOKEN_SCOPES = ['read', 'write', 'admin', 'build'] as const
-export type TokenScope = (typeof TOKEN_SCOPES)[number]
 
 /** The platform scopes a list of token scopes grants. */
 export function grantedScopes(scopes: readonly string[]): Set<Scope> {

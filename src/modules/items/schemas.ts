@@ -2,8 +2,8 @@
 import { type Static, Type } from 'typebox'
 import { IsoTimestamp, Nullable, StoredText } from '../../platform/http/common-schemas.js'
 
-export const NAME_MAX_LENGTH = 100
-export const DESCRIPTION_MAX_LENGTH = 2000
+const NAME_MAX_LENGTH = 100
+const DESCRIPTION_MAX_LENGTH = 2000
 
 const Name = StoredText({ minLength: 1, maxLength: NAME_MAX_LENGTH, description: '1–100 characters' })
 const Description = StoredText({ maxLength: DESCRIPTION_MAX_LENGTH, description: 'up to 2,000 characters' })

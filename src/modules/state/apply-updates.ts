@@ -10,7 +10,7 @@ import { problems } from './problems.js'
 import type { UpdateBody, UpdateResponse } from './schemas.js'
 import type { IdempotencyKeyTable, StateLogTable, StateRow } from './tables.js'
 
-export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000
+const IDEMPOTENCY_TTL_MS = 24 * 60 * 60 * 1000
 
 export interface UpdateCommand {
   body: UpdateBody
@@ -31,12 +31,12 @@ export interface BatchPlan {
 }
 
 /** A stable hash of the request body (key order does not matter). */
-export function hashBody(body: UpdateBody): string {
+function hashBody(body: UpdateBody): string {
   const canonical = JSON.stringify([body.counter ?? null, body.message ?? null, body.increment ?? null])
   return createHash('sha256').update(canonical).digest('base64url')
 }
 
-export function updateType(body: UpdateBody): string {
+function updateType(body: UpdateBody): string {
   const parts: string[] = []
   if (body.counter !== undefined || body.increment !== undefined) parts.push('counter')
   if (body.message !== undefined) parts.push('message')

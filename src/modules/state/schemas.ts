@@ -10,7 +10,7 @@ import {
   StringEnum,
 } from '../../platform/http/common-schemas.js'
 
-export const MESSAGE_MAX_LENGTH = 10_000
+const MESSAGE_MAX_LENGTH = 10_000
 
 export const StateValue = Type.Object(
   {
@@ -23,7 +23,7 @@ export type StateValue = Static<typeof StateValue>
 
 const HEALTH = ['healthy', 'degraded', 'unhealthy'] as const
 
-export const Component = Type.Object(
+const Component = Type.Object(
   {
     name: Type.String(),
     status: StringEnum(HEALTH),

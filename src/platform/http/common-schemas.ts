@@ -2,7 +2,7 @@
 import { type Static, type TSchema, Type } from 'typebox'
 
 /** The range every JSON client represents exactly (IEEE-754 doubles): ±(2^53 − 1). */
-export const SAFE_INTEGER = { minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER } as const
+const SAFE_INTEGER = { minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER } as const
 
 export const SafeInteger = (opts: { description?: string } = {}) => Type.Integer({ ...SAFE_INTEGER, ...opts })
 

@@ -892,9 +892,8 @@ describe('sample generator', () => {
         'readsb-hist_2024-03-01_000005Z.json',
       ],
     )
-    files.forEach((f, i) =>
-      assert.ok(f.now > 1_709_251_195 + 5 * i - 1 && f.now < 1_709_251_195 + 5 * i, String(f.now)),
-    )
+    for (const [i, f] of files.entries())
+      assert.ok(f.now > 1_709_251_195 + 5 * i - 1 && f.now < 1_709_251_195 + 5 * i, String(f.now))
     assert.equal(snapshotFileName(1_698_796_805.9), 'readsb-hist_2023-11-01_000005Z.json')
   })
 
@@ -1011,9 +1010,8 @@ describe('ParserPool', () => {
     const snapshots = take({ files: 8, aircraft: 400, seed: 9 })
     const inputs = snapshots.map((s, i) => (i % 2 ? gzipSync(s.body) : s.body))
     const results = await Promise.all(inputs.map((b, i) => pool.parse(b, `file-${i}`)))
-    results.forEach((r, i) =>
-      assert.deepEqual(r, parseAircraftFile((snapshots[i] as { body: Buffer }).body), `file-${i}`),
-    )
+    for (const [i, r] of results.entries())
+      assert.deepEqual(r, parseAircraftFile((snapshots[i] as { body: Buffer }).body), `file-${i}`)
     assert.equal(gunzipSync(inputs[1] as Buffer).length, (snapshots[1] as { body: Buffer }).body.length)
   })
 
