@@ -29,7 +29,11 @@ export async function createUser(app: FastifyInstance, username: string, is_supe
 
 /** POST /token → the access token. */
 export async function login(app: FastifyInstance, user: { username: string; password: string }): Promise<string> {
-  const res = await app.inject({ method: 'POST', url: '/token', payload: user })
+  const res = await app.inject({
+    method: 'POST',
+    url: '/token',
+    payload: { username: user.username, password: user.password },
+  })
   assert.equal(res.statusCode, 200, res.body)
   return res.json().access_token
 }

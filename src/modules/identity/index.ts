@@ -12,6 +12,7 @@ import { ensureGeneratedSecret } from '../../platform/secrets.js'
 import { IdmVerifier } from './idm.js'
 import * as m0002 from './migrations/0002_identity.js'
 import * as m0006 from './migrations/0006_identity_string_ids.js'
+import * as m0009 from './migrations/0009_identity_token_generation.js'
 import { identityRoutes } from './routes.js'
 import { IdentityService, type NewUserInput } from './service.js'
 import type { IdentityTables } from './tables.js'
@@ -139,6 +140,10 @@ async function registerIdentity(app: FastifyInstance, { config, db }: ModuleCont
 
 export const identityModule: Module = {
   name: 'identity',
-  migrations: { '0002_identity': m0002, '0006_identity_string_ids': m0006 },
+  migrations: {
+    '0002_identity': m0002,
+    '0006_identity_string_ids': m0006,
+    '0009_identity_token_generation': m0009,
+  },
   register: registerIdentity,
 }

@@ -1,5 +1,5 @@
 /** SQL of the identity module: users, profiles and issued API tokens. */
-import type { Kysely } from 'kysely'
+import { type Kysely, sql } from 'kysely'
 import { uuidv7 } from '../../platform/ids.js'
 import type { ApiTokenRow, IdentityTables, ProfileRow, UserRow } from './tables.js'
 
@@ -64,10 +64,10 @@ export function findUserByUsername(db: Db, username: string): Promise<UserRow | 
 export function findUserStatus(
   db: Db,
   id: string,
-): Promise<Pick<UserRow, 'id' | 'username' | 'is_active' | 'is_superuser'> | undefined> {
+): Promise<Pick<UserRow, 'id' | 'username' | 'is_active' | 'is_superuser' | 'token_generation'> | undefined> {
   return db
     .selectFrom('users')
-    .select(['id', 'username', 'is_active', 'is_superuser'])
+    .select(['id', 'username', 'is_active', 'is_superuser', 'token_generation'])
     .where('id', '=', id)
     .executeTakeFirst()
 }
@@ -109,6 +109,10 @@ export async function updateUser(db: Db, id: string, changes: UserChanges, now: 
       profileSet.end_date = changes.is_active ? null : now
     }
     if (Object.keys(userSet).length === 1) return true // nothing to change: updated_at stays too
+    // A new password or a deactivation ends every JWT issued before it (tokens/principalFromJwt).
+    if (userSet.password_hash !== undefined || userSet.is_active === 0) {
+      userSet.token_generation = sql`token_generation + 1`
+    }
     await trx.updateTable('users').set(userSet).where('id', '=', id).execute()
     if (Object.keys(profileSet).length > 0)
       await trx.updateTable('profiles').set(profileSet).where('user_id', '=', id).execute()

@@ -115,6 +115,14 @@ export const UpdateUserBody = Type.Object(
   {
     email: Type.Optional(Nullable(Email)),
     password: Type.Optional(Nullable(NewPassword)),
+    current_password: Type.Optional(
+      Nullable(
+        Type.String({
+          maxLength: 1024,
+          description: 'your current password: required to change password or email (superusers excepted)',
+        }),
+      ),
+    ),
     first_name: Type.Optional(Nullable(Name)),
     last_name: Type.Optional(Nullable(Name)),
     employee_id: Type.Optional(Nullable(Name)),

@@ -4,7 +4,7 @@
  * API shapes, never a password or token hash.
  */
 import type { Kysely } from 'kysely'
-import type { Principal, Scope } from '../../platform/auth/index.js'
+import { hasScope, type Principal, type Scope } from '../../platform/auth/index.js'
 import { Problem } from '../../platform/errors.js'
 import { hashPassword, verifyPassword } from './passwords.js'
 import { problems } from './problems.js'
@@ -37,6 +37,8 @@ export interface UserChangesInput {
   is_active?: boolean | null
   is_superuser?: boolean | null
   deactivated_at?: string | null
+  /** The caller's current password: needed to change password or email (unless a superuser). */
+  current_password?: string | null
 }
 
 export type TokenView = TokenInfo
@@ -143,16 +145,33 @@ export class IdentityService {
         { path: 'body.deactivated_at', message: 'deactivates the user; it cannot go with is_active: true' },
       ])
     }
+    if ((changes.password !== undefined || changes.email !== undefined) && !actsAsSuperuser(caller)) {
+      await this.assertCurrentPassword(caller, id, input.current_password)
+    }
     if (changes.email && (await repo.emailTakenByOther(this.db, changes.email, id))) {
       throw problems.emailTaken()
     }
-    const { password, deactivated_at, ...rest } = changes
+    const { password, deactivated_at, current_password: _current, ...rest } = changes
     const stored: repo.UserChanges = {
       ...rest,
       ...(password !== undefined ? { password_hash: await hashPassword(password) } : {}),
       ...(deactivated_at !== undefined ? { deactivated_at: new Date(deactivated_at).toISOString() } : {}),
     }
     if (!(await repo.updateUser(this.db, id, stored, new Date().toISOString()))) throw problems.userNotFound()
+  }
+
+  /**
+   * A password or email change by anyone but a superuser needs that user's own login (a JWT, not an
+   * API token) and the current password: a stolen token or session alone cannot take the account.
+   */
+  private async assertCurrentPassword(caller: Principal, id: string, current: string | null | undefined) {
+    if (caller.kind !== 'user' || caller.userId !== id) {
+      throw problems.forbidden('changing the password or email needs a login (JWT) of this user, or a superuser')
+    }
+    const row = await repo.findUserById(this.db, id)
+    if (typeof current !== 'string' || !(await verifyPassword(row?.password_hash, current))) {
+      throw problems.forbidden('changing the password or email needs the current password in current_password')
+    }
   }
 
   async getProfile(caller: Principal, id: string): Promise<ProfileResponse> {
@@ -187,7 +206,7 @@ export class IdentityService {
 
   private async issueFor(row: UserRow) {
     const user = toUserView(row)
-    return { token: await this.jwt.issue(user, loginScopes(user.is_superuser)), user }
+    return { token: await this.jwt.issue(user, loginScopes(user.is_superuser), row.token_generation), user }
   }
 
   async createToken(
@@ -199,7 +218,14 @@ export class IdentityService {
     const user = await repo.findUserById(this.db, userId)
     if (!user) throw problems.userNotFound()
     const scopes = [...new Set(input.scopes)]
-    // A token can never do more than its owner: only a superuser's token may carry admin.
+    // A token can never do more than the credential creating it (a write-only token mints no admin)…
+    const beyond = scopes.filter((s) => [...grantedScopes([s])].some((granted) => !hasScope(caller, granted)))
+    if (beyond.length > 0) {
+      throw problems.forbidden(
+        `this credential cannot grant ${beyond.join(', ')}: a token gets at most its creator's scopes`,
+      )
+    }
+    // …nor more than its owner: only a superuser's token may carry admin.
     if (scopes.includes('admin') && user.is_superuser !== 1) {
       throw problems.forbidden('only a superuser may hold a token with the admin scope')
     }
@@ -254,6 +280,8 @@ export class IdentityService {
     if (!claims) return null
     const user = await repo.findUserStatus(this.db, claims.sub)
     if (!user || user.is_active !== 1) return null
+    // Issued before the last password change or deactivation: revoked.
+    if ((claims.gen ?? 0) !== user.token_generation) return null
     const isSuperuser = user.is_superuser === 1
     const scopes = grantedScopes(claims.scopes)
     if (!isSuperuser) scopes.delete('admin')

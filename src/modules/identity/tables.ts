@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely'
+import type { Generated, Selectable } from 'kysely'
 
 /** A user (SPEC §3). `is_active`/`is_superuser` are 0/1; `password_hash` is argon2id (null: IDM only). */
 export interface UsersTable {
@@ -15,6 +15,8 @@ export interface UsersTable {
   created_at: string
   updated_at: string
   deactivated_at: string | null
+  /** Bumped by a password change or a deactivation: JWTs of an older generation are refused. */
+  token_generation: Generated<number>
 }
 
 /** One per user: the HR-style record whose `end_date` is set when the user is deactivated. */

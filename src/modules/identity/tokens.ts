@@ -19,6 +19,8 @@ export interface AccessClaims {
   iat: number
   exp: number
   jti: string
+  /** The user's token generation at issue (absent in tokens older than it: generation 0). */
+  gen?: number
 }
 
 export interface IssuedJwt {
@@ -41,9 +43,15 @@ export class JwtIssuer {
   async issue(
     user: { id: string; username: string; is_superuser: boolean },
     scopes: readonly string[],
+    generation = 0,
   ): Promise<IssuedJwt> {
     const now = Math.floor(Date.now() / 1000)
-    const token = await new SignJWT({ username: user.username, is_superuser: user.is_superuser, scopes: [...scopes] })
+    const token = await new SignJWT({
+      username: user.username,
+      is_superuser: user.is_superuser,
+      scopes: [...scopes],
+      gen: generation,
+    })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(user.id)
       .setIssuedAt(now)

@@ -127,7 +127,7 @@ export const stateRoutes: FastifyPluginAsyncTypebox<StateRoutesOptions> = async 
       const outcome = await state.update({
         body,
         ifMatch: parseIfMatch(request.headers['if-match']),
-        idempotencyKey: request.headers['idempotency-key'],
+        idempotencyKey: scopedIdempotencyKey(request.principal?.subject, request.headers['idempotency-key']),
       })
       if (!outcome.ok) return sendProblem(request, reply, outcome.problem)
       if (outcome.replayed) reply.header('idempotent-replayed', 'true')
@@ -190,4 +190,12 @@ function statusTemplate(
     middle: '","uptime_seconds":',
     tail: text.slice(at + marks.length),
   }
+}
+
+/**
+ * Idempotency-Keys are per caller: the same key from another principal is another request (it gets
+ * its own decision, never the first caller's stored response). The stored key names the caller.
+ */
+function scopedIdempotencyKey(subject: string | undefined, key: string | undefined): string | undefined {
+  return key === undefined ? undefined : `${subject ?? 'anonymous'} ${key}`
 }

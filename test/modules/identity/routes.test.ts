@@ -22,7 +22,16 @@ describeOnEachDialect('identity logins', (dialect) => {
     assert.equal(form.json().token_type, 'bearer')
     assert.equal(form.json().expires_in, 30 * 60)
     const claims = JSON.parse(Buffer.from(form.json().access_token.split('.')[1], 'base64url').toString())
-    assert.deepEqual(Object.keys(claims).sort(), ['exp', 'iat', 'is_superuser', 'jti', 'scopes', 'sub', 'username'])
+    assert.deepEqual(Object.keys(claims).sort(), [
+      'exp',
+      'gen',
+      'iat',
+      'is_superuser',
+      'jti',
+      'scopes',
+      'sub',
+      'username',
+    ])
     assert.equal(claims.username, 'carol')
     assert.equal(claims.is_superuser, false)
     assert.deepEqual(claims.scopes, ['read', 'write'])
@@ -270,7 +279,7 @@ describeOnEachDialect('users API', (dialect) => {
       method: 'PUT',
       url: `/users/${kim.id}`,
       headers: kim.headers,
-      payload: { first_name: 'Kim', last_name: 'Kay', email: 'kim@example.com' },
+      payload: { first_name: 'Kim', last_name: 'Kay', email: 'kim@example.com', current_password: kim.password },
     })
     assert.equal(ok.statusCode, 200, ok.body)
     assert.deepEqual(ok.json(), { status: 'updated', user_id: kim.id })
@@ -323,7 +332,7 @@ describeOnEachDialect('users API', (dialect) => {
         method: 'PUT',
         url: `/users/${leo.id}`,
         headers: leo.headers,
-        payload: { email: 'kim@example.com' },
+        payload: { email: 'kim@example.com', current_password: leo.password },
       }),
       409,
     )
@@ -464,7 +473,7 @@ describeOnEachDialect('users API', (dialect) => {
           method: 'PUT',
           url: `/users/${nia.id}`,
           headers: nia.headers,
-          payload: { password: 'brand-new-password' },
+          payload: { password: 'brand-new-password', current_password: nia.password },
         })
       ).statusCode,
       200,

@@ -68,7 +68,7 @@ describeOnEachDialect('auth security', (dialect) => {
     }
   })
 
-  it("a deactivated user's JWT and API tokens stop working at once, and work again on reactivation", async (t) => {
+  it("a deactivated user's JWT and API tokens stop working at once; on reactivation the tokens work, the JWT stays revoked", async (t) => {
     const app = await identityApp(t, dialect)
     const vic = await createUser(app, 'vic')
     const jwt = await login(app, vic)
@@ -109,7 +109,13 @@ describeOnEachDialect('auth security', (dialect) => {
       ).statusCode,
       200,
     )
-    assert.equal((await whoami(app, vic.id, jwt)).statusCode, 200, 'nothing cached the refusal either')
+    // A deactivation revokes the JWTs issued before it for good (issue 17); the API token works again.
+    assertProblem(await whoami(app, vic.id, jwt), 401)
+    assert.equal(
+      (await app.inject({ url: `/users/${vic.id}`, headers: { 'x-api-key': apiToken } })).statusCode,
+      200,
+      'nothing cached the refusal either',
+    )
   })
 
   it("a demoted superuser's still-valid JWT loses its superuser powers", async (t) => {
