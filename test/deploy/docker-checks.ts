@@ -783,7 +783,7 @@ export function nginxProxyHeaders(t: DeployTexts): string[] {
   return v
 }
 
-/** /events (Server-Sent Events) is streamed unbuffered with a long read timeout. */
+/** /events (Server-Sent Events) is streamed unbuffered over HTTP/1.1 with a long read timeout; /process-s3-data waits long. */
 export function nginxSse(t: DeployTexts): string[] {
   const v: string[] = []
   const server = all(safeParseNginx(t.nginx, v), 'server')[0]
@@ -795,6 +795,17 @@ export function nginxSse(t: DeployTexts): string[] {
   if (!(nginxSeconds(get('proxy_read_timeout')) >= 300))
     v.push(`statehouse.conf: /events proxy_read_timeout ${String(get('proxy_read_timeout'))} is under 5 minutes`)
   if (all(events.children, 'proxy_pass').length === 0) v.push('statehouse.conf: /events is not proxied')
+  // Keep-alive HTTP/1.1 to the replica; with 1.0 nginx would close (and buffer) each stream.
+  if (get('proxy_http_version') !== '1.1') v.push('statehouse.conf: /events is not proxied over HTTP/1.1')
+  const ingest = all(server?.children, 'location').find((l) => l.args.at(-1) === '/process-s3-data')
+  // POST /process-s3-data answers when the job has finished: minutes for a large ingest.
+  const ingestRead = ingest
+    ? (all(ingest.children, 'proxy_read_timeout').at(-1)?.args[0] ??
+      all(server?.children, 'proxy_read_timeout').at(-1)?.args[0])
+    : undefined
+  if (!ingest) v.push('statehouse.conf: no location for /process-s3-data')
+  else if (!(nginxSeconds(ingestRead) >= 300))
+    v.push(`statehouse.conf: /process-s3-data proxy_read_timeout ${String(ingestRead)} is under 5 minutes`)
   return v
 }
 

@@ -510,10 +510,31 @@ const MUTATIONS: Mutation[] = [
   },
   {
     check: 'nginxSse',
+    what: 'proxy_buffering off removed from /events',
+    key: 'nginx',
+    find: /\s*proxy_buffering off;/,
+    replace: '',
+  },
+  {
+    check: 'nginxSse',
     what: 'short read timeout on /events',
     key: 'nginx',
-    find: /proxy_read_timeout 1h;/,
-    replace: 'proxy_read_timeout 30s;',
+    find: /(?<pre>proxy_cache off;\n\s*)proxy_read_timeout 1h;/,
+    replace: '$<pre>proxy_read_timeout 30s;',
+  },
+  {
+    check: 'nginxSse',
+    what: '/events over HTTP/1.0',
+    key: 'nginx',
+    find: /(?<pre>location = \/events \{\n)/,
+    replace: '$<pre>        proxy_http_version 1.0;\n',
+  },
+  {
+    check: 'nginxSse',
+    what: 'default read timeout on /process-s3-data',
+    key: 'nginx',
+    find: /(?<pre>location = \/process-s3-data \{\n\s*proxy_pass http:\/\/statehouse;\n)\s*proxy_read_timeout 1h;\n/,
+    replace: '$<pre>',
   },
   {
     check: 'nginxSse',

@@ -787,6 +787,25 @@ function taskSecurityGroups(dir: TfDir): { service: Named; sgs: string[] }[] {
   }))
 }
 
+/** The ECS stack's SSE heartbeat (EVENTS_HEARTBEAT_MS, 15 s) is how often /events writes when idle. */
+const SSE_HEARTBEAT_SECONDS = 15
+
+/** The ALB keeps an idle /events stream open: its idle timeout (default 60 s) is above the SSE heartbeat. */
+export function ecsAlbKeepsStreamsOpen(tree: TfTree): string[] {
+  const v: string[] = []
+  const dir = dirOrViolation(tree, 'modules/ecs-service', v)
+  if (!dir) return v
+  const alb = theAlb(dir)
+  if (!alb) return [...v, 'modules/ecs-service: no aws_lb']
+  const idle = alb.body.idle_timeout === undefined ? 60 : Number(alb.body.idle_timeout)
+  // Twice the heartbeat, so one late heartbeat does not cut every stream.
+  if (!(idle >= 2 * SSE_HEARTBEAT_SECONDS))
+    v.push(
+      `${alb.file}: aws_lb.${alb.name} idle_timeout ${JSON.stringify(alb.body.idle_timeout)} is under twice the ${SSE_HEARTBEAT_SECONDS} s SSE heartbeat`,
+    )
+  return v
+}
+
 /** ECS tasks admit traffic only from the ALB's security group. */
 export function ecsTasksOnlyFromAlb(tree: TfTree): string[] {
   const v: string[] = []
@@ -1202,6 +1221,7 @@ export const CHECKS: Record<string, Check> = {
   bucketReadOnlyForApp,
   ec2IngressOnlyFromDeployer,
   ecsAlbOnlyPublicListener,
+  ecsAlbKeepsStreamsOpen,
   ecsTasksOnlyFromAlb,
   ecsTasksPrivate,
   ecsSecretsAreReferences,

@@ -424,6 +424,13 @@ const MUTATIONS: Mutation[] = [
   },
 
   {
+    check: 'ecsAlbKeepsStreamsOpen',
+    what: 'an ALB idle timeout under the SSE heartbeat',
+    file: 'modules/ecs-service/main.tf',
+    find: /idle_timeout = 120/,
+    replace: 'idle_timeout = 10',
+  },
+  {
     check: 'ecsTasksOnlyFromAlb',
     what: 'tasks open to 0.0.0.0/0',
     file: 'modules/ecs-service/main.tf',
