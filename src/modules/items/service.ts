@@ -7,7 +7,7 @@ import type { Principal } from '../../platform/auth/index.js'
 import { problems } from './problems.js'
 import * as repo from './repository.js'
 import type { Item, ItemChanges, NewItem } from './schemas.js'
-import type { ItemsTablesWithOwners } from './tables.js'
+import type { ItemRowChanges, ItemsTablesWithOwners } from './tables.js'
 
 const notFound = problems.itemNotFound
 
@@ -22,12 +22,14 @@ export class ItemsService {
 
   async create(caller: Principal, input: NewItem): Promise<Item> {
     if (caller.userId === undefined) throw problems.notAUser()
-    const id = await repo.insertItem(
-      this.db,
-      caller.userId,
-      { name: input.name, description: input.description ?? null },
-      new Date().toISOString(),
-    )
+    const now = new Date().toISOString()
+    const id = await repo.insertItem(this.db, {
+      owner_id: caller.userId,
+      name: input.name,
+      description: input.description ?? null,
+      created_at: now,
+      updated_at: now,
+    })
     return this.get(caller, id)
   }
 
@@ -47,11 +49,10 @@ export class ItemsService {
   }
 
   async update(caller: Principal, id: number, changes: ItemChanges): Promise<Item> {
-    const set: { name?: string; description?: string } = {}
+    const set: ItemRowChanges = { updated_at: new Date().toISOString() }
     if (changes.name != null) set.name = changes.name
     if (changes.description != null) set.description = changes.description
-    if (!(await repo.updateItem(this.db, this.visibility(caller), id, set, new Date().toISOString())))
-      throw notFound(id)
+    if (!(await repo.updateItem(this.db, this.visibility(caller), id, set))) throw notFound(id)
     return this.get(caller, id)
   }
 

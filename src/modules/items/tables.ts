@@ -1,4 +1,4 @@
-import type { Generated, Selectable } from 'kysely'
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely'
 
 /** An item (SPEC §4), owned by the user who created it. */
 export interface ItemsTable {
@@ -15,6 +15,10 @@ export interface ItemsTables {
 }
 
 export type ItemRow = Selectable<ItemsTable>
+/** A new item's row (the id is generated). */
+export type NewItemRow = Insertable<ItemsTable>
+/** The columns a change may set. */
+export type ItemRowChanges = Updateable<Omit<ItemsTable, 'id' | 'owner_id' | 'created_at'>>
 
 /** The columns of identity's `users` that items reads (an owner's name); identity owns and migrates that table. */
 export interface ItemOwnersTable {
