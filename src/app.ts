@@ -25,6 +25,7 @@ import { registerDocs } from './platform/docs.js'
 import { ProblemSchema, registerErrorHandling } from './platform/errors.js'
 import { EventSinkSlot } from './platform/events/sink.js'
 import { type HealthCheck, HealthProbe, registerHealthRoutes } from './platform/health.js'
+import { clientErrorHandler, frameworkErrors, registerInputGuards } from './platform/http/input-guards.js'
 import { trustProxyOption } from './platform/http/trust-proxy.js'
 import type { Module, ModuleContext } from './platform/module.js'
 import { genRequestId, lazyChildLoggerFactory, loggerOptions, registerObservability } from './platform/observability.js'
@@ -100,6 +101,9 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     bodyLimit: config.BODY_LIMIT,
     trustProxy,
     routerOptions: { ignoreTrailingSlash: true },
+    // The router's and Node's own refusals (bad URL, long parameter, 431) as problem+json too.
+    frameworkErrors,
+    clientErrorHandler,
   }).withTypeProvider<TypeBoxTypeProvider>()
   // JSON only (plus forms where a module registers them): text/plain is 415, not a string body.
   app.removeContentTypeParser('text/plain')
@@ -155,6 +159,7 @@ async function assemble(
   })
 
   registerErrorHandling(app)
+  registerInputGuards(app)
   app.addSchema(ProblemSchema)
   registerSecurityHeaders(app, { hsts: config.HSTS }) // its onRoute hook must see every route, docs included
   await registerDocs(app) // before any route, so every route is in the OpenAPI document

@@ -181,6 +181,16 @@ export function registerErrorHandling(app: FastifyInstance) {
       request.log.warn({ err: error }, 'dependency unavailable')
       return sendProblem(request, reply, problems.unavailable(DATABASE_UNAVAILABLE))
     }
+    if (isDataError(error)) {
+      // PostgreSQL refused a value the request carried (class 22: NUL in text, out of range, bad
+      // encoding): the request's fault, so a 422, not a 500. Which value is in the server log.
+      request.log.info({ err: error }, 'value refused by the database')
+      return sendProblem(
+        request,
+        reply,
+        problems.validation([{ path: 'request', message: 'holds a value the database cannot store' }]),
+      )
+    }
     // A surprise: log it with the request context, answer without internals.
     request.log.error({ err: error }, 'unhandled error')
     return sendProblem(
@@ -215,6 +225,8 @@ const UNAVAILABLE_CODES = new Set([
   '57P01',
   '57P02',
   '57P03',
+  '57014', // statement_timeout: the database did not finish in time
+  '53300', // too many connections
 ])
 
 export const DATABASE_UNAVAILABLE = 'the database is unavailable; retry shortly'
@@ -225,6 +237,14 @@ export function isUnavailable(error: unknown): boolean {
   if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || code.startsWith('08'))) return true
   return (
     typeof message === 'string' &&
-    /Connection terminated|timeout exceeded when trying to connect|Connection ended/i.test(message)
+    /Connection terminated|timeout exceeded when trying to connect|Connection ended|not queryable|Query read timeout/i.test(
+      message,
+    )
   )
+}
+
+/** A PostgreSQL data exception (SQLSTATE class 22): a value in the request the database refuses. */
+export function isDataError(error: unknown): boolean {
+  const { code } = error as { code?: unknown }
+  return typeof code === 'string' && /^22[0-9A-Z]{3}$/.test(code)
 }

@@ -10,7 +10,8 @@ export const IsoTimestamp = (description = 'ISO 8601 UTC timestamp ending in Z')
   Type.String({ format: 'date-time', description })
 
 export const PageQuery = {
-  page: Type.Integer({ minimum: 1, default: 1, description: 'page number, from 1' }),
+  // Bounded: 1e309 and Infinity coerce to a number too, and an unbounded page overflowed offsets.
+  page: Type.Integer({ minimum: 1, maximum: 1_000_000, default: 1, description: 'page number, 1–1,000,000' }),
   limit: Type.Integer({ minimum: 1, maximum: 100, default: 10, description: 'entries per page (1–100)' }),
 }
 
