@@ -121,6 +121,7 @@ export function AircraftView({ icao, query }: { icao: string | null; query: URLS
         <h1 tabIndex={-1}>{icao ? `Aircraft ${s?.icao ?? icao}` : 'Aircraft'}</h1>
         <LiveBadge status={live} />
       </div>
+      {/* biome-ignore lint/a11y/useSemanticElements: Preact has no JSX typing for <search>; role="search" is its equivalent */}
       <form class="inline-form" role="search" onSubmit={lookUp}>
         <div class="field">
           <label for="icao">ICAO address</label>
@@ -230,7 +231,8 @@ curl -X POST ${location.origin}/process-s3-data -H "X-API-Key: $KEY"`}</code>
           {list.length === 0 ? (
             <p class="muted">{page > 1 ? 'No positions on this page.' : 'No positions recorded for this aircraft.'}</p>
           ) : (
-            <div class="table-wrap" tabIndex={0} role="region" aria-label="Positions">
+            // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take keyboard focus (axe scrollable-region-focusable)
+            <section class="table-wrap" tabIndex={0} aria-label="Positions">
               <table class="compact">
                 <thead>
                   <tr>
@@ -251,7 +253,7 @@ curl -X POST ${location.origin}/process-s3-data -H "X-API-Key: $KEY"`}</code>
                   ))}
                 </tbody>
               </table>
-            </div>
+            </section>
           )}
           <nav class="pager" aria-label="Position pages">
             <button

@@ -160,7 +160,8 @@ curl -X POST ${location.origin}/builds/demo-1/state -H "X-API-Key: $KEY" -H 'con
             <section class="card" aria-labelledby="by-platform-h">
               <h2 id="by-platform-h">By platform</h2>
               <BarChart bars={platformBars} label="Builds by platform" horizontal />
-              <div class="table-wrap" tabIndex={0} role="region" aria-label="Builds by platform and status">
+              {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take keyboard focus (axe scrollable-region-focusable) */}
+              <section class="table-wrap" tabIndex={0} aria-label="Builds by platform and status">
                 <table class="compact">
                   <thead>
                     <tr>
@@ -183,12 +184,13 @@ curl -X POST ${location.origin}/builds/demo-1/state -H "X-API-Key: $KEY" -H 'con
                     ))}
                   </tbody>
                 </table>
-              </div>
+              </section>
             </section>
           </div>
           <section class="card" aria-labelledby="recent-h">
             <h2 id="recent-h">Recent builds</h2>
-            <div class="table-wrap" tabIndex={0} role="region" aria-label="Recent builds">
+            {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take keyboard focus (axe scrollable-region-focusable) */}
+            <section class="table-wrap" tabIndex={0} aria-label="Recent builds">
               <table class="stack">
                 <thead>
                   <tr>
@@ -223,7 +225,7 @@ curl -X POST ${location.origin}/builds/demo-1/state -H "X-API-Key: $KEY" -H 'con
                   ))}
                 </tbody>
               </table>
-            </div>
+            </section>
           </section>
         </>
       ) : null}

@@ -87,7 +87,8 @@ export function LogView({ query }: { query: URLSearchParams }) {
         </Empty>
       ) : null}
       {data && data.logs.length > 0 ? (
-        <div class="card table-wrap" tabIndex={0} role="region" aria-label="Audit log entries">
+        // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrollable region must take keyboard focus (axe scrollable-region-focusable)
+        <section class="card table-wrap" tabIndex={0} aria-label="Audit log entries">
           <table class="log stack">
             <caption class="sr-only">
               Changes, newest first, page {data.page} of {data.total_pages}
@@ -123,7 +124,7 @@ export function LogView({ query }: { query: URLSearchParams }) {
               ))}
             </tbody>
           </table>
-        </div>
+        </section>
       ) : null}
       {data && data.logs.length === 0 && data.total > 0 ? <p>This page is past the end of the log.</p> : null}
       {data ? (
