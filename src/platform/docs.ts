@@ -67,10 +67,14 @@ export async function registerDocs(app: FastifyInstance) {
     transform: ({ schema, url, route }) => {
       if (!schema || schema.hide) return { schema, url }
       const response: Record<string, unknown> = { ...(schema.response as Record<string, unknown> | undefined) }
-      // What any route can answer besides its own statuses: a surprise, a dependency down, and the
-      // global rate limit where it applies.
-      for (const code of ['500', '503']) response[code] ??= problemResponse
-      if (route.config?.rateLimit !== false) response['429'] ??= problemResponse
+      // What any route can answer besides its own statuses: a surprise, a dependency down, the
+      // global rate limit where it applies, and the platform's answers to a bad request.
+      const codes = ['500', '503']
+      if (route.config?.rateLimit !== false) codes.push('429')
+      // A body can be malformed, too large or of another type; anything validated can be invalid.
+      if (schema.body) codes.push('400', '413', '415')
+      if (schema.body || schema.querystring || schema.params || schema.headers) codes.push('422')
+      for (const code of codes) response[code] ??= problemResponse
       const auth = route.config?.auth as RouteAuth | undefined
       const documented: Record<string, unknown> = { ...schema, response }
       if (auth) {
