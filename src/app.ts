@@ -25,6 +25,7 @@ import { registerDocs } from './platform/docs.js'
 import { ProblemSchema, registerErrorHandling } from './platform/errors.js'
 import { EventSinkSlot } from './platform/events/sink.js'
 import { type HealthCheck, HealthProbe, registerHealthRoutes } from './platform/health.js'
+import { connectionOptions } from './platform/http/connections.js'
 import { clientErrorHandler, frameworkErrors, registerInputGuards } from './platform/http/input-guards.js'
 import { trustProxyOption } from './platform/http/trust-proxy.js'
 import type { Module, ModuleContext } from './platform/module.js'
@@ -104,6 +105,7 @@ export async function buildApp(config: Config, options: BuildOptions = {}): Prom
     // The router's and Node's own refusals (bad URL, long parameter, 431) as problem+json too.
     frameworkErrors,
     clientErrorHandler,
+    ...connectionOptions(config),
   }).withTypeProvider<TypeBoxTypeProvider>()
   // JSON only (plus forms where a module registers them): text/plain is 415, not a string body.
   app.removeContentTypeParser('text/plain')
@@ -169,6 +171,7 @@ async function assemble(
     accessLog: config.REQUEST_LOG && logsInfo ? logStream : undefined,
     accessLogOptions: { maxBufferedChars: options.accessLogBufferChars },
     poolStats: () => db.poolStats(),
+    metricsAccess: { token: config.METRICS_TOKEN, required: config.ENVIRONMENT === 'production' },
   })
   if (config.CORS_ORIGINS) {
     await app.register(cors, { origin: config.CORS_ORIGINS.split(',').map((o) => o.trim()) })

@@ -60,6 +60,35 @@ export const ConfigSchema = Type.Object({
     maximum: 600000,
     description: 'longest a batch of state updates may take to commit before its requests get 503',
   }),
+  HTTP_REQUEST_TIMEOUT_MS: Type.Integer({
+    default: 30000,
+    minimum: 1000,
+    maximum: 600000,
+    description: 'longest a request (headers and body) may take to arrive; then 408 and the socket closes',
+  }),
+  HTTP_HEADERS_TIMEOUT_MS: Type.Integer({
+    default: 10000,
+    minimum: 1000,
+    maximum: 600000,
+    description: 'longest the request headers may take to arrive',
+  }),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: Type.Integer({
+    default: 30000,
+    minimum: 1000,
+    maximum: 600000,
+    description: "idle keep-alive sockets close after this (keep it above a load balancer's idle timeout)",
+  }),
+  MAX_CONNECTIONS: Type.Integer({
+    default: 10000,
+    minimum: 1,
+    description: 'open client connections at most; one more is answered 503 and closed',
+  }),
+  METRICS_TOKEN: Type.Optional(
+    Type.String({
+      minLength: 16,
+      description: 'bearer token GET /metrics needs; with ENVIRONMENT=production and no token, /metrics is 403',
+    }),
+  ),
   SQLITE_SYNCHRONOUS: Type.Union([Type.Literal('FULL'), Type.Literal('NORMAL')], {
     default: 'FULL',
     description: 'FULL: an acknowledged write survives power loss; NORMAL: survives a process crash only',
@@ -199,7 +228,7 @@ export class ConfigError extends Error {
 export const EXIT_CONFIG = 78
 
 /** Keys whose values never appear in an error message (connection URLs appear redacted). */
-const SECRET_KEYS = new Set(['API_KEY', 'API_KEYS', 'JWT_SECRET', 'DB_PASSWORD', 'ADMIN_PASSWORD'])
+const SECRET_KEYS = new Set(['API_KEY', 'API_KEYS', 'JWT_SECRET', 'DB_PASSWORD', 'ADMIN_PASSWORD', 'METRICS_TOKEN'])
 const URL_KEYS = new Set(['DATABASE_URL', 'REDIS_URL'])
 
 const BOOLEAN_WORDS: Record<string, boolean> = { true: true, '1': true, yes: true, false: false, '0': false, no: false }

@@ -6,6 +6,7 @@ import closeWithGrace from 'close-with-grace'
 import type { FastifyInstance } from 'fastify'
 import { buildApp } from './app.js'
 import { type Config, ConfigError, EXIT_CONFIG, loadConfig, redactUrl, withEnvFile } from './config.js'
+import { limitConnections } from './platform/http/connections.js'
 import { PACKAGE_VERSION } from './platform/paths.js'
 import { ensureGeneratedSecret } from './platform/secrets.js'
 import { explainStartupFailure } from './platform/startup-failure.js'
@@ -52,6 +53,7 @@ export async function start(env: NodeJS.ProcessEnv = withEnvFile()): Promise<Fas
   }
   const development = config.ENVIRONMENT === 'development'
   if (!development) for (const notice of prepared.notices) app.log.warn(notice)
+  limitConnections(app.server, prepared.config.MAX_CONNECTIONS)
 
   closeWithGrace({ delay: prepared.config.SHUTDOWN_TIMEOUT_MS }, async ({ signal, err }) => {
     if (err) app.log.error({ err }, 'shutting down after an error')

@@ -3,11 +3,13 @@
  * hot path, so it is one onRequest and one onResponse hook doing little work each; access lines are
  * batched into a bounded buffer (AccessLog) rather than written one by one.
  */
-import { randomUUID } from 'node:crypto'
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto'
 import os from 'node:os'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Bindings, ChildLoggerOptions } from 'pino'
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client'
+import { problems } from './errors.js'
+import { errors } from './http/problem-responses.js'
 
 const REQUEST_ID = /^[\w.:-]{1,128}$/
 
@@ -141,7 +143,13 @@ const CACHE_OUTCOMES = new Set(['hit', 'miss', 'bypass'])
 
 export function registerObservability(
   app: FastifyInstance,
-  opts: { accessLog?: AccessLogDestination; accessLogOptions?: AccessLogOptions; poolStats?: () => PoolStats },
+  opts: {
+    accessLog?: AccessLogDestination
+    accessLogOptions?: AccessLogOptions
+    poolStats?: () => PoolStats
+    /** Who may read /metrics: a bearer token, and whether one is required (production) when unset. */
+    metricsAccess?: { token?: string; required: boolean }
+  },
 ): Metrics {
   const registry = new Registry()
   collectDefaultMetrics({ register: registry })
@@ -253,11 +261,15 @@ export function registerObservability(
         tags: ['health'],
         response: {
           200: { description: 'Prometheus text format', content: { 'text/plain': { schema: { type: 'string' } } } },
+          ...errors(401, 403),
         },
       },
       config: { rateLimit: false },
     },
-    async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()),
+    async (request, reply) => {
+      checkMetricsAccess(request.headers.authorization, opts.metricsAccess)
+      return reply.type(registry.contentType).send(await registry.metrics())
+    },
   )
   return { registry }
 }
@@ -310,4 +322,27 @@ class LazyChildLogger {
     ;(this.logger.trace as (...a: unknown[]) => void)(...args)
   }
   silent() {}
+}
+
+/**
+ * METRICS_TOKEN guards /metrics (Authorization: Bearer <token>, compared in constant time). In
+ * production without one, /metrics is closed: it names routes, pools and limits an attacker should
+ * not read.
+ */
+function checkMetricsAccess(
+  authorization: string | undefined,
+  access: { token?: string; required: boolean } | undefined,
+) {
+  if (!access) return
+  if (access.token === undefined) {
+    if (access.required) throw problems.forbidden('/metrics is closed in production until METRICS_TOKEN is set')
+    return
+  }
+  const presented = createHash('sha256')
+    .update(authorization?.replace(/^bearer\s+/i, '') ?? '')
+    .digest()
+  const expected = createHash('sha256').update(access.token).digest()
+  if (!/^bearer\s+/i.test(authorization ?? '') || !timingSafeEqual(presented, expected)) {
+    throw problems.unauthorized('send the METRICS_TOKEN as Authorization: Bearer <token>', 'Bearer')
+  }
 }
