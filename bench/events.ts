@@ -137,6 +137,8 @@ async function runOne(n: number) {
     LOG_LEVEL: 'warn',
     RATE_LIMIT_PER_MINUTE: '0',
     EVENTS_MAX_SUBSCRIBERS: String(n + 1000),
+    // Every stream is a connection: the server's connection cap must fit them and the writers.
+    MAX_CONNECTIONS: String(n + 1000),
     EVENTS_HEARTBEAT_MS: '5000',
     EVENTS_POLL_MS: '200',
   })
