@@ -56,6 +56,7 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
 }
 
 const NUL = '\u0000'
+const BODY_METHODS = new Set(['POST', 'PUT', 'PATCH'])
 const UTF8_CHARSET = /;\s*charset\s*=\s*"?utf-?8"?\s*(;|$)/i
 
 /** The two request checks, as one cheap onRequest hook (most requests pay two `includes`). */
@@ -73,8 +74,9 @@ export function registerInputGuards(app: FastifyInstance) {
         )
       }
     }
+    // Only where a body is parsed (GET and DELETE bodies are never read).
     const type = request.headers['content-type']
-    if (type?.includes('charset') && !UTF8_CHARSET.test(type)) {
+    if (type?.includes('charset') && BODY_METHODS.has(request.method) && !UTF8_CHARSET.test(type)) {
       throw new Problem(415, `unsupported charset in ${JSON.stringify(type)}; send UTF-8 (application/json)`, {
         type: 'urn:statehouse:problem:unsupported-media-type',
       })
