@@ -21,9 +21,9 @@ import { Problem } from './errors.js'
 const EXEMPT = new Set(['/health', '/ready', '/metrics'])
 const WINDOW_MS = 60_000
 /** Longest a request waits for Redis to count it (the command timeout is 200 ms; this is shorter). */
-export const REDIS_COUNT_TIMEOUT_MS = 100
+const REDIS_COUNT_TIMEOUT_MS = 100
 /** How long counting stays in process after Redis failed, before one request tries it again. */
-export const BREAKER_COOLDOWN_MS = 1000
+const BREAKER_COOLDOWN_MS = 1000
 /** Clients tracked in process at most (a flood of addresses evicts the oldest windows, not memory). */
 const MAX_LOCAL_WINDOWS = 100_000
 
@@ -51,7 +51,7 @@ export interface RateWindows {
 }
 
 /** Fixed windows in process, bounded in size. */
-export class LocalWindows implements RateWindows {
+class LocalWindows implements RateWindows {
   private readonly windows = new Map<string, { count: number; endsAt: number }>()
 
   constructor(private readonly maxKeys = MAX_LOCAL_WINDOWS) {}
@@ -93,7 +93,7 @@ return {count, ttl}
 type RedisWithCount = Redis & { statehouseCount(key: string, windowMs: number): Promise<[number, number]> }
 
 /** Windows in Redis (shared by replicas) behind a circuit breaker that falls back to {@link LocalWindows}. */
-export class SharedWindows implements RateWindows {
+class SharedWindows implements RateWindows {
   private openUntil = 0
   private readonly redis: RedisWithCount
 

@@ -57,8 +57,8 @@ export interface DbOptions {
 }
 
 /** Defaults of {@link DbOptions}: no dependency call waits without a bound. */
-export const DB_CONNECT_TIMEOUT_MS = 5000
-export const DB_STATEMENT_TIMEOUT_MS = 5000
+const DB_CONNECT_TIMEOUT_MS = 5000
+const DB_STATEMENT_TIMEOUT_MS = 5000
 /** Idle time before the kernel probes a PostgreSQL connection (finds peers that vanished while idle). */
 const KEEPALIVE_DELAY_MS = 10_000
 
