@@ -5,7 +5,9 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { Type } from 'typebox'
+import { problems, sendProblem } from './errors.js'
 import { Nullable } from './http/common-schemas.js'
+import { errors } from './http/problem-responses.js'
 
 export type ComponentStatus = 'healthy' | 'degraded' | 'unhealthy'
 export interface ComponentHealth {
@@ -105,20 +107,24 @@ function api(): ComponentHealth {
   return { name: 'api', status: 'healthy', details: { pid: process.pid, rss_bytes: mem.rss } }
 }
 
-const ReadyResponse = Type.Object({
-  database: Type.Boolean(),
-  redis: Nullable(Type.Boolean({ description: 'null when Redis is not configured' })),
-  overall: Type.Boolean(),
-  checks: Type.Optional(
-    Type.Record(Type.String(), Type.Boolean(), { description: 'every check by name (modules add their own)' }),
-  ),
-})
+const ReadyResponse = Type.Object(
+  {
+    database: Type.Boolean(),
+    redis: Nullable(Type.Boolean({ description: 'null when Redis is not configured' })),
+    overall: Type.Boolean(),
+    checks: Type.Optional(
+      Type.Record(Type.String(), Type.Boolean(), { description: 'every check by name (modules add their own)' }),
+    ),
+  },
+  { title: 'Readiness' },
+)
 
 export function registerHealthRoutes(app: FastifyInstance, probe: HealthProbe, hasRedis: boolean) {
   app.get(
     '/health',
     {
       schema: {
+        operationId: 'getHealth',
         summary: 'Liveness: the process answers (checks no dependency)',
         tags: ['health'],
         response: { 200: Type.Object({ status: Type.Literal('healthy') }) },
@@ -131,13 +137,16 @@ export function registerHealthRoutes(app: FastifyInstance, probe: HealthProbe, h
     '/ready',
     {
       schema: {
+        operationId: 'getReadiness',
         summary: 'Readiness: database (and Redis, if configured) reachable now',
         tags: ['health'],
-        response: { 200: ReadyResponse, 503: ReadyResponse },
+        description:
+          'Not ready is a 503 problem+json that carries the same members (database, redis, overall, checks).',
+        response: { 200: ReadyResponse, ...errors(503) },
       },
       config: { rateLimit: false },
     },
-    async (_request, reply) => {
+    async (request, reply) => {
       const snapshot = await probe.refresh()
       const ok = (name: string) => snapshot.components.find((c) => c.name === name)?.status === 'healthy'
       const database = ok('database')
@@ -146,7 +155,13 @@ export function registerHealthRoutes(app: FastifyInstance, probe: HealthProbe, h
         snapshot.components.filter((c) => c.name !== 'api').map((c) => [c.name, c.status === 'healthy']),
       )
       const overall = database && redis !== false && Object.values(checks).every(Boolean)
-      return reply.code(overall ? 200 : 503).send({ database, redis, overall, checks })
+      if (overall) return { database, redis, overall, checks }
+      // An error like every other (problem+json), with the readiness members beside `detail`.
+      return sendProblem(
+        request,
+        reply,
+        problems.unavailable('not ready: a dependency is unreachable', { database, redis, overall, checks }),
+      )
     },
   )
 }

@@ -109,7 +109,13 @@ describe('platform', () => {
     proxy.cut()
     const down = await app.inject({ url: '/ready' })
     assert.equal(down.statusCode, 503)
-    assert.deepEqual(down.json(), { database: false, redis: null, overall: false })
+    // Not ready is a problem+json 503 carrying the readiness members.
+    assert.match(String(down.headers['content-type']), /^application\/problem\+json/)
+    assert.deepEqual((({ database, redis, overall }) => ({ database, redis, overall }))(down.json()), {
+      database: false,
+      redis: null,
+      overall: false,
+    })
     const status = await app.inject({ url: '/status' })
     assert.equal(status.statusCode, 503, 'a read without its database is a 503 to retry, not a 500 or a hang')
     assert.equal(status.headers['retry-after'], '1')

@@ -34,7 +34,13 @@ describe('build tracker while a dependency is lost', () => {
     assert.equal(app.health.snapshot().overall, 'unhealthy')
     const ready = await get(app, '/ready')
     assert.equal(ready.statusCode, 503)
-    assert.deepEqual(ready.json(), { database: false, redis: null, overall: false })
+    // Not ready is a problem+json 503 carrying the readiness members.
+    assert.match(String(ready.headers['content-type']), /^application\/problem\+json/)
+    assert.deepEqual((({ database, redis, overall }) => ({ database, redis, overall }))(ready.json()), {
+      database: false,
+      redis: null,
+      overall: false,
+    })
     // Without the database: a clear 503 to retry, never a 500 or a crash.
     assertProblem(await post(app, '/builds', newBuild('during-outage')), 503)
     assertProblem(await post(app, '/builds/before-outage/state', { state_code: 10 }), 503)
@@ -76,7 +82,13 @@ describe('build tracker while a dependency is lost', () => {
     proxy.cut()
     const ready = await get(app, '/ready')
     assert.equal(ready.statusCode, 503)
-    assert.deepEqual(ready.json(), { database: true, redis: false, overall: false })
+    // Not ready is a problem+json 503 carrying the readiness members.
+    assert.match(String(ready.headers['content-type']), /^application\/problem\+json/)
+    assert.deepEqual((({ database, redis, overall }) => ({ database, redis, overall }))(ready.json()), {
+      database: true,
+      redis: false,
+      overall: false,
+    })
     await eventually(async () => {
       const status = await get(app, '/status')
       return (
