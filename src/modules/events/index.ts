@@ -49,7 +49,9 @@ export const eventsModule: Module = {
       },
       app.log,
     )
-    await hub.start()
+    // Started when the app is ready, not here: a start-up that fails in a later module must not
+    // leave the LISTEN connection (or the retention timer) of this one open.
+    app.addHook('onReady', async () => hub.start())
     const tickets = ticketStore(eventsDb, redis)
     eventMetrics(metrics.registry, hub, outboxReader(eventsDb))
     await app.register(eventRoutes, { hub, tickets })
@@ -57,16 +59,21 @@ export const eventsModule: Module = {
     // Retention: events older than the window go (chunked), and with them expired tickets. Every
     // replica runs it; concurrent runs delete the same rows once.
     const retentionMs = retentionSeconds(config.EVENTS_RETENTION) * 1000
-    const purge = setInterval(
-      () => {
-        const cutoff = new Date(Date.now() - retentionMs).toISOString()
-        Promise.all([purgeEvents(eventsDb, cutoff), tickets.sweep()]).catch((err) =>
-          app.log.warn({ err }, 'events: retention could not run; it tries again'),
-        )
-      },
-      Math.min(60_000, Math.max(250, retentionMs / 4)),
-    )
-    purge.unref()
+    let purge: NodeJS.Timeout | undefined
+    const startPurge = () =>
+      setInterval(
+        () => {
+          const cutoff = new Date(Date.now() - retentionMs).toISOString()
+          Promise.all([purgeEvents(eventsDb, cutoff), tickets.sweep()]).catch((err) =>
+            app.log.warn({ err }, 'events: retention could not run; it tries again'),
+          )
+        },
+        Math.min(60_000, Math.max(250, retentionMs / 4)),
+      )
+    app.addHook('onReady', async () => {
+      purge = startPurge()
+      purge.unref()
+    })
     // Streams end before the server waits for open requests: otherwise every stream would hold
     // the close for SHUTDOWN_TIMEOUT_MS. Their clients reconnect (to another replica) by id.
     app.addHook('preClose', async () => hub.close())

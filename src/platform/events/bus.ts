@@ -79,8 +79,13 @@ class RedisWakeBus implements WakeBus {
       wake()
     })
     sub.on('message', () => wake())
-    await sub.connect().catch(() => {}) // Redis away at start-up: it keeps retrying; polls deliver meanwhile
-    await sub.subscribe(this.channel).catch(() => {})
+    // Not awaited: a Redis that accepts but never answers would hold start-up forever. Redis away
+    // at start-up: it keeps retrying, and polls deliver until it is subscribed.
+    const subscribe = async () => {
+      await sub.connect().catch(() => {})
+      await sub.subscribe(this.channel).catch(() => {})
+    }
+    void subscribe()
   }
 
   async close() {
