@@ -20,6 +20,7 @@ interface Operation {
   operationId?: string
   tags?: string[]
   requestBody?: { content: Record<string, Media> }
+  security?: Record<string, string[]>[]
   responses: Record<string, { content?: Record<string, Media> }>
 }
 interface Document {
