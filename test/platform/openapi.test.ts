@@ -19,7 +19,6 @@ interface Media {
 interface Operation {
   operationId?: string
   tags?: string[]
-  security?: Record<string, string[]>[]
   requestBody?: { content: Record<string, Media> }
   security?: Record<string, string[]>[]
   responses: Record<string, { content?: Record<string, Media> }>
