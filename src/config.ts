@@ -316,7 +316,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 }
 
 /** Applies the SPEC's DATABASE_URL / DATABASE_TYPE / DB_* rules. */
-export function resolveDatabase(c: Static<typeof ConfigSchema>): DatabaseTarget {
+function resolveDatabase(c: Static<typeof ConfigSchema>): DatabaseTarget {
   let url = c.DATABASE_URL
   if (!url && c.DB_HOST) {
     const auth = encodeURIComponent(c.DB_USER) + (c.DB_PASSWORD ? `:${encodeURIComponent(c.DB_PASSWORD)}` : '')

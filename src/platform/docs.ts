@@ -21,7 +21,7 @@ const LOGO_SVG =
   '<rect x="1" y="1" width="13" height="13" rx="3" fill="none" stroke="#32329f" stroke-width="2"/></svg>'
 
 /** The ReDoc bundle with every CDN reference pointed at this server (checked once at start-up). */
-export function localRedocBundle(): Buffer {
+function localRedocBundle(): Buffer {
   const text = fs.readFileSync(require.resolve('redoc/bundles/redoc.standalone.js'), 'utf8')
   const local = text.replaceAll(REDOC_CDN_LOGO, REDOC_LOCAL_LOGO)
   // A ReDoc upgrade that moves the logo elsewhere fails here, not silently in a browser.

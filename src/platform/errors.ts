@@ -110,7 +110,7 @@ interface AjvError {
 }
 
 /** Turns ajv's errors into `{path, message}` entries that name the field, e.g. `body.counter`. */
-export function fieldErrors(context: string, errors: AjvError[]): FieldError[] {
+function fieldErrors(context: string, errors: AjvError[]): FieldError[] {
   const seen = new Set<string>()
   const out: FieldError[] = []
   for (const e of errors) {

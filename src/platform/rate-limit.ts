@@ -145,7 +145,9 @@ export async function registerRateLimit(
       })
     : undefined
   app.decorate('rateLimited', rateLimited)
-  const windows: RateWindows = opts.redis ? new SharedWindows(opts.redis, opts.nameSpace ?? 'statehouse:rl:') : new LocalWindows()
+  const windows: RateWindows = opts.redis
+    ? new SharedWindows(opts.redis, opts.nameSpace ?? 'statehouse:rl:')
+    : new LocalWindows()
   app.decorate('rateWindows', windows)
   if (opts.perMinute <= 0) return
   // App-wide, so ahead of every route's own hooks (authentication included) and of the 404 handler.

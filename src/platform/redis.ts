@@ -11,9 +11,9 @@
 import { Redis } from 'ioredis'
 
 /** How long one command may take before it fails (a request then goes on without Redis). */
-export const REDIS_COMMAND_TIMEOUT_MS = 200
+const REDIS_COMMAND_TIMEOUT_MS = 200
 /** How long one connection attempt may take (a black-holed address, not only a closed port). */
-export const REDIS_CONNECT_TIMEOUT_MS = 1000
+const REDIS_CONNECT_TIMEOUT_MS = 1000
 /** Reconnect attempts back off to at most this, so a returning Redis is used again within a second. */
 const MAX_RECONNECT_DELAY_MS = 1000
 
@@ -26,7 +26,7 @@ export interface RedisLog {
 const lastErrors = new WeakMap<Redis, string>()
 
 /** The URL as it may be logged: the password replaced. */
-export function redactedRedisUrl(url: string): string {
+function redactedRedisUrl(url: string): string {
   try {
     const parsed = new URL(url)
     if (parsed.password) parsed.password = '***'

@@ -26,7 +26,7 @@ declare module 'fastify' {
 }
 
 /** Runs helmet once against a recording response and returns the headers it would set. */
-export function helmetHeaders(options: HelmetOptions = {}): Record<string, string> {
+function helmetHeaders(options: HelmetOptions = {}): Record<string, string> {
   const headers: Record<string, string> = {}
   const res = {
     setHeader: (name: string, value: string) => {
@@ -50,7 +50,7 @@ const API_HEADERS = [
 const PAGE_PREFIXES = ['/docs', '/redoc', '/ui']
 
 /** The headers a JSON response carries: helmet's, narrowed to API_HEADERS, with a CSP that allows nothing. */
-export function apiSecurityHeaders(tls = true): Record<string, string> {
+function apiSecurityHeaders(tls = true): Record<string, string> {
   const all = helmetHeaders({
     contentSecurityPolicy: {
       useDefaults: false,
@@ -63,7 +63,7 @@ export function apiSecurityHeaders(tls = true): Record<string, string> {
 }
 
 /** A page's headers: helmet's defaults, its CSP widened by `csp`; without HSTS and upgrade-insecure-requests unless `tls`. */
-export function pageSecurityHeaders(tls: boolean, csp: Record<string, string[]> = {}): Record<string, string> {
+function pageSecurityHeaders(tls: boolean, csp: Record<string, string[]> = {}): Record<string, string> {
   const directives: Record<string, unknown> = { ...helmet.contentSecurityPolicy.getDefaultDirectives(), ...csp }
   if (!tls) directives['upgrade-insecure-requests'] = null
   // Browsers ignore (and complain of) Cross-Origin-Opener-Policy at an origin without TLS.

@@ -1,9 +1,9 @@
 /** Client-side routes under /ui/ (real paths, no hash), so every view has a link that loads directly. */
 import { useEffect, useState } from 'preact/hooks'
 
-export const BASE = '/ui'
+const BASE = '/ui'
 
-export function currentPath(): string {
+function currentPath(): string {
   const p = location.pathname.startsWith(BASE) ? location.pathname.slice(BASE.length) : location.pathname
   return p === '' ? '/' : p.replace(/\/+$/, '') || '/'
 }

@@ -31,7 +31,7 @@ function publish() {
   for (const l of listeners) l()
 }
 
-export function getSession(): Session {
+function getSession(): Session {
   if (session.jwt && session.jwt.expiresAt <= Date.now()) setJwt(null)
   return session
 }

@@ -77,7 +77,7 @@ const unlistedEntry = (count: number): JobError => ({ file: '', reason: `${count
 const UNLISTED = /^(\d+) more file errors not listed$/
 
 /** How many files failed: those listed, plus the count in the entry for the unlisted rest. */
-export function failedFiles(errors: JobError[]): number {
+function failedFiles(errors: JobError[]): number {
   let failed = 0
   for (const e of errors) {
     if (e.file !== '') failed++
@@ -89,7 +89,7 @@ export function failedFiles(errors: JobError[]): number {
 const files = (n: number) => `${n} ${n === 1 ? 'file' : 'files'}`
 
 /** Rows → API shape. */
-export function toJobView(row: IngestJobRow): JobView {
+function toJobView(row: IngestJobRow): JobView {
   return {
     id: row.id,
     status: row.status,

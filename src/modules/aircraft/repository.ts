@@ -330,7 +330,7 @@ export async function processedFile(db: K, source: string, key: string) {
     .executeTakeFirst()
 }
 
-export async function recordProcessedFile(trx: K, row: FileCommit['processed']) {
+async function recordProcessedFile(trx: K, row: FileCommit['processed']) {
   await trx
     .insertInto('ingest_files')
     .values({ ...row, processed_at: new Date().toISOString() })

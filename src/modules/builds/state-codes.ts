@@ -1,5 +1,5 @@
 /** The numbered build states (SPEC §5.2): 0–100 in steps of 5. */
-export const STATE_NAMES: Readonly<Record<number, string>> = {
+const STATE_NAMES: Readonly<Record<number, string>> = {
   0: 'Initial',
   5: 'Kickstart',
   10: 'Green image',

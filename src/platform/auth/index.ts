@@ -49,14 +49,14 @@ declare module 'fastify' {
 }
 
 /** SPEC §8: the shared-state reference's `detail` for a wrong or missing key. */
-export const INVALID_API_KEY = 'Invalid API Key'
+const INVALID_API_KEY = 'Invalid API Key'
 
 /**
  * Checks a presented key against every static key, in constant time for a key of the same length and
  * with no early exit on a match (only a key's length is observable). The bytes are compared directly:
  * hashing the presented key first cost a SHA-256 on every authenticated request.
  */
-export function staticKeyVerifier(keys: string[]): Verifier {
+function staticKeyVerifier(keys: string[]): Verifier {
   const stored = keys.map((key) => Buffer.from(key))
   const allScopes = new Set<Scope>(ALL_SCOPES)
   return async (credential) => {

@@ -90,7 +90,7 @@ export function LiveBadge({ status }: { status: LiveStatus }) {
   )
 }
 
-export function Code({ children }: { children: string }) {
+function Code({ children }: { children: string }) {
   return (
     <pre class="code">
       <code>{children}</code>
