@@ -10,12 +10,12 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { findNginx, NGINX_SNIPPET, startNginx, writeBareNginxConfig } from '../deploy/nginx-harness.js'
 import { postgresql, tempDir } from '../helpers/databases.js'
+import { redisSkip } from '../helpers/redis.js'
 import { freePort, type ServerProcess, startServer } from '../helpers/server-process.js'
 import { SseClient, type SseMessage } from '../modules/events/sse.js'
 
@@ -28,29 +28,11 @@ const TOTAL = PHASE_ONE + PHASE_TWO
 // /metrics is closed in production without a token.
 const METRICS_TOKEN = randomBytes(16).toString('hex')
 
-async function redisProblem(): Promise<string | null> {
-  return new Promise((resolve) => {
-    const socket = net.connect(REDIS_PORT, REDIS_HOST)
-    socket.setTimeout(2000)
-    socket.once('connect', () => socket.write('PING\r\n'))
-    socket.once('data', (d) => {
-      socket.destroy()
-      resolve(/^\+PONG/.test(String(d)) ? null : `unexpected reply ${JSON.stringify(String(d))}`)
-    })
-    socket.once('timeout', () => {
-      socket.destroy()
-      resolve('timed out')
-    })
-    socket.once('error', (err) => resolve(err.message))
-  })
-}
-
 const nginx = findNginx()
-const redis = await redisProblem()
 const missing = [
   nginx ? null : 'nginx is not installed (apt-get install nginx; .ci/run installs it)',
   postgresql.skip || null,
-  redis ? `Redis at ${REDIS_HOST}:${REDIS_PORT} unreachable (${redis})` : null,
+  redisSkip || null,
 ].filter((m): m is string => m !== null)
 if (missing.length > 0 && CI) throw new Error(`CI=true but the events cluster test cannot run: ${missing.join('; ')}`)
 if (missing.length > 0) console.warn(`\n*** SKIPPING the events cluster test: ${missing.join('; ')} ***\n`)

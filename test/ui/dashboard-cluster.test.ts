@@ -8,12 +8,12 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
-import net from 'node:net'
 import path from 'node:path'
 import { describe, it, type TestContext } from 'node:test'
 import { findNginx, NGINX_SNIPPET, startNginx, writeBareNginxConfig } from '../deploy/nginx-harness.js'
 import { launchBrowser } from '../helpers/browser.js'
 import { postgresql, tempDir } from '../helpers/databases.js'
+import { redisSkip } from '../helpers/redis.js'
 import { freePort, REPO_ROOT, type ServerProcess, startServer } from '../helpers/server-process.js'
 import { assertAccessible, exactText, watchedContext } from './page-checks.js'
 
@@ -22,29 +22,11 @@ const REDIS = { host: '127.0.0.1', port: 6379 }
 /** A write on a replica the page is not connected to crosses Redis/PostgreSQL: generous, not a measurement. */
 const FOLLOWS_WITHIN_MS = 10_000
 
-async function redisProblem(): Promise<string | null> {
-  return new Promise((resolve) => {
-    const socket = net.connect(REDIS.port, REDIS.host)
-    socket.setTimeout(2000)
-    socket.once('connect', () => socket.write('PING\r\n'))
-    socket.once('data', (d) => {
-      socket.destroy()
-      resolve(/^\+PONG/.test(String(d)) ? null : `unexpected reply ${JSON.stringify(String(d))}`)
-    })
-    socket.once('timeout', () => {
-      socket.destroy()
-      resolve('timed out')
-    })
-    socket.once('error', (err) => resolve(err.message))
-  })
-}
-
 const nginx = findNginx()
-const redis = await redisProblem()
 const missing = [
   nginx ? null : 'nginx is not installed (apt-get install nginx; .ci/run installs it)',
   postgresql.skip || null,
-  redis ? `Redis at ${REDIS.host}:${REDIS.port} unreachable (${redis})` : null,
+  redisSkip || null,
   fs.existsSync(path.join(REPO_ROOT, 'ui', 'dist', 'index.html')) ? null : 'ui/dist is missing: npm run build:ui',
 ].filter((m): m is string => m !== null)
 if (missing.length > 0 && CI)
