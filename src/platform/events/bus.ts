@@ -49,6 +49,7 @@ class RedisWakeBus implements WakeBus {
   readonly kind = 'redis' as const
   private wake: () => void = () => {}
   private subscriber: Redis | undefined
+  private closed = false
 
   constructor(
     private readonly publisher: Redis,
@@ -64,31 +65,43 @@ class RedisWakeBus implements WakeBus {
 
   async start(wake: () => void) {
     this.wake = wake
-    // Subscribed connections can issue nothing else: a dedicated one, which re-subscribes by itself
-    // after a reconnect; 'ready' then wakes the reader to backfill whatever was published meanwhile.
-    const sub = this.publisher.duplicate({ enableOfflineQueue: true, commandTimeout: undefined, lazyConnect: true })
+    // Subscribed connections can issue nothing else: a dedicated one. It subscribes on every 'ready'
+    // itself, not through ioredis's autoResubscribe: that SUBSCRIBE has no handler, so a connection
+    // lost again before its reply (a flapping Redis) rejects it unhandled, which ends the process.
+    // Once subscribed, the reader is woken to backfill whatever was published meanwhile.
+    const sub = this.publisher.duplicate({
+      enableOfflineQueue: true,
+      commandTimeout: undefined,
+      lazyConnect: true,
+      autoResubscribe: false,
+    })
     this.subscriber = sub
     let up = false
-    sub.on('error', (err: Error) => {
-      if (up) this.onLinkChange?.(false, err.message)
+    const linkDown = (reason: string) => {
+      if (up && !this.closed) this.onLinkChange?.(false, reason)
       up = false
-    })
+    }
+    sub.on('error', (err: Error) => linkDown(err.message))
+    sub.on('close', () => linkDown('connection closed'))
     sub.on('ready', () => {
-      if (!up) this.onLinkChange?.(true)
-      up = true
-      wake()
+      sub.subscribe(this.channel).then(
+        () => {
+          if (!up) this.onLinkChange?.(true)
+          up = true
+          wake()
+        },
+        // Lost again before the reply: the next 'ready' subscribes; polls deliver meanwhile.
+        () => {},
+      )
     })
     sub.on('message', () => wake())
     // Not awaited: a Redis that accepts but never answers would hold start-up forever. Redis away
     // at start-up: it keeps retrying, and polls deliver until it is subscribed.
-    const subscribe = async () => {
-      await sub.connect().catch(() => {})
-      await sub.subscribe(this.channel).catch(() => {})
-    }
-    void subscribe()
+    sub.connect().catch(() => {})
   }
 
   async close() {
+    this.closed = true
     this.subscriber?.disconnect()
   }
 }
