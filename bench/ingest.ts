@@ -136,7 +136,8 @@ async function statehouse(dir: string, dbFile: string): Promise<Run> {
   fs.rmSync(`${dbFile}-shm`, { force: true })
   const { stdout, wallSeconds } = await run(
     process.execPath,
-    [path.join(BUILD, 'src/cli.js'), 'ingest', `file:${dir}`, '--json'],
+    // The flag bin/statehouse.js's #! line launches `statehouse` with.
+    ['--max-semi-space-size=2', path.join(BUILD, 'src/cli.js'), 'ingest', `file:${dir}`, '--json'],
     {
       DATABASE_URL: `sqlite:${dbFile}`,
       LOG_LEVEL: 'silent',

@@ -267,6 +267,29 @@ export function productionDependenciesOnly(t: DeployTexts): string[] {
   return v
 }
 
+/**
+ * The image starts the server as `npm run start:prod` does (the same node flags), and those flags
+ * cap the young generation (--max-semi-space-size), or V8 keeps ~31 MiB of it from start-up.
+ */
+export function serverLaunchFlags(t: DeployTexts): string[] {
+  const v: string[] = []
+  const last = finalStage(t, v)
+  if (!last) return v
+  const cmd = execArgs(find(last, 'CMD').at(-1)?.args ?? '')
+  const pkg = JSON.parse(fs.readFileSync(path.join(t.repoRoot, 'package.json'), 'utf8')) as {
+    scripts?: Record<string, string>
+  }
+  const startProd = (pkg.scripts?.['start:prod'] ?? '').split(/\s+/).filter(Boolean)
+  const flags = (words: string[]) => words.slice(1).filter((w) => w.startsWith('--'))
+  if (JSON.stringify(flags(cmd)) !== JSON.stringify(flags(startProd)))
+    v.push(
+      `Dockerfile: CMD's node flags ${flags(cmd).join(' ') || '(none)'} are not start:prod's (${startProd.join(' ')})`,
+    )
+  if (!flags(cmd).some((f) => /^--max-semi-space-size=\d+$/.test(f)))
+    v.push('Dockerfile: CMD does not cap the young generation (--max-semi-space-size)')
+  return v
+}
+
 /** tini is installed and is PID 1, so SIGTERM reaches node and zombies are reaped. */
 export function tiniInit(t: DeployTexts): string[] {
   const v: string[] = []
@@ -817,6 +840,7 @@ export const DOCKER_CHECKS: Record<string, TextCheck> = {
   runtimeSettings,
   defaultAircraftSource,
   productionDependenciesOnly,
+  serverLaunchFlags,
   tiniInit,
   noSecretsInImage,
   dockerignoreExcludes,

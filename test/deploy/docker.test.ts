@@ -188,8 +188,15 @@ const MUTATIONS: Mutation[] = [
     check: 'productionDependenciesOnly',
     what: 'TypeScript run with tsx',
     key: 'dockerfile',
-    find: /CMD \["node", "dist\/src\/server\.js"\]/,
+    find: /CMD \["node", "--max-semi-space-size=2", "dist\/src\/server\.js"\]/,
     replace: 'CMD ["npx", "tsx", "src/server.ts"]',
+  },
+  {
+    check: 'serverLaunchFlags',
+    what: 'the young-generation flag dropped from CMD',
+    key: 'dockerfile',
+    find: /CMD \["node", "--max-semi-space-size=2", /,
+    replace: 'CMD ["node", ',
   },
   {
     check: 'productionDependenciesOnly',

@@ -61,6 +61,38 @@ describe('statehouse command line', () => {
     assert.equal(statehouse(['--version']).status, 0)
   })
 
+  it('started by its own #! line (as npm links it), node has 2 MiB semi-spaces from the start', {
+    skip: !fs.existsSync('/proc/self/cmdline') && 'no /proc',
+  }, async () => {
+    const dir = tempDir()
+    fs.mkdirSync(path.join(dir, 'empty'))
+    const env = { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', DATABASE_URL: `sqlite:${dir}/x.db`, DATA_DIR: dir }
+    // ingest runs in this one process now (it used to start Node again to get the flag).
+    const ingest = spawnSync(BIN, ['ingest', `file:${dir}/empty`], { cwd: dir, env, encoding: 'utf8', timeout: 60_000 })
+    assert.equal(ingest.status, 0, ingest.stderr)
+    assert.match(ingest.stderr, /warning: no files matched/)
+    const port = await freePort()
+    const child = spawn(BIN, ['serve'], {
+      cwd: dir,
+      env: { ...env, PORT: String(port), AIRCRAFT_SOURCE: `file:${dir}` },
+    })
+    try {
+      let stderr = ''
+      await new Promise<void>((resolve, reject) => {
+        child.stderr.on('data', (d) => {
+          stderr += d
+          if (stderr.includes('\nstatehouse ') || stderr.startsWith('statehouse ')) resolve()
+        })
+        child.once('exit', (code) => reject(new Error(`exited ${code}: ${stderr}`)))
+        setTimeout(() => reject(new Error(`no banner line within 60 s:\n${stderr}`)), 60_000).unref()
+      })
+      const argv = fs.readFileSync(`/proc/${child.pid}/cmdline`, 'utf8').split('\0')
+      assert.ok(argv.includes('--max-semi-space-size=2'), argv.join(' '))
+    } finally {
+      child.kill('SIGKILL')
+    }
+  })
+
   it('exits 78 for a configuration error in every command, naming it without the secret', () => {
     const dir = tempDir()
     for (const args of [

@@ -6,8 +6,6 @@
  * nothing runs), 1 when any file failed (or the job did), 0 otherwise — with a warning when no file
  * matched. Ctrl-C / SIGTERM stop after the current file and release the lease.
  */
-import { spawn } from 'node:child_process'
-import os from 'node:os'
 import { parseArgs } from 'node:util'
 import cliProgress from 'cli-progress'
 import { type Config, loadConfig } from '../../config.js'
@@ -73,37 +71,13 @@ function headline(job: JobView, failed: number, where: string): string {
 }
 
 /**
- * The main thread of a job allocates ~100,000 short-lived values per file (statement parameters),
- * and V8 answers by growing its young generation to ~48 MiB, all of it resident; 2 MiB semi-spaces
- * cost no measurable speed and ~30 MiB less peak RSS. The heap is sized before any code runs, so the
- * command runs itself again once with the flag (unless it already has one).
+ * `statehouse ingest` as the CLI runs it. The main thread of a job allocates ~100,000 short-lived
+ * values per file (statement parameters), and V8 would grow its young generation to ~48 MiB, all of
+ * it resident; the launch command (bin/statehouse.js, `npm run statehouse`) sets 2 MiB semi-spaces
+ * before the heap exists, so the command runs in that one process (no second Node start).
  */
-const YOUNG_GENERATION_FLAG = '--max-semi-space-size=2'
-
-/** Runs the command in a child process with {@link YOUNG_GENERATION_FLAG}; resolves with its exit code. */
-function rerunWithSmallYoungGeneration(): Promise<number> {
-  const child = spawn(process.execPath, [...process.execArgv, YOUNG_GENERATION_FLAG, ...process.argv.slice(1)], {
-    stdio: 'inherit',
-  })
-  const forward = (signal: NodeJS.Signals) => () => child.kill(signal)
-  const onInt = forward('SIGINT')
-  const onTerm = forward('SIGTERM')
-  process.on('SIGINT', onInt)
-  process.on('SIGTERM', onTerm)
-  return new Promise((resolve, reject) => {
-    child.once('error', reject)
-    child.once('exit', (code, signal) => {
-      process.off('SIGINT', onInt)
-      process.off('SIGTERM', onTerm)
-      resolve(code ?? (signal ? 128 + (os.constants.signals[signal] ?? 0) : 1))
-    })
-  })
-}
-
-/** `statehouse ingest` as the CLI runs it: in a child with a small young generation (see above). */
-export async function ingestMain(argv: string[], migrations: readonly MigrationSource[]): Promise<number> {
-  if (process.execArgv.some((a) => a.startsWith('--max-semi-space-size'))) return ingestCommand(argv, migrations)
-  return rerunWithSmallYoungGeneration()
+export function ingestMain(argv: string[], migrations: readonly MigrationSource[]): Promise<number> {
+  return ingestCommand(argv, migrations)
 }
 
 /** Runs the command (migrating first with every module's migrations); resolves with the process exit code. */
