@@ -1,13 +1,13 @@
 /**
  * Rate limits that hold under faults and attacks (issue 17): the limiter runs before authentication
  * (wrong keys and unknown routes count), one login budget per client across every login route, and
- * with Redis refused or half-open every request is answered within a generous bound while the limits
- * fall back to an in-process count (logins are never unlimited); the breaker shares counts again
- * once Redis answers.
+ * with Redis refused or half-open every request — logins, reads and state writes — is answered within
+ * a generous bound while the limits fall back to an in-process count (logins are never unlimited);
+ * the breaker shares counts again once Redis answers.
  */
 import assert from 'node:assert/strict'
 import { describe, it, type TestContext } from 'node:test'
-import { buildTestApp } from '../helpers/app.js'
+import { buildTestApp, WRITE_HEADERS } from '../helpers/app.js'
 import { sqlite } from '../helpers/databases.js'
 import { startTcpProxy } from '../helpers/tcp-proxy.js'
 import { createUser, REDIS_URL, RELIABILITY_JWT_SECRET, redisSkip, until } from './helpers.js'
@@ -90,7 +90,13 @@ async function appBehindRedisProxy(t: TestContext) {
   return { app, proxy }
 }
 
-/** 12 wrong passwords and the public routes, each answered within BOUND_MS; the logins end in 429s. */
+/** Writes while Redis is away: each answered 200 within BOUND_MS, and the counter holds them all. */
+const WRITES = 5
+
+/**
+ * 12 wrong passwords, the public routes and WRITES increments, each answered within BOUND_MS; the
+ * logins end in 429s, the writes are all applied.
+ */
 async function limitsHoldWithoutRedis(
   app: Awaited<ReturnType<typeof buildTestApp>>,
   username: string,
@@ -111,6 +117,16 @@ async function limitsHoldWithoutRedis(
     assert.ok(ms < BOUND_MS, `GET ${url} took ${Math.round(ms)} ms`)
     assert.ok(value.statusCode < 500, `GET ${url}: ${value.statusCode}`)
   }
+  const before = (await app.inject({ url: '/status', remoteAddress })).json().counter
+  for (let i = 0; i < WRITES; i++) {
+    const { value, ms } = await timed(() =>
+      app.inject({ method: 'POST', url: '/update', remoteAddress, headers: WRITE_HEADERS, payload: { increment: 1 } }),
+    )
+    assert.ok(ms < BOUND_MS, `POST /update ${i + 1} took ${Math.round(ms)} ms`)
+    assert.equal(value.statusCode, 200, value.body)
+  }
+  const status = await app.inject({ url: '/status', remoteAddress })
+  assert.equal(status.json().counter, before + WRITES, 'every write answered 200 is in the counter')
 }
 
 /** The breaker closes again: this client's global count shows up in Redis. */
