@@ -15,7 +15,9 @@
  * --no-ingest) and RSS. After each write load the durability check: counter = version = log rows =
  * seeded rows + 200 responses. The first table is issue 16's, with its targets.
  *
- * `--soak`: RSS of one server over BENCH_SOAK_SECONDS (300) of writes with the access log on.
+ * `--soak` (`npm run test:soak`): RSS of one server over BENCH_SOAK_SECONDS (300) of writes with the
+ * access log on; exits 1 when RSS grows more than 10 % after the first minute, peaks above
+ * BENCH_SOAK_MAX_RSS_MIB (256), or the durability check fails.
  * `--write` also rewrites the section in bench/RESULTS.md. Needs `psql`-free PostgreSQL at
  * BENCH_PG_URL (default postgres://postgres@127.0.0.1:5432/test), Redis at 127.0.0.1:6379, nginx.
  */
@@ -354,7 +356,32 @@ function commandTime(cmd: string, args: string[], runs = 7): number {
 
 const target = (met: boolean) => (met ? 'met' : '**missed**')
 
-/** `--soak`: RSS of one SQLite server, access log on, over BENCH_SOAK_SECONDS (300) of POST /update. */
+/** The soak's bounds: RSS growth after the first minute, and peak RSS (measured: 146 → 157 MiB). */
+const SOAK_WARMUP_SECONDS = 60
+const SOAK_MAX_GROWTH = 0.1
+const SOAK_MAX_RSS = Number(process.env.BENCH_SOAK_MAX_RSS_MIB ?? 256) * MIB
+
+/** Why the soak fails (none: it passed). A run that ends within the first minute has no growth to check. */
+function soakFailures(
+  samples: { t: number; rss: number }[],
+  peak: number,
+  growth: number,
+  durable: { ok: boolean; line: string },
+): string[] {
+  const failures: string[] = []
+  if (!samples.some((s) => s.rss > 0)) failures.push('RSS could not be read (/proc/<pid>/status)')
+  if (growth > SOAK_MAX_GROWTH)
+    failures.push(`RSS grew ${(growth * 100).toFixed(1)} % after the first ${SOAK_WARMUP_SECONDS} s`)
+  if (peak > SOAK_MAX_RSS) failures.push(`peak RSS ${(peak / MIB).toFixed(1)} MiB > ${SOAK_MAX_RSS / MIB} MiB`)
+  if (!durable.ok) failures.push(durable.line)
+  return failures
+}
+
+/**
+ * `--soak`: RSS of one SQLite server, access log on, over BENCH_SOAK_SECONDS (300) of POST /update.
+ * Sets exit code 1 when RSS grows more than 10 % after the first minute (the peak after it over the
+ * peak within it), peaks above SOAK_MAX_RSS, or the durability check fails.
+ */
 async function soak(dir: string) {
   const seconds = Number(process.env.BENCH_SOAK_SECONDS ?? 300)
   const file = path.join(dir, 'soak.db')
@@ -384,14 +411,17 @@ async function soak(dir: string) {
     if (r.errors + r.timeouts + r.non2xx > 0) clean = false
   }
   clearInterval(sampler)
+  // VmHWM: the peak between samples too.
+  const peak = Math.max(rss(server.pid).peak, ...samples.map((s) => s.rss))
   await stop(server)
-  const first = samples.filter((s) => s.t <= 60)
-  const later = samples.filter((s) => s.t > 60)
+  const first = samples.filter((s) => s.t <= SOAK_WARMUP_SECONDS)
+  const later = samples.filter((s) => s.t > SOAK_WARMUP_SECONDS)
   const firstLevel = Math.max(...first.map((s) => s.rss))
   const laterPeak = Math.max(...later.map((s) => s.rss))
   const last = samples.at(-1)?.rss ?? 0
   const growth = laterPeak / firstLevel - 1
   const check = durability('Durability after the soak', 0, ok, sqliteState(file), clean)
+  const failures = soakFailures(samples, peak, growth, check)
   const perMinute = Array.from({ length: Math.ceil(seconds / 60) }, (_, m) => {
     const inMinute = samples.filter((s) => s.t > m * 60 && s.t <= (m + 1) * 60).map((s) => s.rss)
     return inMinute.length ? `${(Math.max(...inMinute) / MIB).toFixed(0)}` : '—'
@@ -401,9 +431,9 @@ async function soak(dir: string) {
       `one SQLite server (synchronous=FULL, access log on, written to a file), POST /update {"increment":1} from ` +
       `${CONNECTIONS} connections for ${seconds} s (${fmtInt(requests)} requests); RSS sampled every second.`,
     '',
-    '| first-minute peak RSS | peak RSS after it | last | growth | target |',
-    '|---:|---:|---:|---:|---|',
-    `| ${(firstLevel / MIB).toFixed(1)} MiB | ${(laterPeak / MIB).toFixed(1)} MiB | ${(last / MIB).toFixed(1)} MiB | ${(growth * 100).toFixed(1)} % | ≤ 10 %: ${target(growth <= 0.1)} |`,
+    '| first-minute peak RSS | peak RSS after it | last | growth | target | peak (VmHWM) | target |',
+    '|---:|---:|---:|---:|---|---:|---|',
+    `| ${(firstLevel / MIB).toFixed(1)} MiB | ${later.length ? `${(laterPeak / MIB).toFixed(1)} MiB` : '—'} | ${(last / MIB).toFixed(1)} MiB | ${later.length ? `${(growth * 100).toFixed(1)} %` : '—'} | ≤ ${SOAK_MAX_GROWTH * 100} %: ${later.length ? target(growth <= SOAK_MAX_GROWTH) : 'not checked (run ≤ 1 minute)'} | ${(peak / MIB).toFixed(1)} MiB | ≤ ${SOAK_MAX_RSS / MIB} MiB: ${target(peak <= SOAK_MAX_RSS)} |`,
     '',
     `Peak RSS per minute (MiB): ${perMinute.join(', ')}.`,
     '',
@@ -412,6 +442,8 @@ async function soak(dir: string) {
   console.log(text)
   if (process.argv.includes('--write'))
     writeResultsSection('RSS over a 5-minute write load (npm run bench -- --soak)', text)
+  for (const failure of failures) console.error(`soak failed: ${failure}`)
+  if (failures.length > 0) process.exitCode = 1
 }
 
 /** bench/ingest.ts on the small case (20 files × 10,000 aircraft), one round: its ratios. */
