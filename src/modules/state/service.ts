@@ -1,10 +1,11 @@
 /** Rules of the shared-state API (SPEC §2): reads, batched updates and the audit log. */
 import type { Db } from '../../platform/db/index.js'
 import type { EventSink } from '../../platform/events/sink.js'
-import { planBatch, type UpdateCommand, type UpdateOutcome } from './apply-updates.js'
+import { type BatchPlan, planBatch, type UpdateCommand, type UpdateOutcome } from './apply-updates.js'
 import { problems } from './problems.js'
 import * as repo from './repository.js'
 import type { LogEntry, LogsQuery, LogsResponse, StateValue } from './schemas.js'
+import { type BatchCommitter, sqliteBatchCommitter } from './sqlite-batch.js'
 import type { StateLogRow, StateLogTable, StateRow, StateTables } from './tables.js'
 import { WriteBatcher } from './write-batcher.js'
 
@@ -24,6 +25,8 @@ export class StateService {
    */
   private readonly singleWriter: boolean
   private cache: { state: StateRow; recent: LogEntry[] } | undefined
+  /** One batch's transaction: on SQLite its statements prepared once (sqlite-batch.ts), else Kysely. */
+  private readonly writeBatch: BatchCommitter
 
   constructor(
     private readonly db: Db<StateTables>,
@@ -39,6 +42,9 @@ export class StateService {
     this.readRow = db.prepared(repo.stateQuery(db.kysely))
     this.readLogs = db.prepared(repo.logsQuery(db.kysely, 0, 0))
     this.singleWriter = db.engine === 'sqlite'
+    this.writeBatch = db.sqlite
+      ? sqliteBatchCommitter(db.sqlite, db.kysely, (e) => events.appendSync(e), stateUpdated)
+      : (commands, now) => this.kyselyBatch(commands, now)
   }
 
   async read(): Promise<StateRow> {
@@ -101,7 +107,23 @@ export class StateService {
 
   private async commitBatch(commands: UpdateCommand[]): Promise<UpdateOutcome[]> {
     const now = new Date()
-    const plan = await this.db.writeTransaction(async (trx) => {
+    const plan = await this.writeBatch(commands, now)
+    this.batches++
+    if (plan.logs.length > 0 && this.cache) {
+      const added = plan.logs.map(toLogEntry).reverse()
+      this.cache = { state: plan.state, recent: added.concat(this.cache.recent).slice(0, RECENT_LOGS) }
+    }
+    if (plan.logs.length > 0) this.events.committed()
+    if (this.batches % 1000 === 0) {
+      // Housekeeping off the request path: expired replay records go in the background.
+      repo.deleteExpiredIdempotencyRecords(this.db.kysely, now.toISOString()).catch(() => {})
+    }
+    return plan.outcomes
+  }
+
+  /** The batch's transaction through Kysely (PostgreSQL; sqlite-batch.ts writes the same on SQLite). */
+  private kyselyBatch(commands: UpdateCommand[], now: Date): Promise<BatchPlan> {
+    return this.db.writeTransaction(async (trx) => {
       const current = await repo.readStateForUpdate(trx, this.db.engine)
       const keys = commands.flatMap((c) => (c.idempotencyKey === undefined ? [] : [c.idempotencyKey]))
       const stored = await repo.findIdempotencyRecords(trx, [...new Set(keys)], now.toISOString())
@@ -114,17 +136,6 @@ export class StateService {
       }
       return plan
     })
-    this.batches++
-    if (plan.logs.length > 0 && this.cache) {
-      const added = plan.logs.map(toLogEntry).reverse()
-      this.cache = { state: plan.state, recent: added.concat(this.cache.recent).slice(0, RECENT_LOGS) }
-    }
-    if (plan.logs.length > 0) this.events.committed()
-    if (this.batches % 1000 === 0) {
-      // Housekeeping off the request path: expired replay records go in the background.
-      repo.deleteExpiredIdempotencyRecords(this.db.kysely, now.toISOString()).catch(() => {})
-    }
-    return plan.outcomes
   }
 }
 
