@@ -2,7 +2,10 @@
 import assert from 'node:assert/strict'
 import { it } from 'node:test'
 import type { FastifyInstance } from 'fastify'
-import { buildTestApp, TEST_API_KEY, WRITE_HEADERS } from '../../helpers/app.js'
+import { loadConfig } from '../../../src/config.js'
+import type { StateTables } from '../../../src/modules/state/tables.js'
+import { createDb, tablesOf } from '../../../src/platform/db/index.js'
+import { buildTestApp, TEST_API_KEY, testEnv, WRITE_HEADERS } from '../../helpers/app.js'
 import { describeOnEachDialect } from '../../helpers/databases.js'
 import { assertProblem } from '../../helpers/problem.js'
 
@@ -213,6 +216,26 @@ describeOnEachDialect('shared state', (dialect) => {
     assert.equal(status.version, 2)
     const logs = (await app.inject({ url: '/logs' })).json()
     assert.equal(logs.total, 2)
+  })
+
+  it('Idempotency-Key: an expired record with the key is replaced: the request applies, then replays', async (t) => {
+    const app = await buildTestApp(t, dialect)
+    const db = tablesOf<StateTables>(createDb(loadConfig(testEnv(app.database.url)).database))
+    t.after(() => db.close())
+    assert.equal((await update(app, { increment: 1 }, { 'idempotency-key': 'old' })).statusCode, 200)
+    // A day later: the record has expired, so another body with the key neither replays nor conflicts.
+    await db.kysely.updateTable('idempotency_keys').set({ expires_at: '2020-01-02T00:00:00.000Z' }).execute()
+    const first = await update(app, { increment: 3 }, { 'idempotency-key': 'old' })
+    assert.equal(first.statusCode, 200, first.body)
+    assert.notEqual(first.headers['idempotent-replayed'], 'true')
+    assert.equal(first.json().version, 2)
+    const again = await update(app, { increment: 3 }, { 'idempotency-key': 'old' })
+    assert.equal(again.headers['idempotent-replayed'], 'true')
+    assert.deepEqual(again.json(), first.json())
+    const rows = await db.kysely.selectFrom('idempotency_keys').selectAll().execute()
+    assert.equal(rows.length, 1, 'the expired record was replaced, not kept beside the new one')
+    assert.ok(rows[0] && rows[0].expires_at > new Date().toISOString())
+    assert.equal((await app.inject({ url: '/status' })).json().counter, 4)
   })
 
   it('GET /logs pages newest first with total, total_pages, update_type and old/new values', async (t) => {
