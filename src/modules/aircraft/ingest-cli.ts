@@ -12,7 +12,9 @@ import { type Config, loadConfig } from '../../config.js'
 import { createDb, tablesOf } from '../../platform/db/index.js'
 import { type MigrationSource, migrateToLatest } from '../../platform/db/migrate.js'
 import { Problem } from '../../platform/errors.js'
-import { IngestService, type JobError, type JobView, summarize } from './ingest.js'
+import { IngestService, summarize } from './ingest.js'
+import { failedFiles, jobFailureReason } from './job-errors.js'
+import type { JobView } from './schemas.js'
 import { type AircraftSource, openSource, SourceError, safeSubPrefix, sourceUrl } from './sources.js'
 import type { AircraftTables } from './tables.js'
 
@@ -36,16 +38,6 @@ const plural = (n: number, one: string) => `${n.toLocaleString('en-US')} ${one}$
 const oneLine = (text: string) =>
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it removes
   text.replace(/\s*[\r\n]+\s*/g, ' / ').replace(/[\u0000-\u001f\u007f]/g, ' ')
-/** The job-level entry that stands for the file errors past the listed ones. */
-const UNLISTED = /^(\d+) more file errors not listed$/
-
-/** Failed files: the listed ones and the count of the unlisted rest. */
-function failedFileCount(errors: JobError[]): number {
-  let n = 0
-  for (const e of errors) n += e.file !== '' ? 1 : Number(UNLISTED.exec(e.reason)?.[1] ?? 0)
-  return n
-}
-
 /** Seconds as the bar shows them (12s, 3m04s, 1h05m), or – when nothing is done yet to go by. */
 function eta(job: JobView, seconds: number): string {
   if (job.files_done === 0 || seconds <= 0) return '–'
@@ -61,7 +53,7 @@ function headline(job: JobView, failed: number, where: string): string {
   const failedNames = job.errors.filter((e) => e.file !== '').map((e) => oneLine(e.file))
   const named = failedNames.slice(0, 3).join(', ') + (failed > 3 ? `, …${failed - 3} more` : '')
   if (job.status !== 'succeeded') {
-    const why = job.errors.findLast((e) => e.file === '' && !UNLISTED.test(e.reason))?.reason
+    const why = jobFailureReason(job.errors)
     return `Ingest ${job.status}${failed ? ` (${plural(failed, 'file')} failed: ${named})` : ''}: ${where}${why ? `: ${oneLine(why)}` : ''}`
   }
   if (failed)
@@ -184,7 +176,7 @@ async function ingestCommand(
     const seconds = startedMs ? (Date.now() - startedMs) / 1000 : 0
     const summary = summarize(finished)
     const peakRss = process.resourceUsage().maxRSS * 1024
-    const failed = failedFileCount(finished.errors)
+    const failed = failedFiles(finished.errors)
     const where = `${ingest.sourceName}${prefix ? ` (prefix ${prefix})` : ''}`
     if (finished.status === 'succeeded' && finished.files_total === 0) {
       io.stderr.write(`statehouse ingest: warning: no files matched in ${where}\n`)

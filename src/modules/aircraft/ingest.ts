@@ -12,33 +12,16 @@ import { randomUUID } from 'node:crypto'
 import os from 'node:os'
 import type { Db } from '../../platform/db/index.js'
 import type { EventSink, NewEvent } from '../../platform/events/sink.js'
+import { membersOf } from '../../platform/http/common-schemas.js'
+import { failedFiles, jobFailureReason, MAX_LISTED_ERRORS, unlistedEntry } from './job-errors.js'
 import type { CompactFile } from './parse/accumulator.js'
 import { MalformedFileError } from './parse/malformed-file-error.js'
 import { ParserPool } from './parser-pool.js'
 import { problems } from './problems.js'
 import * as repo from './repository.js'
+import { type JobError, JobSchema, type JobView } from './schemas.js'
 import type { AircraftSource, SourceObject } from './sources.js'
 import type { AircraftTables, IngestJobRow, IngestJobsTable } from './tables.js'
-
-/** A file the job could not use, and why. `file` is empty for a job-level error. */
-export interface JobError {
-  file: string
-  reason: string
-}
-
-/** The API shape of a job (`GET /jobs/{id}`). */
-export interface JobView {
-  id: string
-  status: IngestJobRow['status']
-  files_total: number
-  files_done: number
-  files_skipped: number
-  records: number
-  bytes: number
-  errors: JobError[]
-  started_at: string | null
-  finished_at: string | null
-}
 
 /**
  * The summary of a finished job: the answer of `POST /process-s3-data` (the reference's keys
@@ -69,39 +52,13 @@ export interface IngestOptions {
 /** The least time between two aircraft.ingest_progress events of a job (the last file always has one). */
 const PROGRESS_EVENT_MS = 250
 
-/** Errors listed per job at most; past that, one last entry counts the rest (the row stays small). */
-const MAX_LISTED_ERRORS = 1000
-
-/** The job-level entry that counts the file errors past {@link MAX_LISTED_ERRORS}. */
-const unlistedEntry = (count: number): JobError => ({ file: '', reason: `${count} more file errors not listed` })
-const UNLISTED = /^(\d+) more file errors not listed$/
-
-/** How many files failed: those listed, plus the count in the entry for the unlisted rest. */
-function failedFiles(errors: JobError[]): number {
-  let failed = 0
-  for (const e of errors) {
-    if (e.file !== '') failed++
-    else failed += Number(UNLISTED.exec(e.reason)?.[1] ?? 0)
-  }
-  return failed
-}
-
 const files = (n: number) => `${n} ${n === 1 ? 'file' : 'files'}`
+
+const jobMembers = membersOf(JobSchema)
 
 /** Rows → API shape. */
 function toJobView(row: IngestJobRow): JobView {
-  return {
-    id: row.id,
-    status: row.status,
-    files_total: row.files_total,
-    files_done: row.files_done,
-    files_skipped: row.files_skipped,
-    records: row.records,
-    bytes: row.bytes,
-    errors: JSON.parse(row.errors) as JobError[],
-    started_at: row.started_at,
-    finished_at: row.finished_at,
-  }
+  return jobMembers({ ...row, errors: JSON.parse(row.errors) as JobError[] })
 }
 
 /**
@@ -112,7 +69,7 @@ export function summarize(job: JobView): JobSummary {
   const fileErrors = failedFiles(job.errors)
   const message =
     job.status !== 'succeeded'
-      ? `Processing failed${fileErrors ? ` (${files(fileErrors)} failed)` : ''}: ${job.errors.findLast((e) => e.file === '' && !UNLISTED.test(e.reason))?.reason ?? 'see errors'}`
+      ? `Processing failed${fileErrors ? ` (${files(fileErrors)} failed)` : ''}: ${jobFailureReason(job.errors) ?? 'see errors'}`
       : fileErrors
         ? `Data processed with errors: ${files(fileErrors)} of ${job.files_total} failed (see errors)`
         : 'Data processed successfully'

@@ -3,19 +3,8 @@
  * unlabelled gauges. No series carries a job id: a label per job would add series forever.
  */
 import { Counter, Gauge, type Registry } from 'prom-client'
-import type { JobError, JobView } from './ingest.js'
-
-/** The job's last entry counts the errors past the listed ones ("N more file errors not listed"). */
-const UNLISTED = /^(\d+) more file errors not listed$/
-
-function errorCount(errors: JobError[]): number {
-  let n = 0
-  for (const e of errors) {
-    const more = e.file === '' ? UNLISTED.exec(e.reason) : null
-    n += more ? Number(more[1]) : 1
-  }
-  return n
-}
+import { errorCount } from './job-errors.js'
+import type { JobView } from './schemas.js'
 
 /**
  * Registers the ingest series in `registry`; returns the `onProgress` callback of

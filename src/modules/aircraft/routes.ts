@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import type { Db } from '../../platform/db/index.js'
+import { membersOf } from '../../platform/http/common-schemas.js'
 import { errors } from '../../platform/http/problem-responses.js'
 import { type IngestService, summarize } from './ingest.js'
 import { icaoKey } from './parse/icao.js'
@@ -23,22 +24,18 @@ import {
 import { safeSubPrefix } from './sources.js'
 import type { AircraftStatsRow, AircraftTables } from './tables.js'
 
+const statsMembers = membersOf(AircraftStats)
+
 /** A stored stats row in the API shape: averages derived from sums and counts. */
 function toStats(row: AircraftStatsRow): AircraftStats {
-  return {
+  return statsMembers({
+    ...row,
     icao: row.icao_as_written,
-    registration: row.registration,
-    type: row.type,
-    observations: row.observations,
     total_flights: row.observations,
-    max_altitude_baro: row.max_altitude_baro,
-    max_ground_speed: row.max_ground_speed,
     avg_altitude: row.altitude_count > 0 ? row.sum_altitude / row.altitude_count : null,
     avg_speed: row.speed_count > 0 ? row.sum_speed / row.speed_count : null,
     had_emergency: row.had_emergency === 1,
-    first_seen: row.first_seen,
-    last_seen: row.last_seen,
-  }
+  })
 }
 
 /** Whether a `Prefer` header (RFC 7240: comma-separated preferences, each maybe with parameters) asks for respond-async. */

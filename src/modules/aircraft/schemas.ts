@@ -31,7 +31,9 @@ export const ProcessQuery = Type.Object({
   ),
 })
 
+/** A file the job could not use, and why. `file` is empty for a job-level error. */
 const JobErrorSchema = Type.Object({ file: Type.String(), reason: Type.String() }, { title: 'JobError' })
+export type JobError = Static<typeof JobErrorSchema>
 
 export const JobSchema = Type.Object(
   {
@@ -48,6 +50,8 @@ export const JobSchema = Type.Object(
   },
   { title: 'Job' },
 )
+/** The API shape of a job (`GET /jobs/{id}`). */
+export type JobView = Static<typeof JobSchema>
 
 export const JobAccepted = Type.Object({ job_id: Type.String(), status_url: Type.String() }, { title: 'JobAccepted' })
 

@@ -14,12 +14,13 @@ import * as m0002 from './migrations/0002_identity.js'
 import * as m0006 from './migrations/0006_identity_string_ids.js'
 import * as m0009 from './migrations/0009_identity_token_generation.js'
 import { identityRoutes } from './routes.js'
-import { IdentityService, type NewUserInput } from './service.js'
+import type { CreateUserBody } from './schemas.js'
+import { IdentityService } from './service.js'
 import type { IdentityTables } from './tables.js'
 import { ApiTokenHasher, JwtIssuer } from './tokens.js'
 
 /** SPEC §3/§5.5 demo users, loaded only with ENVIRONMENT=development. */
-const DEVELOPMENT_USERS: readonly (NewUserInput & { password: string })[] = [
+const DEVELOPMENT_USERS: readonly (CreateUserBody & { password: string })[] = [
   {
     username: 'admin',
     password: 'admin123',

@@ -5,13 +5,11 @@ import type { ApiTokenRow, IdentityTables, ProfileRow, UserRow } from './tables.
 
 type Db = Kysely<IdentityTables>
 
-export interface NewUser {
-  username: string
-  email: string | null
-  password_hash: string | null
-  first_name: string | null
-  last_name: string | null
-  employee_id: string | null
+/** What a new user is made of: the row's own fields, its flags as booleans. */
+export type NewUser = Pick<
+  UserRow,
+  'username' | 'email' | 'password_hash' | 'first_name' | 'last_name' | 'employee_id'
+> & {
   is_active: boolean
   is_superuser: boolean
 }

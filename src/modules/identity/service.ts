@@ -6,60 +6,34 @@
 import type { Kysely } from 'kysely'
 import { hasScope, type Principal, type Scope } from '../../platform/auth/index.js'
 import { Problem } from '../../platform/errors.js'
+import { membersOf } from '../../platform/http/common-schemas.js'
 import { hashPassword, verifyPassword } from './passwords.js'
 import { problems } from './problems.js'
 import * as repo from './repository.js'
-import type { ProfileResponse, TokenInfo, UserResponse } from './schemas.js'
+import {
+  type CreateUserBody,
+  type ProfileResponse,
+  type TokenInfo,
+  type UpdateUserBody,
+  UserResponse,
+} from './schemas.js'
 import type { IdentityTables, UserRow } from './tables.js'
 import { type ApiTokenHasher, grantedScopes, type IssuedJwt, type JwtIssuer } from './tokens.js'
-
-/** A user as the API shows it. */
-export type UserView = UserResponse
-
-export interface NewUserInput {
-  username: string
-  email?: string | null
-  password?: string
-  first_name?: string | null
-  last_name?: string | null
-  employee_id?: string | null
-  is_active?: boolean
-  is_superuser?: boolean
-}
-
-/** PUT /users/{id}: absent or null leaves a field as it is (SPEC §3). */
-export interface UserChangesInput {
-  email?: string | null
-  first_name?: string | null
-  last_name?: string | null
-  employee_id?: string | null
-  password?: string | null
-  is_active?: boolean | null
-  is_superuser?: boolean | null
-  deactivated_at?: string | null
-  /** The caller's current password: needed to change password or email (unless a superuser). */
-  current_password?: string | null
-}
-
-export type TokenView = TokenInfo
 
 const BAD_LOGIN = 'Incorrect username or password'
 const loginFailed = (detail = BAD_LOGIN) => problems.unauthorized(detail, 'Bearer')
 
-function toUserView(row: UserRow): UserView {
-  return {
-    id: row.id,
-    username: row.username,
-    email: row.email,
+const userMembers = membersOf(UserResponse)
+
+function toUserView(row: UserRow): UserResponse {
+  return userMembers({
+    ...row,
     first_name: row.first_name ?? '',
     last_name: row.last_name ?? '',
     employee_id: row.employee_id ?? '',
     is_active: row.is_active === 1,
     is_superuser: row.is_superuser === 1,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-    deactivated_at: row.deactivated_at,
-  }
+  })
 }
 
 /** Static keys, superusers logged in with a JWT, and a superuser's token carrying `admin` may manage others. */
@@ -75,7 +49,7 @@ function loginScopes(isSuperuser: boolean): Scope[] {
 }
 
 /** Creates a user with its profile (password hashed); 409 when the username or email is taken. */
-export async function createUser(db: Kysely<IdentityTables>, input: NewUserInput): Promise<UserView> {
+export async function createUser(db: Kysely<IdentityTables>, input: CreateUserBody): Promise<UserResponse> {
   const row = await repo.insertUser(
     db,
     {
@@ -102,12 +76,12 @@ export class IdentityService {
   ) {}
 
   /** Creates a user with its profile; 409 when the username or email is taken. */
-  createUser(input: NewUserInput): Promise<UserView> {
+  createUser(input: CreateUserBody): Promise<UserResponse> {
     return createUser(this.db, input)
   }
 
   /** Creates the user unless one with that username exists (bootstrap and demo data; safe to repeat). */
-  async ensureUser(input: NewUserInput): Promise<boolean> {
+  async ensureUser(input: CreateUserBody): Promise<boolean> {
     if (await repo.findUserByUsername(this.db, input.username)) return false
     try {
       await this.createUser(input)
@@ -124,18 +98,18 @@ export class IdentityService {
     throw problems.notSelfOrSuperuser()
   }
 
-  async getUser(caller: Principal, id: string): Promise<UserView> {
+  async getUser(caller: Principal, id: string): Promise<UserResponse> {
     this.assertSelfOrSuperuser(caller, id)
     const row = await repo.findUserById(this.db, id)
     if (!row) throw problems.userNotFound()
     return toUserView(row)
   }
 
-  async updateUser(caller: Principal, id: string, input: UserChangesInput): Promise<void> {
+  async updateUser(caller: Principal, id: string, input: UpdateUserBody): Promise<void> {
     this.assertSelfOrSuperuser(caller, id)
     // null means "unchanged", like absent: drop both before anything looks at the changes.
     const changes = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined)) as {
-      [K in keyof UserChangesInput]?: NonNullable<UserChangesInput[K]>
+      [K in keyof UpdateUserBody]?: NonNullable<UpdateUserBody[K]>
     }
     if (changes.is_superuser !== undefined && !actsAsSuperuser(caller)) {
       throw problems.forbidden('only a superuser may change is_superuser')
@@ -189,7 +163,7 @@ export class IdentityService {
   }
 
   /** Username + password → a JWT; 401 (the same answer for an unknown user and a wrong password). */
-  async passwordLogin(username: string, password: string): Promise<{ token: IssuedJwt; user: UserView }> {
+  async passwordLogin(username: string, password: string): Promise<{ token: IssuedJwt; user: UserResponse }> {
     const row = await repo.findUserByUsername(this.db, username)
     const ok = await verifyPassword(row?.password_hash, password)
     if (!row || !ok) throw loginFailed()
@@ -198,7 +172,7 @@ export class IdentityService {
   }
 
   /** A login whose identity was proven elsewhere (IDM): the user must exist and be active. */
-  async trustedLogin(username: string): Promise<{ token: IssuedJwt; user: UserView }> {
+  async trustedLogin(username: string): Promise<{ token: IssuedJwt; user: UserResponse }> {
     const row = await repo.findUserByUsername(this.db, username)
     if (!row || row.is_active !== 1) throw loginFailed('no active user with that username')
     return this.issueFor(row)
@@ -248,7 +222,7 @@ export class IdentityService {
     return { id: row.id, token, name: row.name, scopes, expires_at: row.expires_at }
   }
 
-  async listTokens(caller: Principal, userId: string): Promise<TokenView[]> {
+  async listTokens(caller: Principal, userId: string): Promise<TokenInfo[]> {
     this.assertSelfOrSuperuser(caller, userId)
     if (!(await repo.findUserById(this.db, userId))) throw problems.userNotFound()
     const now = Date.now()

@@ -1,10 +1,11 @@
 /** Rules of the shared-state API (SPEC §2): reads, batched updates and the audit log. */
 import type { Db } from '../../platform/db/index.js'
 import type { EventSink } from '../../platform/events/sink.js'
+import { membersOf } from '../../platform/http/common-schemas.js'
 import { type BatchPlan, planBatch, type UpdateCommand, type UpdateOutcome } from './apply-updates.js'
 import { problems } from './problems.js'
 import * as repo from './repository.js'
-import type { LogEntry, LogsQuery, LogsResponse, StateValue } from './schemas.js'
+import { LogEntry, type LogsQuery, type LogsResponse, type StateValue } from './schemas.js'
 import { type BatchCommitter, sqliteBatchCommitter } from './sqlite-batch.js'
 import type { StateLogRow, StateLogTable, StateRow, StateTables } from './tables.js'
 import { WriteBatcher } from './write-batcher.js'
@@ -156,18 +157,14 @@ function stateUpdated(l: StateLogTable) {
   }
 }
 
+const logEntryMembers = membersOf(LogEntry)
+
 function toLogEntry(row: StateLogRow): LogEntry {
-  return {
-    id: row.id,
-    timestamp: row.timestamp,
-    old_counter: row.old_counter,
-    new_counter: row.new_counter,
-    old_message: row.old_message,
-    new_message: row.new_message,
-    update_type: row.update_type,
+  return logEntryMembers({
+    ...row,
     old_value: { counter: row.old_counter, message: row.old_message },
     new_value: { counter: row.new_counter, message: row.new_message },
-  }
+  })
 }
 
 function encodeCursor(lastId: number): string {

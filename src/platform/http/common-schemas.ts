@@ -1,5 +1,5 @@
 /** Shared TypeBox primitives that resource schemas build on. */
-import { type Static, type TSchema, Type } from 'typebox'
+import { type Static, type TObject, type TSchema, Type } from 'typebox'
 
 /** The range every JSON client represents exactly (IEEE-754 doubles): ±(2^53 − 1). */
 const SAFE_INTEGER = { minimum: -Number.MAX_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER } as const
@@ -8,6 +8,21 @@ export const SafeInteger = (opts: { description?: string } = {}) => Type.Integer
 
 export const IsoTimestamp = (description = 'ISO 8601 UTC timestamp ending in Z') =>
   Type.String({ format: 'date-time', description })
+
+/**
+ * A mapper from a row (or any richer object) to the members `schema` declares: the schema is the one
+ * list of an API shape's members, so no row → view function restates them, and whatever else the
+ * source holds stays out of responses and events. Members the row stores differently are given in
+ * the source (`{ ...row, errors: JSON.parse(row.errors) }`); the type says when one is missing.
+ */
+export function membersOf<S extends TObject>(schema: S): <T extends Static<S>>(source: T) => Static<S> {
+  const keys = Object.keys(schema.properties)
+  return (source) => {
+    const view: Record<string, unknown> = {}
+    for (const key of keys) view[key] = (source as Record<string, unknown>)[key]
+    return view as Static<S>
+  }
+}
 
 export const PageQuery = {
   // Bounded: 1e309 and Infinity coerce to a number too, and an unbounded page overflowed offsets.
