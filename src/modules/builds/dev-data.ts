@@ -6,7 +6,7 @@
  */
 import type { Db } from '../../platform/db/index.js'
 import * as repo from './repository.js'
-import type { BuildStatus } from './schemas.js'
+import { stateSequenceProblem, statusOf } from './rules.js'
 import type { BuildTables } from './tables.js'
 
 const PLATFORMS = [
@@ -113,6 +113,11 @@ const DEV_BUILDS: DevBuild[] = [
 
 /** Loads the development data; safe to call on every start-up. Returns how many builds it added. */
 export async function loadDevelopmentBuilds(db: Db<BuildTables>): Promise<number> {
+  // Written past the service, so checked against the same rules the API applies.
+  for (const build of DEV_BUILDS) {
+    const problem = stateSequenceProblem(build.states)
+    if (problem) throw new Error(`development build ${build.build_id}: ${problem}`)
+  }
   // Spread over the last few days, a few hours apart, so lists and "recent" look like real history.
   const start = Date.now() - DEV_BUILDS.length * 6 * 3_600_000
   return db.writeTransaction(async (trx) => {
@@ -123,7 +128,7 @@ export async function loadDevelopmentBuilds(db: Db<BuildTables>): Promise<number
     for (const [index, build] of DEV_BUILDS.entries()) {
       const at = (minutes: number) => new Date(start + index * 6 * 3_600_000 + minutes * 60_000).toISOString()
       const last = build.states.at(-1) ?? 0
-      const status: BuildStatus = last === 100 ? 'completed' : build.failure ? 'failed' : 'in_progress'
+      const status = statusOf(last, build.failure ? 1 : 0)
       const pk = await repo.insertBuild(trx, {
         build_id: build.build_id,
         platform: build.platform,

@@ -1,6 +1,7 @@
 /** SQL of the build-state module. Functions take the Kysely they run on (a transaction or the pool). */
 import { type Kysely, sql } from 'kysely'
 import { uuidv7 } from '../../platform/ids.js'
+import { FINAL_STATE } from './rules.js'
 import type { BuildStatus } from './schemas.js'
 import type {
   BuildFailureTable,
@@ -64,7 +65,7 @@ export async function insertState(
 }
 
 /**
- * Moves a build to `stateCode` in one atomic statement, unless it is already at 100 or already at
+ * Moves a build to `stateCode` in one atomic statement, unless it is already at the final state or already at
  * that code (the WHERE clause makes both hold under concurrent writers on every replica). Returns
  * the build's id and new status, or undefined when it did not move.
  */
@@ -78,11 +79,12 @@ export async function advanceBuild(
     .updateTable('builds')
     .set({
       current_state: stateCode,
-      status: sql<BuildStatus>`case when ${stateCode} = 100 then 'completed' when failure_count > 0 then 'failed' else 'in_progress' end`,
+      // statusOf (rules.ts) in SQL: the row's failure_count is read in the same statement.
+      status: sql<BuildStatus>`case when ${stateCode} = ${sql.lit(FINAL_STATE)} then 'completed' when failure_count > 0 then 'failed' else 'in_progress' end`,
       updated_at: at,
     })
     .where('id', '=', buildPk)
-    .where('current_state', '<>', 100)
+    .where('current_state', '<>', FINAL_STATE)
     .where('current_state', '<>', stateCode)
     .returning(['id', 'status'])
     .executeTakeFirst()
@@ -98,7 +100,7 @@ export async function markFailed(
     .updateTable('builds')
     .set({
       failure_count: sql<number>`failure_count + 1`,
-      status: sql<BuildStatus>`case when current_state = 100 then 'completed' else 'failed' end`,
+      status: sql<BuildStatus>`case when current_state = ${sql.lit(FINAL_STATE)} then 'completed' else 'failed' end`,
       updated_at: at,
     })
     .where('id', '=', buildPk)

@@ -2,6 +2,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox'
 import { Type } from 'typebox'
 import { errors } from '../../platform/http/problem-responses.js'
+import { FINAL_STATE, FIRST_STATE, STATE_CODES, STATE_STEP } from './rules.js'
 import {
   BuildCreated,
   BuildDetail,
@@ -30,7 +31,6 @@ import {
   StateUpdated,
 } from './schemas.js'
 import type { BuildService } from './service.js'
-import { STATE_CODES } from './state-codes.js'
 
 export interface BuildRoutesOptions {
   builds: BuildService
@@ -131,7 +131,7 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
       config: READ,
       schema: {
         operationId: 'listStateCodes',
-        summary: 'The numbered build states 0–100',
+        summary: `The numbered build states ${FIRST_STATE}–${FINAL_STATE}`,
         tags,
         response: { 200: StateCodesResponse, ...errors(401, 403) },
       },
@@ -190,7 +190,7 @@ export const buildRoutes: FastifyPluginAsyncTypebox<BuildRoutesOptions> = async 
       schema: {
         operationId: 'updateBuildState',
         summary: 'Move a build to a state',
-        description: 'state_code outside 0–100 → 422; not a multiple of 5 → 400; unknown build → 404; after 100 → 409.',
+        description: `state_code outside ${FIRST_STATE}–${FINAL_STATE} → 422; not a multiple of ${STATE_STEP} → 400; unknown build → 404; after ${FINAL_STATE} → 409.`,
         tags,
         params: BuildParams,
         body: NewState,

@@ -1,6 +1,7 @@
 /** Wire shapes of the build-state API (SPEC §5), declared once; types derive from them. */
 import { type Static, Type } from 'typebox'
 import { FreeObject, IsoTimestamp, Nullable, StoredText, StringEnum } from '../../platform/http/common-schemas.js'
+import { FINAL_STATE, FIRST_STATE, STATE_STEP } from './rules.js'
 
 export const BUILD_STATUSES = ['completed', 'failed', 'in_progress'] as const
 export type BuildStatus = (typeof BUILD_STATUSES)[number]
@@ -143,9 +144,9 @@ export const BuildParams = Type.Object({
 export const NewState = Type.Object(
   {
     state_code: Type.Integer({
-      minimum: 0,
-      maximum: 100,
-      description: 'a multiple of 5 (GET /state-codes); nothing after 100',
+      minimum: FIRST_STATE,
+      maximum: FINAL_STATE,
+      description: `a multiple of ${STATE_STEP} (GET /state-codes); nothing after ${FINAL_STATE}`,
     }),
     message: Type.Optional(Nullable(StoredText({ maxLength: 2000 }))),
   },
@@ -207,7 +208,7 @@ export const BuildSummary = Type.Object(
     commit_hash: Nullable(Type.String()),
     current_state: Type.Integer(),
     status: StringEnum(BUILD_STATUSES, {
-      description: 'completed if the latest state is 100, else failed if any failure, else in_progress',
+      description: `completed if the latest state is ${FINAL_STATE}, else failed if any failure, else in_progress`,
     }),
     created_at: IsoTimestamp(),
     updated_at: IsoTimestamp(),

@@ -3,27 +3,28 @@ import type { Redis } from 'ioredis'
 import { Cache, type CacheOutcome } from '../../platform/cache.js'
 import type { Db } from '../../platform/db/index.js'
 import type { EventSink } from '../../platform/events/sink.js'
+import { membersOf } from '../../platform/http/common-schemas.js'
 import { problems } from './problems.js'
 import * as repo from './repository.js'
-import type {
-  BuildDetail,
-  BuildList,
-  BuildListQuery,
-  BuildStatus,
+import { isStateStep, stateName } from './rules.js'
+import {
+  type BuildDetail,
+  type BuildList,
+  type BuildListQuery,
+  type BuildStatus,
   BuildSummary,
-  CurrentState,
-  DashboardBuild,
-  DashboardSummary,
-  NewBuild,
-  NewFailure,
-  NewImageType,
-  NewOsVersion,
-  NewPlatform,
-  NewState,
-  PlatformBuilds,
-  StatusCounts,
+  type CurrentState,
+  type DashboardBuild,
+  type DashboardSummary,
+  type NewBuild,
+  type NewFailure,
+  type NewImageType,
+  type NewOsVersion,
+  type NewPlatform,
+  type NewState,
+  type PlatformBuilds,
+  type StatusCounts,
 } from './schemas.js'
-import { FINAL_STATE, stateName } from './state-codes.js'
 import type { BuildRow, BuildTables } from './tables.js'
 
 const RECENT_ON_SUMMARY = 10
@@ -124,17 +125,17 @@ export class BuildService {
     buildId: string,
     body: NewState,
   ): Promise<{ status: 'updated'; build_id: string; new_state: number }> {
-    if (body.state_code % 5 !== 0) throw problems.stateCodeNotMultipleOfFive(body.state_code)
+    if (!isStateStep(body.state_code)) throw problems.stateCodeOffStep(body.state_code)
     const now = new Date().toISOString()
     const { build, moved } = await this.db.writeTransaction(async (trx) => {
       const build = await repo.findBuild(trx, buildId)
       if (!build) throw problems.buildNotFound()
       const advanced = await repo.advanceBuild(trx, build.id, body.state_code, now)
       if (advanced === undefined) {
-        // It did not move: already at this code (a pipeline's retry: 200, no new row), or at 100.
+        // It did not move: already at this code (a pipeline's retry: 200, no new row), or at the final state.
         // Read again: a concurrent writer may have moved it since `findBuild`.
         if ((await repo.currentStateOf(trx, build.id)) === body.state_code) return { build, moved: false }
-        throw problems.buildFinished(build.build_id, FINAL_STATE, stateName(FINAL_STATE))
+        throw problems.buildFinished(build.build_id)
       }
       await repo.insertState(trx, build.id, body.state_code, body.message ?? null, now)
       const data = { id: build.id, build_id: build.build_id, state_code: body.state_code }
@@ -294,21 +295,7 @@ export class BuildService {
 
 class UnknownPlatform extends Error {}
 
-function toSummary(row: BuildRow): BuildSummary {
-  return {
-    id: row.id,
-    build_id: row.build_id,
-    platform: row.platform,
-    os_version: row.os_version,
-    image_type: row.image_type,
-    pipeline_url: row.pipeline_url,
-    commit_hash: row.commit_hash,
-    current_state: row.current_state,
-    status: row.status,
-    created_at: row.created_at,
-    updated_at: row.updated_at,
-  }
-}
+const toSummary: (row: BuildRow) => BuildSummary = membersOf(BuildSummary)
 
 function toDashboardRow(row: BuildRow): DashboardBuild {
   return {
