@@ -1,22 +1,17 @@
 /** SQL of the events module: the outbox, its retention, and the stream tickets kept in the database. */
 import { type Kysely, sql } from 'kysely'
-import type { Db } from '../../platform/db/index.js'
+import { type Db, inChunks } from '../../platform/db/index.js'
 import type { OutboxEvent, OutboxReader } from '../../platform/events/hub.js'
 import type { EventTopic } from '../../platform/events/sink.js'
 import type { EventsTables, NewEventRow } from './tables.js'
 
 type K = Kysely<EventsTables>
 
-// Far below SQLite's 32,766 and PostgreSQL's 65,535 bound parameters per statement.
+// Rows per INSERT (five parameters each), far below the engines' bound-parameter limits.
 const INSERT_CHUNK = 1000
 
 export async function insertEvents(trx: K, rows: NewEventRow[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    await trx
-      .insertInto('events')
-      .values(rows.slice(i, i + INSERT_CHUNK))
-      .execute()
-  }
+  for (const chunk of inChunks(rows, INSERT_CHUNK)) await trx.insertInto('events').values(chunk).execute()
 }
 
 /** What the hub reads: its poll statement compiled (on SQLite prepared) once. */
@@ -58,20 +53,10 @@ export async function purgeEvents(db: Db<EventsTables>, cutoff: string, chunk = 
   let deleted = 0
   for (let round = 0; round < 1000; round++) {
     const n = await db.writeTransaction(async (trx) => {
-      const kept = await trx
-        .selectFrom('events')
-        .select('id')
-        .where('created_at', '>=', cutoff)
-        .orderBy('id')
-        .limit(1)
-        .executeTakeFirst()
-      const oldest = await trx
-        .selectFrom('events')
-        .select('id')
-        .where('created_at', '<', cutoff)
-        .orderBy('id')
-        .limit(1)
-        .executeTakeFirst()
+      const firstWhere = (op: '<' | '>=') =>
+        trx.selectFrom('events').select('id').where('created_at', op, cutoff).orderBy('id').limit(1).executeTakeFirst()
+      const kept = await firstWhere('>=')
+      const oldest = await firstWhere('<')
       if (!oldest || (kept && oldest.id > kept.id)) return 0
       const newest = await trx
         .selectFrom('events')

@@ -1,6 +1,6 @@
 /** SQL of the shared-state module. Functions take the Kysely they run on (a transaction or the pool). */
 import type { Kysely } from 'kysely'
-import type { Engine } from '../../platform/db/index.js'
+import { type Engine, inChunks } from '../../platform/db/index.js'
 import type { IdempotencyKeyTable, StateLogTable, StateRow, StateTables } from './tables.js'
 
 type Db = Kysely<StateTables>
@@ -25,16 +25,11 @@ export async function writeState(trx: Db, row: StateRow): Promise<void> {
     .execute()
 }
 
-// Stays far below SQLite's 32,766 bound parameters and PostgreSQL's 65,535 per statement.
+// Rows per INSERT (seven parameters each), far below the engines' bound-parameter limits.
 const INSERT_CHUNK = 500
 
 export async function insertLogs(trx: Db, rows: StateLogTable[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += INSERT_CHUNK) {
-    await trx
-      .insertInto('state_log')
-      .values(rows.slice(i, i + INSERT_CHUNK))
-      .execute()
-  }
+  for (const chunk of inChunks(rows, INSERT_CHUNK)) await trx.insertInto('state_log').values(chunk).execute()
 }
 
 /** Newest first: ids are dense (1..version), so any page is a primary-key range, whatever its depth.

@@ -6,6 +6,10 @@ import { MAX_MS, MIN_MS } from './iso-time.js'
 import { MalformedFileError } from './malformed-file-error.js'
 
 /** Parses with `JSON.parse`: slower, but the authority on syntax and the fallback of the scanner. */
+/** `value` when it is a JSON object (not null, not an array), else null. */
+const asObject = (value: unknown): Record<string, unknown> | null =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null
+
 export function parseWithJsonParse(buf: Buffer, name?: string): CompactFile {
   let doc: unknown
   const json = buf.toString('utf8')
@@ -21,8 +25,7 @@ export function parseWithJsonParse(buf: Buffer, name?: string): CompactFile {
   if (Array.isArray(doc)) {
     const acc = new FileAccumulator('flat', NaN)
     for (const entry of doc) {
-      const r =
-        entry !== null && typeof entry === 'object' && !Array.isArray(entry) ? (entry as Record<string, unknown>) : null
+      const r = asObject(entry)
       const icao = r === null ? null : readIcao(r.icao)
       if (r === null || icao === null) {
         acc.skipped++
@@ -45,8 +48,7 @@ export function parseWithJsonParse(buf: Buffer, name?: string): CompactFile {
     throw new MalformedFileError('readsb-hist snapshot without a usable numeric "now"', name)
   const acc = new FileAccumulator('readsb-hist', now)
   for (const entry of snapshot.aircraft as unknown[]) {
-    const a =
-      entry !== null && typeof entry === 'object' && !Array.isArray(entry) ? (entry as Record<string, unknown>) : null
+    const a = asObject(entry)
     const icao = a === null ? null : readIcao(a.hex)
     if (a === null || icao === null) {
       acc.skipped++
