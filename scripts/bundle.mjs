@@ -5,16 +5,14 @@
  * start; a bundle is a handful of files. Code the CLI loads only for some commands (the app, ingest)
  * stays in chunks beside the entries, so `statehouse --help` reads little. The chunks sit in dist/src
  * itself, so `import.meta.url` still finds package.json above and the worker beside the code.
- *
- * External (loaded from node_modules as before): native addons, and packages that read their own
- * files at run time (Swagger UI, ReDoc and @fastify/static serve assets from their package folders),
- * and the AWS SDK (imported only when an S3 source is used).
+ * What stays external is in scripts/bundle-options.mjs.
  * No type check here: tsc does that (and `node scripts/bundle.mjs` alone rebuilds dist from src).
  */
 import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
+import { SERVER_BUNDLE_OPTIONS } from './bundle-options.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const outdir = path.join(root, 'dist/src')
@@ -30,26 +28,8 @@ await build({
     'parse-worker': 'src/modules/aircraft/parse-worker.ts',
   },
   outdir,
-  bundle: true,
+  ...SERVER_BUNDLE_OPTIONS,
   splitting: true,
   chunkNames: 'chunk-[hash]',
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
   sourcemap: true,
-  logLevel: 'warning',
-  external: [
-    'better-sqlite3',
-    '@node-rs/argon2',
-    'pg-native',
-    '@fastify/swagger-ui',
-    '@fastify/static',
-    'redoc',
-    '@aws-sdk/*',
-    'pino-pretty',
-  ],
-  // Bundled CommonJS packages call require() for Node's own modules.
-  banner: {
-    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
-  },
 })

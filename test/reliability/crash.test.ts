@@ -161,7 +161,7 @@ describeOnEachDialect('kill -9 under write load', (dialect) => {
     }
 
     for (let round = 1; round <= ROUNDS; round++) {
-      server = await startServer(env)
+      server = await startServer(env, { bundled: true })
       await check(`start ${round}`)
       // 100–400 ms of load, varied so the kills land in different phases of a batch's commit.
       const result = await loadAndKill(server, 100 + ((round * 137) % 300))
@@ -169,7 +169,7 @@ describeOnEachDialect('kill -9 under write load', (dialect) => {
       acknowledged += result.acknowledged
       inFlight += result.inFlight
     }
-    server = await startServer(env)
+    server = await startServer(env, { bundled: true })
     await check(`restart after ${ROUNDS} kills`)
     t.diagnostic(`${dialect.name}: ${acknowledged} acknowledged, ${inFlight} in flight at ${ROUNDS} kills`)
   })
