@@ -36,11 +36,6 @@ export interface Db<DB = object> {
 }
 
 /**
- * The same handle, typed for a module's own tables: one connection (and pool) serves every module,
- * while each module's code can name only the tables it declares.
- */
-// biome-ignore lint/suspicious/noExplicitAny: a Db over any tables; Kysely's table type is invariant, so no narrower type accepts them all
-/**
  * `rows` in slices of at most `size`: a multi-row INSERT stays under the engines' bound parameters
  * per statement (SQLite 32,766, PostgreSQL 65,535).
  */
@@ -48,6 +43,11 @@ export function* inChunks<T>(rows: readonly T[], size: number): Generator<T[]> {
   for (let i = 0; i < rows.length; i += size) yield rows.slice(i, i + size)
 }
 
+/**
+ * The same handle, typed for a module's own tables: one connection (and pool) serves every module,
+ * while each module's code can name only the tables it declares.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a Db over any tables; Kysely's table type is invariant, so no narrower type accepts them all
 export function tablesOf<T>(db: Db<any>): Db<T> {
   return db as Db<T>
 }
